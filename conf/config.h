@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+// The typed, immutable result of loading a gatehouse YAML file. Every default here is the one
+// documented in ../shared/spec/interface.md and README.md. Values are validated by the loader;
+// consumers never re-check ranges.
+namespace conf {
+
+using Duration = std::chrono::milliseconds;
+using namespace std::chrono_literals;
+
+constexpr uint64_t KiB = 1024;
+constexpr uint64_t MiB = 1024 * KiB;
+constexpr uint64_t GiB = 1024 * MiB;
+
+struct Certificate {
+  std::string cert;         // PEM path: leaf first, then chain
+  std::string key;          // PEM path
+  std::string ocsp_staple;  // DER path, empty if none
+};
+
+struct TlsConfig {
+  std::vector<Certificate> certificates;  // first is the default
+  std::string min_version = "TLSv1.2";    // TLSv1.2 | TLSv1.3
+  std::vector<std::string> alpn = {"h2", "http/1.1"};
+};
+
+struct TcpRelay {
+  std::string pool;
+  std::string proxy_protocol;  // "", "v1" or "v2"
+};
+
+struct Listener {
+  std::string name;
+  std::string address;  // "host:port", "[v6]:port" or "unix:/path"
+  bool admin = false;
+  std::optional<TlsConfig> tls;
+  std::optional<TcpRelay> tcp;
+  int line = 0;  // where it was declared, for messages
+};
+
+struct Timeouts {
+  Duration client_header = 10s;
+  Duration client_idle = 75s;
+  Duration client_body = 60s;  // between two reads of a request body
+  Duration client_send = 60s;  // a client that accepts no byte for this long is dropped
+  Duration backend_connect = 3s;
+  Duration backend_response = 30s;  // first byte, then between two reads
+  Duration shutdown = 30s;
+};
+
+struct Buffering {
+  uint64_t response_memory = 256 * KiB;
+  uint64_t request_memory = 1 * MiB;
+  uint64_t max_temp_file = 1 * GiB;  // per response; past it the backend is read at the client's pace
+  std::string temp_path = "/tmp";
+};
+
+struct Limits {
+  uint64_t max_request_header = 16 * KiB;
+  uint64_t max_request_line = 8 * KiB;  // past it: 414
+  uint64_t max_request_body = 1 * GiB;
+  uint64_t max_connections = 100000;
+  uint64_t max_connections_per_client = 512;
+};
+
+struct DiskCache {
+  std::string path;
+  uint64_t size = 0;
+};
+
+struct CacheConfig {
+  uint64_t memory = 256 * MiB;
+  std::optional<DiskCache> disk;
+  uint64_t max_object_size = 4 * GiB;
+  bool share_http_https = true;
+  std::string status_header;  // empty: none sent
+  std::vector<std::string> compress;
+  std::string targeted_header;
+  Duration stale_while_revalidate = 10s;
+  Duration stale_if_error = 1h;
+};
+
+struct HealthCheck {
+  std::string path;
+  Duration interval = 2s;
+  Duration timeout = 1s;
+  int rise = 2;
+  int fall = 3;
+};
+
+struct Server {
+  std::string address;  // "host:port", "[v6]:port" or "unix:/path"
+  int weight = 1;
+};
+
+enum class Balance { kRoundRobin, kLeastConn, kIpHash, kRandomTwo, kHeaderHash };
+
+struct Pool {
+  std::string name;
+  Balance balance = Balance::kRoundRobin;
+  std::string hash_header;  // for kHeaderHash
+  std::vector<Server> servers;
+  std::optional<HealthCheck> health_check;
+  int max_connections = 0;  // 0: unlimited
+  int queue_size = 1024;
+  Duration queue_timeout = 10s;
+  int keepalive = 64;
+  int retries = 1;
+  int line = 0;
+};
+
+struct InternalLocation {
+  std::string prefix;
+  std::string root;  // either root or pool
+  std::string pool;
+};
+
+struct HeaderEdits {
+  std::vector<std::pair<std::string, std::string>> set;
+  std::vector<std::string> remove;
+};
+
+struct RuleMatch {
+  std::vector<std::string> host;
+  std::vector<std::string> path_prefix;
+  std::vector<std::string> path;  // RE2
+  std::vector<std::string> method;
+  std::vector<std::pair<std::string, std::string>> header;  // name -> RE2
+  std::vector<std::string> user_agent;                      // RE2
+  std::vector<std::string> source;                          // CIDR
+  std::vector<std::string> listener;
+};
+
+struct RateLimit {
+  std::string key = "client_ip";
+  double rate = 0;  // per second
+  int burst = 0;
+};
+
+struct CacheAction {
+  bool bypass = false;
+  std::optional<Duration> ttl;
+};
+
+struct Respond {
+  int status = 200;
+  std::string body;
+};
+
+struct Redirect {
+  std::string to;
+  int status = 302;
+};
+
+struct Coalesce {
+  bool body_key = false;
+  std::optional<Duration> ttl;
+};
+
+struct Rule {
+  std::string name;
+  RuleMatch match;
+  std::string pool;
+  std::string static_root;
+  bool buffering = true;  // false: `buffering: off`
+  std::optional<CacheAction> cache;
+  std::optional<RateLimit> rate_limit;
+  std::optional<Respond> respond;
+  std::optional<Redirect> redirect;
+  std::optional<HeaderEdits> request_headers;
+  std::optional<HeaderEdits> response_headers;
+  std::optional<Coalesce> coalesce;
+  int line = 0;
+};
+
+struct AccessLog {
+  std::string path;  // empty: no access log
+  std::string format = "combined";  // combined | json
+};
+
+struct Config {
+  std::string source;  // the file it came from
+  int workers = 0;     // 0: auto, one per core
+  std::string pid_file;
+  std::string user;
+  std::vector<Listener> listeners;
+  Timeouts timeouts;
+  Buffering buffering;
+  Limits limits;
+  CacheConfig cache;
+  std::vector<Pool> pools;
+  std::vector<InternalLocation> internal;
+  std::vector<std::string> sendfile_roots;
+  std::vector<Rule> rules;
+  AccessLog access_log;
+
+  const Pool* find_pool(std::string_view name) const {
+    for (const auto& p : pools)
+      if (p.name == name) return &p;
+    return nullptr;
+  }
+};
+
+// One problem in a config file; printed as FILE:LINE:COLUMN: error: MESSAGE (1-based).
+struct ConfigError {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string message;
+  bool warning = false;  // printed as "warning:", does not refuse the file
+};
+
+}  // namespace conf

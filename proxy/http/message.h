@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "proxy/http/headers.h"
+
+namespace proxy::http {
+
+enum class Method : uint8_t {
+  kOther, kGet, kHead, kPost, kPut, kDelete, kOptions, kPatch, kTrace, kConnect
+};
+
+// Safe and idempotent methods may be retried on another connection (RFC 9110 9.2.2).
+bool is_idempotent(Method m);
+
+// How the body of a message is delimited (RFC 9112 6.3).
+enum class Framing : uint8_t {
+  kNone,         // no body
+  kLength,       // Content-Length bytes
+  kChunked,      // Transfer-Encoding: chunked
+  kUntilClose,   // responses only: read until the connection closes
+};
+
+// A parsed request head. All views point into the caller's head buffer, which must outlive it.
+struct RequestHead {
+  std::string_view method_name;
+  Method method = Method::kOther;
+  std::string_view target;     // as received
+  std::string_view path;       // normalized: dot-segments removed, unreserved %XX decoded
+  std::string_view query;      // after '?', without it; empty if none
+  bool has_query = false;
+  bool asterisk = false;       // "OPTIONS *"
+  std::string_view authority;  // Host, or the authority of an absolute-form target
+  int version_minor = 1;       // HTTP/1.x
+  HeaderList headers;
+  Framing framing = Framing::kNone;
+  uint64_t content_length = 0;  // when framing == kLength
+  bool keep_alive = true;       // from version and Connection
+  bool expect_continue = false;
+
+  void clear() { *this = RequestHead{}; }
+};
+
+struct ResponseHead {
+  int status = 0;
+  std::string_view reason;
+  int version_minor = 1;
+  HeaderList headers;
+  Framing framing = Framing::kNone;
+  uint64_t content_length = 0;
+  bool keep_alive = true;  // the upstream connection may be reused after this response
+};
+
+}  // namespace proxy::http
