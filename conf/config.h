@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -61,7 +62,8 @@ struct Timeouts {
 struct Buffering {
   uint64_t response_memory = 256 * KiB;
   uint64_t request_memory = 1 * MiB;
-  uint64_t max_temp_file = 1 * GiB;  // per response; past it the backend is read at the client's pace
+  // Per response; past it the backend is read at the client's pace. 0: never spill to disk.
+  uint64_t max_temp_file = 1 * GiB;
   std::string temp_path = "/tmp";
 };
 
@@ -135,16 +137,17 @@ struct RuleMatch {
   std::vector<std::string> path_prefix;
   std::vector<std::string> path;  // RE2
   std::vector<std::string> method;
-  std::vector<std::pair<std::string, std::string>> header;  // name -> RE2
-  std::vector<std::string> user_agent;                      // RE2
-  std::vector<std::string> source;                          // CIDR
+  // name -> RE2; a list of patterns for one name arrives joined as "(?:a)|(?:b)"
+  std::vector<std::pair<std::string, std::string>> header;
+  std::vector<std::string> user_agent;  // RE2
+  std::vector<std::string> source;      // CIDR, or a bare address
   std::vector<std::string> listener;
 };
 
 struct RateLimit {
   std::string key = "client_ip";
-  double rate = 0;  // per second
-  int burst = 0;
+  double rate = 0;  // per second, > 0
+  int burst = 0;    // >= 1; when not configured: ceil(rate), at least 1
 };
 
 struct CacheAction {
@@ -167,8 +170,10 @@ struct Coalesce {
   std::optional<Duration> ttl;
 };
 
+// At most one of pool, static_root, respond and redirect is set (the terminal action); a rule
+// with none only edits and rate-limits. A rule whose match is empty matches every request.
 struct Rule {
-  std::string name;
+  std::string name;  // unique; "rule-N" (1-based position) when not configured
   RuleMatch match;
   std::string pool;
   std::string static_root;
@@ -184,7 +189,7 @@ struct Rule {
 };
 
 struct AccessLog {
-  std::string path;  // empty: no access log
+  std::string path;                 // empty: no access log
   std::string format = "combined";  // combined | json
 };
 

@@ -1,1 +1,55 @@
 // SPDX-License-Identifier: MIT
+#include "proxy/http/headers.h"
+
+#include "proxy/http/char_class.h"
+
+namespace proxy::http {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (cc::to_lower(a[i]) != cc::to_lower(b[i])) return false;
+  return true;
+}
+
+const Header* HeaderList::find(std::string_view name) const {
+  for (const Header& h : *this)
+    if (iequals(h.name, name)) return &h;
+  return nullptr;
+}
+
+size_t HeaderList::count(std::string_view name) const {
+  size_t n = 0;
+  for (const Header& h : *this)
+    if (iequals(h.name, name)) ++n;
+  return n;
+}
+
+bool list_contains(std::string_view value, std::string_view token) {
+  bool found = false;
+  for_each_list_item(value, [&](std::string_view item) { found = found || iequals(item, token); });
+  return found;
+}
+
+bool is_hop_by_hop(std::string_view name) {
+  switch (name.size()) {
+    case 2:
+      return iequals(name, "TE");
+    case 7:
+      return iequals(name, "Trailer") || iequals(name, "Upgrade");
+    case 10:
+      return iequals(name, "Connection") || iequals(name, "Keep-Alive");
+    case 16:
+      return iequals(name, "Proxy-Connection");
+    case 17:
+      return iequals(name, "Transfer-Encoding");
+    case 18:
+      return iequals(name, "Proxy-Authenticate");
+    case 19:
+      return iequals(name, "Proxy-Authorization");
+    default:
+      return false;
+  }
+}
+
+}  // namespace proxy::http

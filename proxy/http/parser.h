@@ -73,18 +73,22 @@ class ChunkedDecoder {
 
  private:
   enum class State : uint8_t {
-    kSize, kExt, kSizeLf, kData, kDataCr, kDataLf, kTrailerStart, kTrailer, kTrailerLf,
-    kFinalLf, kDone, kError
+    kSize, kSizeWs, kExtNameStart, kExtName, kExtNameWs, kExtValueStart, kExtToken, kExtQuoted,
+    kExtQuotedPair, kExtAfterQuoted, kSizeLf,  // the chunk-size line
+    kData, kDataCr, kDataLf,
+    kTrailerStart, kTrailerName, kTrailerValue, kTrailerLf, kFinalLf,  // the trailer section
+    kDone, kError
   };
   Result fail(const char* why, size_t consumed);
+  bool step(char c);  // one framing byte; false (with error_ set) if it breaks the grammar
 
   size_t max_line_;
   size_t max_trailers_;
   State state_ = State::kSize;
   uint64_t remaining_ = 0;  // bytes of the current chunk's data still expected
   size_t size_digits_ = 0;
-  size_t line_len_ = 0;     // length of the size line or trailer line so far
-  size_t trailer_len_ = 0;
+  size_t line_len_ = 0;     // length of the size line so far
+  size_t trailer_len_ = 0;  // length of the trailer section so far
   const char* error_ = "";
 };
 

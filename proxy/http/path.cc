@@ -1,1 +1,61 @@
 // SPDX-License-Identifier: MIT
+#include "proxy/http/char_class.h"
+#include "proxy/http/parser.h"
+
+namespace proxy::http {
+
+namespace {
+
+constexpr char kUpperHex[] = "0123456789ABCDEF";
+
+base::Unexpected<ParseError> bad(const char* why) { return base::unexpected(ParseError{400, why}); }
+
+}  // namespace
+
+// One left-to-right pass: each segment is written (escapes normalized) at the write position,
+// which never passes the read position since decoding only shrinks; a segment that turns out to
+// be "." or ".." is then taken back (RFC 3986 5.2.4), so "%2E%2E" counts as "..".
+base::Expected<size_t, ParseError> normalize_path(char* path, size_t len) {
+  if (len == 0 || path[0] != '/') return bad("path does not start with '/'");
+  size_t r = 1;
+  size_t w = 1;
+  for (;;) {
+    const size_t seg = w;
+    while (r < len && path[r] != '/') {
+      char c = path[r];
+      if (c != '%') {
+        path[w++] = c;
+        ++r;
+        continue;
+      }
+      if (len - r < 3 || !cc::is(path[r + 1], cc::kHex) || !cc::is(path[r + 2], cc::kHex))
+        return bad("invalid percent-encoding in path");
+      const int v = cc::hex_value(path[r + 1]) * 16 + cc::hex_value(path[r + 2]);
+      if (v == 0) return bad("%00 in path");
+      if (cc::is(static_cast<char>(v), cc::kUnreserved)) {
+        path[w++] = static_cast<char>(v);
+      } else {
+        path[w++] = '%';
+        path[w++] = kUpperHex[v >> 4];
+        path[w++] = kUpperHex[v & 15];
+      }
+      r += 3;
+    }
+    const size_t seg_len = w - seg;
+    const bool dot = seg_len == 1 && path[seg] == '.';
+    const bool dotdot = seg_len == 2 && path[seg] == '.' && path[seg + 1] == '.';
+    if (dot) {
+      w = seg;  // "/a/./b" -> "/a/b", "/a/." -> "/a/"
+    } else if (dotdot) {
+      if (seg == 1) return bad("path climbs above the root");
+      w = seg - 1;  // back to just after the '/' that opens the previous segment
+      while (path[w - 1] != '/') --w;
+    }
+    if (r == len) break;
+    ++r;
+    if (!dot && !dotdot) path[w++] = '/';
+  }
+  return w;
+}
+
+}  // namespace proxy::http

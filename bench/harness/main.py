@@ -1,0 +1,213 @@
+# SPDX-License-Identifier: MIT
+"""Side-by-side load bench: gatehouse vs nginx vs HAProxy (see bench/README.md).
+
+Usually started through bench/run.sh, which installs missing tools and raises the open-files limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+import scenarios as sc_mod
+from procs import CLIENT_CPU, SERVER_CPU, ForeignLoad, Launcher, wait_quiet
+from report import Results
+from servers import BENCH_DIR, DEFAULT_SERVERS, REPO_DIR, SERVERS, Bench, spec
+
+
+# Before each run, wait up to this many seconds for other processes to leave the CPUs alone.
+QUIET_WAIT = 120.0
+# Foreign load (in cores) during a run above which the run is flagged.
+BUSY_CORES = 0.10
+
+
+def env_settings() -> tuple[sc_mod.Settings, int]:
+    quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+    duration = os.environ.get("BENCH_DURATION", "3s" if quick else "10s")
+    warmup = os.environ.get("BENCH_WARMUP", "1s" if quick else "2s")
+    rounds = int(os.environ.get("BENCH_ROUNDS", "1" if quick else "3"))
+    idle = int(os.environ.get("BENCH_IDLE_CONNS", "2000" if quick else "9000"))
+    conns = int(os.environ.get("BENCH_CONNS", "64"))
+    big = int(os.environ.get("BENCH_BIG_BYTES", str(2**30)))
+    global QUIET_WAIT
+    QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "10" if quick else "120"))
+    return sc_mod.Settings(duration, "" if warmup in ("0", "0s") else warmup, conns, idle, big), rounds
+
+
+def raise_nofile(wanted: int) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, wanted)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def describe(settings: sc_mod.Settings, rounds: int, servers: list[str], nofile: int) -> str:
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
+    except OSError:
+        pass
+    rev = subprocess.run(["git", "-C", REPO_DIR, "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True, check=False).stdout.strip() or "?"
+    lines = [
+        f"date:      {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
+        f"machine:   {cpu}, {os.cpu_count()} CPUs, Linux {platform.release()}",
+        f"pinning:   server under test on CPU {SERVER_CPU}; wrk/curl, idle client and origin nginx "
+        f"on CPU {CLIENT_CPU}",
+        f"settings:  rounds={rounds} duration={settings.duration} warmup={settings.warmup or 'none'} "
+        f"wrk -t1 -c{settings.connections}; idle conns={settings.idle_conns}; "
+        f"stream {settings.big_size} bytes; nofile={nofile}; "
+        f"waits up to {QUIET_WAIT:.0f}s for a quiet machine before each run",
+        f"repo:      {rev}",
+    ]
+    for s in servers:
+        lines.append(f"{s + ':':10} {spec(s).version()}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--only", help="comma-separated servers to run (default: "
+                    f"{','.join(DEFAULT_SERVERS)}; also: {','.join(s.name for s in SERVERS)})")
+    ap.add_argument("--scenarios", help="comma-separated scenarios (default: all): "
+                    + ",".join(s.name for s in sc_mod.SCENARIOS))
+    ap.add_argument("--out", default=os.environ.get("BENCH_OUT", os.path.join(BENCH_DIR, "results")),
+                    help="results directory (default bench/results)")
+    args = ap.parse_args()
+
+    settings, rounds = env_settings()
+    servers = args.only.split(",") if args.only else list(DEFAULT_SERVERS)
+    for s in servers:
+        spec(s)  # unknown names fail here
+    scenarios = sc_mod.select(args.scenarios.split(",") if args.scenarios else None)
+
+    skipped = []
+    for s in list(servers):
+        why = spec(s).missing()
+        if why:
+            print(f"warning: skipping {s}: {why}", file=sys.stderr)
+            skipped.append(f"{s}: {why}")
+            servers.remove(s)
+    if not servers:
+        print("error: no server to bench", file=sys.stderr)
+        return 1
+
+    nofile = raise_nofile(settings.idle_conns + 1000)
+    if settings.idle_conns + 500 > nofile:
+        capped = max(100, nofile - 500)
+        print(f"warning: open-files limit {nofile}: idle connections capped at {capped}",
+              file=sys.stderr)
+        settings = sc_mod.Settings(settings.duration, settings.warmup, settings.connections,
+                                   capped, settings.big_size)
+
+    def on_term(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
+
+    tmp = os.environ.get("BENCH_TMP") or tempfile.mkdtemp(prefix="gatehouse-bench-")
+    launcher = Launcher(tmp)
+    bench = Bench(tmp, launcher, nofile)
+    results = Results(scenarios, servers)
+    header = describe(settings, rounds, servers, nofile)
+    print(header, flush=True)
+    print(f"temp dir:  {tmp}\n", flush=True)
+    t0 = time.monotonic()
+    interrupted = False
+    try:
+        try:
+            bench.start_origin(settings.big_size)
+        except Exception as e:  # noqa: BLE001
+            print(f"error: origin did not start: {e}", file=sys.stderr)
+            return 1
+        for r in range(rounds):
+            order = servers[r % len(servers):] + servers[:r % len(servers)]
+            for scenario in scenarios:
+                for name in order:
+                    warnings: list[str] = []
+                    inst = None
+                    try:
+                        inst = bench.start(spec(name))
+                        roots = lambda: [p.pid for p in launcher.procs]  # noqa: E731
+                        if QUIET_WAIT > 0:
+                            before = wait_quiet(roots, QUIET_WAIT)
+                            if before >= BUSY_CORES:
+                                warnings.append(f"machine busy before the run: other processes "
+                                                f"used {before:.2f} cores")
+                        with ForeignLoad(roots) as load:
+                            values = scenario.run(bench, inst, settings, warnings)
+                        values["foreign_cpu"] = load.cores
+                        if load.cores >= BUSY_CORES:
+                            warnings.append(f"machine busy during the run: other processes used "
+                                            f"{load.cores:.2f} cores")
+                        results.add(r + 1, scenario.name, name, values)
+                        shown = " ".join(f"{m.key}={m.fmt.format(values[m.key])}"
+                                         for m in scenario.metrics if m.key in values)
+                    except KeyboardInterrupt:
+                        raise
+                    except Exception as e:  # noqa: BLE001 - one failed run must not end the bench
+                        warnings.append(f"run failed: {e}")
+                        if os.environ.get("BENCH_DEBUG"):
+                            traceback.print_exc()
+                        shown = "FAILED"
+                    finally:
+                        if inst is not None:
+                            bench.stop(inst)
+                    print(f"[round {r + 1}/{rounds} {time.monotonic() - t0:6.0f}s] "
+                          f"{scenario.name:16} {name:10} {shown}", flush=True)
+                    for w in warnings:
+                        print(f"    ! {w}", flush=True)
+                        results.warnings.append((r + 1, scenario.name, name, w))
+    except KeyboardInterrupt:
+        interrupted = True
+        print("\ninterrupted: stopping servers", file=sys.stderr)
+    finally:
+        launcher.stop_all()
+
+    if not results.samples:
+        return 130 if interrupted else 1
+    report = [header, "", f"median of {rounds} run(s) per figure; ratios are "
+              f"{results.base()} / each other server", "", results.table()]
+    targets = results.target_lines()
+    if targets:
+        report += ["", "targets (issue 2):", *targets]
+    if skipped:
+        report += ["", "skipped:", *[f"  {s}" for s in skipped]]
+    if results.warnings:
+        report += ["", "warnings:", *[f"  round {r} {sc} {sv}: {w.splitlines()[0]}"
+                                      for r, sc, sv, w in results.warnings]]
+    text = "\n".join(report)
+    print("\n" + text[len(header) + 2:] if not interrupted else "\n" + text)
+    if interrupted:
+        return 130
+    out = args.out
+    files = results.write_csv(out)
+    with open(os.path.join(out, "latest.txt"), "w") as f:
+        f.write(text + "\n")
+    files.append(os.path.join(out, "latest.txt"))
+    try:
+        subtitle = (f"gatehouse bench: server on CPU {SERVER_CPU}, load on CPU {CLIENT_CPU}, "
+                    f"median of {rounds}")
+        png = results.chart(os.path.join(out, "latest.png"), tmp, subtitle)
+        if png:
+            files.append(png)
+    except Exception as e:  # noqa: BLE001
+        print(f"warning: chart not written: {e}", file=sys.stderr)
+    print("\nwrote " + ", ".join(os.path.relpath(f, REPO_DIR) for f in files))
+    print(f"bench took {time.monotonic() - t0:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

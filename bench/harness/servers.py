@@ -1,0 +1,194 @@
+# SPDX-License-Identifier: MIT
+"""The servers under test, and the origin behind them.
+
+Adding a server (Varnish, nghttpx, ...) is one config template under bench/conf/ and one entry in
+SERVERS: how to render its config, the command line that runs it in the foreground, and its version.
+Every server is started fresh for each measurement, pinned to SERVER_CPU, with its config, pid and
+temporary files in its own directory under the bench's temporary directory.
+"""
+
+from __future__ import annotations
+
+import grp
+import itertools
+import os
+import pwd
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from typing import Callable
+
+from procs import CLIENT_CPU, SERVER_CPU, Launcher, Proc, free_port, pinned, wait_ready
+
+BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_DIR = os.path.dirname(BENCH_DIR)
+CONF_DIR = os.path.join(BENCH_DIR, "conf")
+
+
+def render(template: str, out_path: str, values: dict[str, object]) -> str:
+    """Copies bench/conf/|template| to |out_path| with every @KEY@ replaced by values[KEY]."""
+    with open(os.path.join(CONF_DIR, template)) as f:
+        text = f.read()
+    text = re.sub(r"@([A-Z_]+)@", lambda m: str(values[m.group(1)]), text)
+    with open(out_path, "w") as f:
+        f.write(text)
+    return out_path
+
+
+@dataclass
+class Instance:
+    """One started server: where it listens and its process (the root of its process tree)."""
+
+    name: str
+    port: int
+    proc: Proc
+    prefix: str
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+@dataclass
+class Env:
+    """What a server needs to know to render its config."""
+
+    prefix: str       # its own directory: config, pid file, temporary files
+    port: int         # where it listens
+    origin_port: int  # the origin it proxies to
+    nofile: int       # the open-files limit it inherits
+
+    def values(self) -> dict[str, object]:
+        return {"PREFIX": self.prefix, "PORT": self.port, "ORIGIN_PORT": self.origin_port,
+                "NOFILE": self.nofile, "WORKER_CONNECTIONS": max(1024, self.nofile - 64),
+                "MAXCONN": max(1024, (self.nofile - 200) // 2),
+                "USER": pwd.getpwuid(os.getuid()).pw_name, "GROUP": grp.getgrgid(os.getgid()).gr_name}
+
+
+def _first_line(argv: list[str]) -> str:
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+        out = (p.stdout + p.stderr).strip().splitlines()
+        return out[0] if out else "?"
+    except OSError as e:
+        return f"? ({e})"
+
+
+def gatehouse_bin() -> str:
+    path = os.environ.get("GATEHOUSE_BIN", "build/gatehouse")
+    return path if os.path.isabs(path) else os.path.join(REPO_DIR, path)
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    name: str
+    color: str                                   # gnuplot colour of its bars
+    template: str                                # under bench/conf/
+    config_name: str
+    argv: Callable[[str, Env], list[str]]        # (config path, env) -> foreground command line
+    version: Callable[[], str]
+    missing: Callable[[], str | None] = lambda: None   # why it cannot run here, or None
+    check: Callable[[str], list[str]] | None = None    # optional config check command
+    ready_marker: str | None = None              # a log line that says it is listening
+
+
+def _gatehouse_missing() -> str | None:
+    b = gatehouse_bin()
+    return None if os.access(b, os.X_OK) else f"{b} not found or not executable (set GATEHOUSE_BIN)"
+
+
+SERVERS: list[ServerSpec] = [
+    ServerSpec(
+        name="gatehouse", color="#d62728", template="gatehouse.yaml", config_name="gatehouse.yaml",
+        argv=lambda cfg, env: [gatehouse_bin(), "-c", cfg],
+        version=lambda: _first_line([gatehouse_bin(), "--version"]),
+        missing=_gatehouse_missing,
+        check=lambda cfg: [gatehouse_bin(), "check", "-c", cfg],
+        ready_marker="listening:",
+    ),
+    ServerSpec(
+        name="nginx", color="#2ca02c", template="nginx.conf", config_name="nginx.conf",
+        argv=lambda cfg, env: ["nginx", "-p", env.prefix, "-e", os.path.join(env.prefix, "error.log"),
+                               "-c", cfg],
+        version=lambda: _first_line(["nginx", "-v"]),
+        missing=lambda: None if shutil.which("nginx") else "nginx not installed",
+        check=lambda cfg: ["nginx", "-t", "-q", "-c", cfg, "-e", "/dev/null"],
+    ),
+    ServerSpec(
+        name="haproxy", color="#1f77b4", template="haproxy.cfg", config_name="haproxy.cfg",
+        argv=lambda cfg, env: ["haproxy", "-db", "-f", cfg],
+        version=lambda: _first_line(["haproxy", "-v"]),
+        missing=lambda: None if shutil.which("haproxy") else "haproxy not installed",
+        check=lambda cfg: ["haproxy", "-c", "-q", "-f", cfg],
+    ),
+    # Not a proxy: wrk/curl straight to the origin, to show what the client side can do.
+    # Off by default; select it with --only direct,...
+    ServerSpec(
+        name="direct", color="#7f7f7f", template="", config_name="",
+        argv=lambda cfg, env: [], version=lambda: "origin without a proxy",
+    ),
+]
+
+DEFAULT_SERVERS = ["gatehouse", "nginx", "haproxy"]
+
+
+def spec(name: str) -> ServerSpec:
+    for s in SERVERS:
+        if s.name == name:
+            return s
+    raise KeyError(f"unknown server {name!r}; known: {', '.join(s.name for s in SERVERS)}")
+
+
+@dataclass
+class Bench:
+    """Shared state of one bench run: temporary directory, launcher, origin."""
+
+    tmp: str
+    launcher: Launcher
+    nofile: int
+    origin_port: int = 0
+    docroot: str = ""
+    _serial: itertools.count = field(default_factory=itertools.count)
+
+    def start_origin(self, big_size: int) -> None:
+        self.docroot = os.path.join(self.tmp, "docroot")
+        os.makedirs(self.docroot, exist_ok=True)
+        with open(os.path.join(self.docroot, "1k"), "wb") as f:
+            f.write(b"x" * 1023 + b"\n")
+        # Sparse: created instantly, read as zeros (sendfile serves it from the page cache).
+        with open(os.path.join(self.docroot, "1g"), "wb") as f:
+            f.truncate(big_size)
+        prefix = os.path.join(self.tmp, "origin")
+        os.makedirs(prefix, exist_ok=True)
+        self.origin_port = free_port()
+        env = Env(prefix, self.origin_port, 0, self.nofile)
+        cfg = render("origin-nginx.conf", os.path.join(prefix, "nginx.conf"),
+                     {**env.values(), "DOCROOT": self.docroot})
+        proc = self.launcher.start("origin", pinned(CLIENT_CPU, [
+            "nginx", "-p", prefix, "-e", os.path.join(prefix, "error.log"), "-c", cfg]))
+        wait_ready(proc, f"http://127.0.0.1:{self.origin_port}/1k")
+
+    def start(self, s: ServerSpec) -> Instance:
+        if s.name == "direct":
+            return Instance(s.name, self.origin_port, self.launcher.procs[0], self.tmp)
+        prefix = os.path.join(self.tmp, f"{s.name}-{next(self._serial)}")
+        os.makedirs(prefix)
+        env = Env(prefix, free_port(), self.origin_port, self.nofile)
+        cfg = render(s.template, os.path.join(prefix, s.config_name), env.values())
+        if s.check:
+            p = subprocess.run(s.check(cfg), capture_output=True, text=True, check=False, cwd=prefix)
+            if p.returncode != 0:
+                raise RuntimeError(f"{s.name}: config check failed:\n{p.stdout}{p.stderr}")
+        proc = self.launcher.start(s.name, pinned(SERVER_CPU, s.argv(cfg, env)), cwd=prefix)
+        try:
+            wait_ready(proc, f"http://127.0.0.1:{env.port}/1k", log_marker=s.ready_marker)
+        except Exception:
+            self.launcher.stop(proc)
+            raise
+        return Instance(s.name, env.port, proc, prefix)
+
+    def stop(self, inst: Instance) -> None:
+        if inst.name == "direct":
+            return
+        self.launcher.stop(inst.proc)
+        shutil.rmtree(inst.prefix, ignore_errors=True)

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Side-by-side load bench: gatehouse vs nginx vs HAProxy. See bench/README.md.
+#   bench/run.sh [--only gatehouse,nginx] [--scenarios small-keepalive,...] [--out DIR]
+#   env: BENCH_QUICK=1 BENCH_ROUNDS=3 BENCH_DURATION=10s BENCH_IDLE_CONNS=9000 GATEHOUSE_BIN=...
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# Tools, installed only when missing (a fresh Debian 12 machine runs this as root).
+need=()
+declare -A pkg=([nginx]=nginx-light [haproxy]=haproxy [wrk]=wrk [h2load]=nghttp2-client
+                [gnuplot]=gnuplot-nox [curl]=curl [taskset]=util-linux [python3]=python3)
+for cmd in nginx haproxy wrk h2load gnuplot curl taskset python3; do
+  command -v "$cmd" >/dev/null 2>&1 || need+=("${pkg[$cmd]}")
+done
+if ((${#need[@]})); then
+  echo "installing: ${need[*]}" >&2
+  sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need[@]}"
+  # Debian's nginx package starts a system nginx on :80; the bench never uses it.
+fi
+
+# Idle-connection scenario: one fd per connection in the client and in the proxy.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+BENCH_TMP="$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-bench.XXXXXX")"
+export BENCH_TMP
+py_pid=""
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  [[ -n $py_pid ]] && kill -TERM "$py_pid" 2>/dev/null && wait "$py_pid" 2>/dev/null
+  # Whatever Python could not stop (it was killed, say): every process group it started.
+  if [[ -f $BENCH_TMP/pids ]]; then
+    while read -r pid; do kill -KILL -- "-$pid" 2>/dev/null || true; done <"$BENCH_TMP/pids"
+  fi
+  rm -rf -- "$BENCH_TMP"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+python3 "$here/harness/main.py" "$@" &
+py_pid=$!
+wait "$py_pid"

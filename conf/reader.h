@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "conf/config.h"
+
+// Typed, error-collecting access to a parsed YAML tree, private to the loader. Every accessor
+// reports what is wrong at the offending node and returns nullopt (or skips the item), so the
+// loader reads on and reports every problem in one pass.
+namespace conf {
+
+// A node together with where it is and what it is called, for messages.
+struct Value {
+  YAML::Node node;
+  YAML::Mark mark;   // the node's, or its key's when the node is null (yaml-cpp marks nulls late)
+  std::string path;  // "timeouts.client_header", "rules[2].match.path[0]"; empty for the root
+  bool present = false;
+  explicit operator bool() const { return present; }
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  void error(const YAML::Mark& at, std::string message);
+  // "PATH: MESSAGE" at the value.
+  void error(const Value& v, std::string_view message);
+  void warning(const Value& v, std::string_view message);
+  void warning(const YAML::Mark& at, std::string message);
+  bool has_errors() const;
+  std::vector<ConfigError> take_problems();
+
+  Value root(const YAML::Node& doc);
+
+  // The key/value pairs of a map in file order (null counts as an empty map). Reports a value
+  // that is not a map, keys that are not scalars and repeated keys (the repeat is dropped).
+  std::vector<std::pair<Value, Value>> entries(const Value& map);
+  // The items of a list (null counts as empty). With |scalar_ok|, a scalar stands for a list of
+  // one. Reports anything else.
+  std::vector<Value> items(const Value& list, bool scalar_ok);
+
+  std::optional<std::string> string(const Value& v, bool allow_empty = false);
+  std::optional<bool> boolean(const Value& v);  // true/false, yes/no, on/off
+  std::optional<int64_t> integer(const Value& v, int64_t min, int64_t max);
+  std::optional<Duration> duration(const Value& v, bool allow_zero = false);
+  std::optional<uint64_t> size(const Value& v, bool allow_zero = false);
+  std::optional<std::string> choice(const Value& v,
+                                    std::initializer_list<std::string_view> options);
+  std::optional<std::string> absolute_path(const Value& v);
+  std::optional<std::string> header_name(const Value& v);
+  // A scalar or a list of non-empty scalars.
+  std::vector<std::string> strings(const Value& v);
+
+ private:
+  std::string file_;
+  std::vector<ConfigError> problems_;
+};
+
+// The known keys of one map. Unknown keys are reported (with the closest known key as a hint).
+class MapView {
+ public:
+  MapView(Reader& r, const Value& map, std::initializer_list<std::string_view> known);
+
+  // The value under |key|; absent (false) when the key is not there.
+  Value get(std::string_view key) const;
+  // As get(), reporting a missing key at the map.
+  Value require(std::string_view key) const;
+  const Value& self() const { return self_; }
+  // False when the value was not a map (already reported).
+  bool ok() const { return ok_; }
+  // True when the map has no keys at all.
+  bool empty() const { return fields_.empty(); }
+
+ private:
+  Reader& r_;
+  Value self_;
+  bool ok_ = true;
+  std::vector<std::pair<Value, Value>> fields_;
+};
+
+// What a node is, for "expected X, got Y": the quoted scalar, "a list", "a map" or "nothing".
+std::string describe(const YAML::Node& n);
+
+// Where a key or list item lives: "a.b", "a[2]".
+std::string join_path(std::string_view parent, std::string_view key);
+std::string index_path(std::string_view parent, size_t i);
+
+// Copies an accessor's result into a config field when there is one.
+template <class T, class U>
+void store(std::optional<T> v, U& out) {
+  if (v) out = std::move(*v);
+}
+
+}  // namespace conf

@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: MIT
+#include "proxy/downstream/http1_connection.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "proxy/base/log.h"
+#include "proxy/event_loop.h"
+#include "proxy/exchange.h"
+#include "proxy/io/socket_address.h"
+#include "proxy/pipeline.h"
+#include "proxy/upstream/upstream_connection.h"
+
+namespace proxy {
+namespace {
+
+constexpr uint64_t kMaxLingerBytes = 1 << 20;
+constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+}  // namespace
+
+Http1Connection::Http1Connection(EventLoop& loop, int fd, const sockaddr* peer,
+                                 socklen_t peer_len, const ListenerRef& listener)
+    : loop_(loop), listener_(listener), fd_(fd) {
+  if (peer_len > 0 && static_cast<size_t>(peer_len) <= sizeof peer_)
+    memcpy(&peer_, peer, peer_len);
+  else
+    peer_.sin6_family = AF_UNIX;
+  client_ip_len_ = static_cast<uint8_t>(io::format_ip(this->peer(), client_ip_, sizeof client_ip_));
+  loop_.add_connection(this);
+}
+
+Http1Connection::~Http1Connection() { loop_.remove_connection(this); }
+
+void Http1Connection::start() {
+  event_assign(&ev_, loop_.base(), fd_, EV_READ | EV_WRITE | EV_ET | EV_PERSIST, on_event, this);
+  head_deadline_ = 0;
+  event_add(&ev_, loop_.timeouts().client_header);
+  drive();
+}
+
+base::TimePoint Http1Connection::now() const { return base::now(); }
+
+namespace {
+int64_t cached_seconds(event_base* base) {
+  timeval tv;
+  event_base_gettimeofday_cached(base, &tv);
+  return tv.tv_sec;
+}
+}  // namespace
+
+void Http1Connection::on_event(evutil_socket_t, short what, void* arg) {
+  static_cast<Http1Connection*>(arg)->handle(what);
+}
+
+void Http1Connection::set_timeout(const timeval* tv) { event_add(&ev_, tv); }
+
+void Http1Connection::handle(short what) {
+  if (what & EV_READ) readable_ = true;
+  if (what & EV_WRITE) {
+    writable_ = true;
+    blocked_since_ = 0;
+  }
+  if (what & EV_TIMEOUT) {
+    int64_t now_s = cached_seconds(loop_.base());
+    const auto& t = loop_.runtime().config->timeouts;
+    switch (state_) {
+      case State::kHead:
+        if (in_len_ == 0) {  // idle keep-alive or a silent new connection: just close
+          close();
+          drive();
+          return;
+        }
+        reject(408, "client_header timeout");
+        break;
+      case State::kBody:
+        reject(408, "client_body timeout");
+        break;
+      case State::kBusy:
+        if (blocked_since_ != 0 &&
+            now_s - blocked_since_ >= std::chrono::duration_cast<std::chrono::seconds>(
+                                          t.client_send).count()) {
+          LOG_INFO("client %s took no byte for %llds, closing", client_ip_,
+                   static_cast<long long>(now_s - blocked_since_));
+          if (ex_) ex_->aborted = true;
+          close();
+        }
+        break;
+      case State::kLinger:
+        close();
+        break;
+    }
+  }
+  drive();
+}
+
+// The one place that advances the connection. Re-entrant calls (a stage or the upstream calling
+// back while we are inside) only ask for another turn, so the object is freed in one place.
+void Http1Connection::drive() {
+  if (driving_) {
+    again_ = true;
+    return;
+  }
+  driving_ = true;
+  do {
+    again_ = false;
+    if (closed_) break;
+    switch (state_) {
+      case State::kHead: step_head(); break;
+      case State::kBody: step_body(); break;
+      case State::kBusy: step_write(); break;
+      case State::kLinger: step_linger(); break;
+    }
+  } while (again_ && !closed_);
+  driving_ = false;
+  if (closed_) delete this;
+}
+
+void Http1Connection::step_head() {
+  if (draining_ && in_len_ == 0) {
+    close();
+    return;
+  }
+  const size_t cap = loop_.head_blocks().block_size();
+  for (;;) {
+    if (in_len_ > 0 && parse_head()) return;
+    if (state_ != State::kHead || closed_) return;
+    if (!readable_) return;
+    if (!in_) in_ = loop_.head_blocks().acquire();
+    if (in_len_ == cap) {  // cannot happen: check_partial_request refuses before
+      reject(431, "request head too large");
+      return;
+    }
+    ssize_t n = ::recv(fd_, in_ + in_len_, cap - in_len_, 0);
+    if (n > 0) {
+      if (in_len_ == 0) {
+        // First byte of a request: from now on the whole head must arrive within client_header.
+        head_deadline_ = cached_seconds(loop_.base()) +
+                         std::chrono::duration_cast<std::chrono::seconds>(
+                             loop_.runtime().config->timeouts.client_header).count();
+        if (!first_request_) set_timeout(loop_.timeouts().client_header);
+      } else if (cached_seconds(loop_.base()) > head_deadline_) {
+        reject(408, "client_header timeout");
+        return;
+      }
+      in_len_ += static_cast<uint32_t>(n);
+      continue;
+    }
+    if (n == 0) {  // the client closed: nothing to answer
+      close();
+      return;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      readable_ = false;
+      if (in_len_ == 0 && in_) {
+        loop_.head_blocks().release(in_);
+        in_ = nullptr;
+      }
+      return;
+    }
+    if (errno == EINTR) continue;
+    close();
+    return;
+  }
+}
+
+// Returns true when it made progress that changes state (a request started or was refused).
+bool Http1Connection::parse_head() {
+  std::string_view buf(in_, in_len_);
+  size_t end = http::find_head_end(buf, in_scanned_);
+  const auto& limits = loop_.runtime().config->limits;
+  http::ParseLimits pl{limits.max_request_header, limits.max_request_line};
+  if (end == 0) {
+    in_scanned_ = in_len_;
+    if (auto ok = http::check_partial_request(buf, pl); !ok) {
+      reject(ok.error().status, ok.error().reason);
+      return true;
+    }
+    return false;
+  }
+  ex_ = loop_.acquire_exchange();
+  ex_->downstream = this;
+  ex_->runtime = loop_.runtime_ptr();
+  ex_->id = loop_.shared().next_id.fetch_add(1, std::memory_order_relaxed);
+  ex_->started = now();
+  head_len_ = static_cast<uint32_t>(end);
+  body_pos_ = head_len_;
+  if (auto ok = http::parse_request_head(in_, end, pl, ex_->request); !ok) {
+    reject(ok.error().status, ok.error().reason);
+    return true;
+  }
+  first_request_ = false;
+  const auto& req = ex_->request;
+  if (!req.keep_alive || draining_) ex_->close_after = true;
+  state_ = State::kBusy;
+  if (req.framing == http::Framing::kNone ||
+      (req.framing == http::Framing::kLength && req.content_length == 0))
+    ex_->request_complete = true;
+  set_timeout(loop_.timeouts().client_send);
+  pipeline::start(*ex_);
+  again_ = true;
+  return true;
+}
+
+void Http1Connection::reject(int status, const char* why) {
+  LOG_INFO("client %s: %d %s", client_ip_, status, why);
+  if (!ex_) {
+    ex_ = loop_.acquire_exchange();
+    ex_->downstream = this;
+    ex_->runtime = loop_.runtime_ptr();
+    ex_->id = loop_.shared().next_id.fetch_add(1, std::memory_order_relaxed);
+    ex_->started = now();
+  }
+  // Whatever follows a malformed request cannot be trusted: answer, then close.
+  ex_->close_after = true;
+  state_ = State::kBusy;
+  set_timeout(loop_.timeouts().client_send);
+  pipeline::respond(*ex_, status, why);
+  again_ = true;
+}
+
+void Http1Connection::read_body() {
+  const auto& req = ex_->request;
+  const auto& cfg = *loop_.runtime().config;
+  ex_->request_body.configure(cfg.buffering.request_memory, cfg.limits.max_request_body,
+                              cfg.buffering.temp_path.c_str());
+  if (req.framing == http::Framing::kLength) {
+    if (req.content_length > cfg.limits.max_request_body) {
+      reject(413, "request body over limits.max_request_body");
+      return;
+    }
+    body_left_ = req.content_length;
+  } else {
+    chunked_.reset();
+  }
+  if (req.expect_continue && in_len_ == head_len_) send_continue();
+  state_ = State::kBody;
+  set_timeout(loop_.timeouts().client_body);
+  again_ = true;
+  drive();
+}
+
+void Http1Connection::send_continue() {
+  // Tiny and first on a socket that has sent nothing else: it fits the socket buffer.
+  ssize_t n = ::send(fd_, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL);
+  if (n != static_cast<ssize_t>(sizeof kContinue - 1)) ex_->close_after = true;
+}
+
+// Moves body bytes held in in_ from `pos` into the request body. Returns false when the request
+// was refused (the connection is then answering with an error).
+bool Http1Connection::decode_body(size_t& pos) {
+  auto& req = ex_->request;
+  const uint64_t max_body = loop_.runtime().config->limits.max_request_body;
+  while (pos < in_len_ && !ex_->request_complete) {
+    if (req.framing == http::Framing::kLength) {
+      size_t take = in_len_ - pos;
+      if (take > body_left_) take = static_cast<size_t>(body_left_);
+      if (auto ok = ex_->request_body.append(in_ + pos, take); !ok) {
+        reject(500, ok.error().detail);
+        return false;
+      }
+      pos += take;
+      body_left_ -= take;
+      ex_->request_body_size += take;
+      if (body_left_ == 0) ex_->request_complete = true;
+      continue;
+    }
+    auto r = chunked_.feed(std::string_view(in_ + pos, in_len_ - pos));
+    if (r.status == http::ChunkedDecoder::Status::kError) {
+      reject(400, chunked_.error());
+      return false;
+    }
+    if (r.status == http::ChunkedDecoder::Status::kData) {
+      if (ex_->request_body_size + r.data_len > max_body) {
+        reject(413, "request body over limits.max_request_body");
+        return false;
+      }
+      if (auto ok = ex_->request_body.append(in_ + pos + r.data_off, r.data_len); !ok) {
+        reject(500, ok.error().detail);
+        return false;
+      }
+      ex_->request_body_size += r.data_len;
+    }
+    pos += r.consumed;
+    if (r.status == http::ChunkedDecoder::Status::kDone) ex_->request_complete = true;
+    if (r.status == http::ChunkedDecoder::Status::kNeedMore) break;
+  }
+  return true;
+}
+
+void Http1Connection::step_body() {
+  const size_t cap = loop_.head_blocks().block_size();
+  for (;;) {
+    size_t pos = body_pos_;
+    if (!decode_body(pos)) return;
+    // Keep only unconsumed bytes (a partial chunk line, or a pipelined request) after the head.
+    size_t keep = in_len_ - pos;
+    if (pos != head_len_ && keep > 0) memmove(in_ + head_len_, in_ + pos, keep);
+    in_len_ = static_cast<uint32_t>(head_len_ + keep);
+    body_pos_ = head_len_;
+    if (ex_->request_complete) {
+      state_ = State::kBusy;
+      set_timeout(loop_.timeouts().client_send);
+      pipeline::resume(*ex_);
+      again_ = true;
+      return;
+    }
+    if (!readable_) return;
+    ssize_t n;
+    if (ex_->request.framing == http::Framing::kLength && keep == 0 &&
+        ex_->request_body.memory_room() > 0) {
+      // Straight into the body buffer, never past the body: what follows stays in the socket.
+      size_t want = ex_->request_body.memory_room();
+      if (want > body_left_) want = static_cast<size_t>(body_left_);
+      n = ex_->request_body.read_from(fd_, want);
+      if (n > 0) {
+        body_left_ -= static_cast<uint64_t>(n);
+        ex_->request_body_size += static_cast<uint64_t>(n);
+        if (body_left_ == 0) ex_->request_complete = true;
+        continue;
+      }
+    } else {
+      size_t room = cap - in_len_;
+      if (ex_->request.framing == http::Framing::kLength && room > body_left_)
+        room = static_cast<size_t>(body_left_);
+      if (room == 0) {
+        reject(400, "chunk framing line too long");
+        return;
+      }
+      n = ::recv(fd_, in_ + in_len_, room, 0);
+      if (n > 0) {
+        in_len_ += static_cast<uint32_t>(n);
+        continue;
+      }
+    }
+    if (n == 0) {  // the client gave up mid-body
+      close();
+      return;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      readable_ = false;
+      return;
+    }
+    if (errno == EINTR) continue;
+    close();
+    return;
+  }
+}
+
+void Http1Connection::output_ready() { drive(); }
+
+void Http1Connection::step_write() {
+  if (!ex_) return;
+  while (!ex_->out.empty() && writable_) {
+    ssize_t n = ex_->out.write_to(fd_);
+    if (n > 0) {
+      ex_->bytes_out += static_cast<uint64_t>(n);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      writable_ = false;
+      if (blocked_since_ == 0) blocked_since_ = cached_seconds(loop_.base());
+      break;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    // The client is gone (or the spill file failed): nothing more can reach it.
+    ex_->aborted = true;
+    close();
+    return;
+  }
+  if (ex_->upstream) ex_->upstream->output_drained();
+  if (ex_->out.empty() && ex_->upstream_done) finish_exchange();
+}
+
+void Http1Connection::finish_exchange() {
+  pipeline::finish(*ex_);
+  bool close_now = ex_->close_after || ex_->aborted || draining_;
+  bool linger = ex_->close_after && ex_->local_response && ex_->status >= 400;
+  if (close_now) {
+    if (linger && !ex_->aborted) {
+      // Let the client read the error before the close resets the connection (nginx's
+      // lingering close): stop sending, then drain what it still sends for a moment.
+      ::shutdown(fd_, SHUT_WR);
+      loop_.release_exchange(ex_);
+      ex_ = nullptr;
+      state_ = State::kLinger;
+      set_timeout(loop_.timeouts().linger);
+      again_ = true;
+      return;
+    }
+    loop_.release_exchange(ex_);
+    ex_ = nullptr;
+    close();
+    return;
+  }
+  // Keep-alive: what follows the request in in_ is the next request.
+  size_t consumed = body_pos_;
+  loop_.release_exchange(ex_);
+  ex_ = nullptr;
+  size_t keep = in_len_ > consumed ? in_len_ - consumed : 0;
+  if (keep > 0) memmove(in_, in_ + consumed, keep);
+  in_len_ = static_cast<uint32_t>(keep);
+  enter_head_state(keep > 0);
+}
+
+void Http1Connection::enter_head_state(bool keep_buffer) {
+  state_ = State::kHead;
+  in_scanned_ = 0;
+  head_len_ = 0;
+  body_pos_ = 0;
+  body_left_ = 0;
+  blocked_since_ = 0;
+  if (!keep_buffer && in_) {
+    loop_.head_blocks().release(in_);
+    in_ = nullptr;
+  } else if (keep_buffer) {
+    head_deadline_ = cached_seconds(loop_.base()) +
+                     std::chrono::duration_cast<std::chrono::seconds>(
+                         loop_.runtime().config->timeouts.client_header).count();
+  }
+  set_timeout(keep_buffer ? loop_.timeouts().client_header : loop_.timeouts().client_idle);
+  again_ = true;
+}
+
+void Http1Connection::step_linger() {
+  char* buf = loop_.scratch();
+  while (readable_) {
+    ssize_t n = ::recv(fd_, buf, EventLoop::kScratchSize, 0);
+    if (n > 0) {
+      linger_bytes_ += static_cast<uint64_t>(n);
+      if (linger_bytes_ > kMaxLingerBytes) break;
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      readable_ = false;
+      return;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    break;
+  }
+  close();
+}
+
+void Http1Connection::drain() {
+  draining_ = true;
+  if (state_ == State::kHead && in_len_ == 0 && !driving_) {
+    close();
+    delete this;
+  }
+}
+
+void Http1Connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (ex_) {
+    if (ex_->upstream) {
+      ex_->upstream->abandon();
+      ex_->upstream = nullptr;
+    }
+    if (!ex_->upstream_done || !ex_->out.empty()) ex_->aborted = true;
+    pipeline::finish(*ex_);
+    loop_.release_exchange(ex_);
+    ex_ = nullptr;
+  }
+  if (in_) {
+    loop_.head_blocks().release(in_);
+    in_ = nullptr;
+  }
+  event_del(&ev_);
+  ::close(fd_);
+  fd_ = -1;
+  loop_.shared().connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace proxy

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <event2/event_struct.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "proxy/base/clock.h"
+#include "proxy/http/parser.h"
+
+namespace proxy {
+
+class EventLoop;
+struct Exchange;
+struct ListenerRef;
+
+// A client connection speaking HTTP/1.1: reads and parses request heads and bodies, hands each
+// request to the pipeline, writes the exchange's output, and keeps the connection alive between
+// requests. Pipelined requests are answered one after the other, in order.
+//
+// Memory: an idle keep-alive connection holds only this object (no buffers): the head block and
+// the exchange are taken from the loop's pools when a request starts and returned after it.
+class Http1Connection {
+ public:
+  Http1Connection(EventLoop& loop, int fd, const sockaddr* peer, socklen_t peer_len,
+                  const ListenerRef& listener);
+  Http1Connection(const Http1Connection&) = delete;
+  Http1Connection& operator=(const Http1Connection&) = delete;
+
+  void start();
+
+  // The receive_body stage: read the request body, then resume the pipeline.
+  void read_body();
+  // The exchange has new output, or its backend finished: write what the client takes.
+  void output_ready();
+  // Graceful stop: close now if idle, else after the current response.
+  void drain();
+
+  const sockaddr* peer() const { return reinterpret_cast<const sockaddr*>(&peer_); }
+  // The client's IP as text (for X-Forwarded-For and logs).
+  std::string_view client_ip() const { return {client_ip_, client_ip_len_}; }
+  const ListenerRef& listener() const { return listener_; }
+  bool tls() const { return false; }
+
+  // Intrusive list of the loop's connections.
+  Http1Connection* prev = nullptr;
+  Http1Connection* next = nullptr;
+
+ private:
+  enum class State : uint8_t { kHead, kBody, kBusy, kLinger };
+
+  ~Http1Connection();
+  static void on_event(evutil_socket_t fd, short what, void* arg);
+  void handle(short what);
+  void drive();
+  void step_head();
+  void step_body();
+  void step_write();
+  void step_linger();
+  bool parse_head();
+  bool decode_body(size_t& pos);
+  void reject(int status, const char* why);
+  void finish_exchange();
+  void enter_head_state(bool keep_buffer);
+  void set_timeout(const timeval* tv);
+  void close();
+  void send_continue();
+  base::TimePoint now() const;
+
+  EventLoop& loop_;
+  const ListenerRef& listener_;
+  event ev_;
+  int fd_;
+  State state_ = State::kHead;
+  bool readable_ = true;  // edge-triggered: true until a read says EAGAIN
+  bool writable_ = true;
+  bool driving_ = false;
+  bool again_ = false;
+  bool closed_ = false;
+  bool draining_ = false;
+  bool first_request_ = true;
+  uint8_t client_ip_len_ = 0;
+  char client_ip_[46];
+
+  // Input: the request head, then body bytes and pipelined requests behind it.
+  char* in_ = nullptr;
+  uint32_t in_len_ = 0;      // bytes held
+  uint32_t in_scanned_ = 0;  // head-end scan position
+  uint32_t head_len_ = 0;    // length of the parsed head, 0 while none
+  uint32_t body_pos_ = 0;    // first unconsumed body byte in in_
+  uint64_t body_left_ = 0;   // Content-Length bytes still to come
+  int64_t head_deadline_ = 0;  // seconds: the whole head must arrive by then
+  int64_t blocked_since_ = 0;  // seconds: when the client stopped taking bytes, 0 if it takes them
+  uint64_t linger_bytes_ = 0;
+  http::ChunkedDecoder chunked_;
+
+  Exchange* ex_ = nullptr;
+  sockaddr_in6 peer_{};  // AF_INET or AF_INET6 (AF_UNIX listeners: family AF_UNIX, no address)
+};
+
+}  // namespace proxy

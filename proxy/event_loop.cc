@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: MIT
+#include "proxy/event_loop.h"
+
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include "proxy/base/log.h"
+#include "proxy/downstream/http1_connection.h"
+#include "proxy/exchange.h"
+#include "proxy/upstream/upstream_pools.h"
+
+namespace proxy {
+namespace {
+
+constexpr size_t kMaxFreeExchanges = 1024;
+constexpr int kAcceptBatch = 64;
+// Head blocks hold a request head of limits.max_request_header plus room to read body bytes.
+constexpr size_t kBodyReadRoom = 16 * 1024;
+// How long an unused backend connection is kept. App servers close theirs after a few seconds
+// (gunicorn 2s, Puma 20s); keeping ours shorter than most makes stale connections rare.
+constexpr timeval kUpstreamIdle = {4, 0};
+constexpr timeval kLinger = {2, 0};
+
+timeval to_timeval(conf::Duration d) {
+  return timeval{static_cast<time_t>(d.count() / 1000), static_cast<suseconds_t>(d.count() % 1000 * 1000)};
+}
+
+struct AcceptContext {
+  EventLoop* loop;
+  const ListenerRef* listener;
+};
+
+}  // namespace
+
+EventLoop::EventLoop(std::shared_ptr<const Runtime> runtime,
+                     const std::vector<ListenerRef>& listeners, WorkerShared& shared)
+    : runtime_(std::move(runtime)),
+      shared_(shared),
+      listeners_(listeners),
+      scratch_(new char[kScratchSize]),
+      head_blocks_(runtime_->config->limits.max_request_header + kBodyReadRoom) {
+  event_config* cfg = event_config_new();
+  event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+  base_.reset(event_base_new_with_config(cfg));
+  event_config_free(cfg);
+
+  const auto& t = runtime_->config->timeouts;
+  auto common = [&](timeval tv) { return event_base_init_common_timeout(base_.get(), &tv); };
+  timeouts_.client_header = common(to_timeval(t.client_header));
+  timeouts_.client_idle = common(to_timeval(t.client_idle));
+  timeouts_.client_body = common(to_timeval(t.client_body));
+  timeouts_.client_send = common(to_timeval(t.client_send));
+  timeouts_.backend_connect = common(to_timeval(t.backend_connect));
+  timeouts_.backend_response = common(to_timeval(t.backend_response));
+  timeouts_.linger = common(kLinger);
+  timeouts_.upstream_idle = common(kUpstreamIdle);
+
+  upstreams_ = std::make_unique<UpstreamPools>(*this, *runtime_);
+
+  for (const auto& l : listeners_) {
+    auto* ctx = new AcceptContext{this, &l};
+    event* ev = event_new(base_.get(), l.fd, EV_READ | EV_PERSIST, on_accept, ctx);
+    event_add(ev, nullptr);
+    accept_events_.emplace_back(ev);
+  }
+  drain_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  drain_event_.reset(event_new(base_.get(), drain_fd_.get(), EV_READ | EV_PERSIST, on_drain, this));
+  event_add(drain_event_.get(), nullptr);
+}
+
+EventLoop::~EventLoop() {
+  for (auto& ev : accept_events_) delete static_cast<AcceptContext*>(event_get_callback_arg(ev.get()));
+  accept_events_.clear();
+  upstreams_.reset();
+  for (Exchange* ex : free_exchanges_) delete ex;
+}
+
+void EventLoop::run() { event_base_dispatch(base_.get()); }
+
+void EventLoop::request_drain() {
+  uint64_t one = 1;
+  ssize_t n = ::write(drain_fd_.get(), &one, sizeof one);
+  (void)n;
+}
+
+void EventLoop::on_drain(evutil_socket_t fd, short, void* arg) {
+  uint64_t v;
+  ssize_t n = ::read(fd, &v, sizeof v);
+  (void)n;
+  static_cast<EventLoop*>(arg)->begin_drain();
+}
+
+void EventLoop::begin_drain() {
+  if (draining_) return;
+  draining_ = true;
+  for (auto& ev : accept_events_) event_del(ev.get());
+  for (Http1Connection* c = connections_; c;) {
+    Http1Connection* next = c->next;
+    c->drain();
+    c = next;
+  }
+  maybe_exit();
+}
+
+void EventLoop::maybe_exit() {
+  if (draining_ && connection_count_ == 0) event_base_loopexit(base_.get(), nullptr);
+}
+
+void EventLoop::on_accept(evutil_socket_t fd, short, void* arg) {
+  auto* ctx = static_cast<AcceptContext*>(arg);
+  ctx->loop->accept_from(fd, *ctx->listener);
+}
+
+void EventLoop::accept_from(int lfd, const ListenerRef& listener) {
+  const uint64_t max_conns = runtime_->config->limits.max_connections;
+  for (int i = 0; i < kAcceptBatch && !draining_; ++i) {
+    sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int fd = ::accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE)
+        LOG_ERROR("accept on %s: %m (raise the open file limit)", listener.name.c_str());
+      return;  // EAGAIN: another thread took it, or the queue is empty
+    }
+    if (shared_.connections.fetch_add(1, std::memory_order_relaxed) >= max_conns) {
+      shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+      ::close(fd);
+      continue;
+    }
+    auto* c = new Http1Connection(*this, fd, reinterpret_cast<sockaddr*>(&ss), len, listener);
+    c->start();
+  }
+}
+
+std::string_view EventLoop::http_date() {
+  time_t now = time(nullptr);
+  if (now != date_second_) {
+    date_second_ = now;
+    tm t;
+    gmtime_r(&now, &t);
+    strftime(date_, sizeof date_, "%a, %d %b %Y %H:%M:%S GMT", &t);
+  }
+  return date_;
+}
+
+Exchange* EventLoop::acquire_exchange() {
+  Exchange* ex;
+  if (free_exchanges_.empty()) {
+    ex = new Exchange;
+  } else {
+    ex = free_exchanges_.back();
+    free_exchanges_.pop_back();
+  }
+  ex->loop = this;
+  return ex;
+}
+
+void EventLoop::release_exchange(Exchange* ex) {
+  ex->reset();
+  if (free_exchanges_.size() < kMaxFreeExchanges)
+    free_exchanges_.push_back(ex);
+  else
+    delete ex;
+}
+
+void EventLoop::add_connection(Http1Connection* c) {
+  c->prev = nullptr;
+  c->next = connections_;
+  if (connections_) connections_->prev = c;
+  connections_ = c;
+  ++connection_count_;
+}
+
+void EventLoop::remove_connection(Http1Connection* c) {
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    connections_ = c->next;
+  if (c->next) c->next->prev = c->prev;
+  --connection_count_;
+  maybe_exit();
+}
+
+}  // namespace proxy

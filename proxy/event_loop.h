@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include <atomic>
+#include <ctime>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "proxy/base/event_handles.h"
+#include "proxy/base/unique_fd.h"
+#include "proxy/block_pool.h"
+#include "proxy/runtime.h"
+
+namespace proxy {
+
+class AccessLog;
+class Http1Connection;
+class UpstreamPools;
+struct Exchange;
+
+// A listening socket as a worker sees it.
+struct ListenerRef {
+  std::string name;
+  int fd = -1;
+  bool admin = false;
+};
+
+// State shared by all event loops of one worker process.
+struct WorkerShared {
+  std::atomic<uint64_t> connections{0};
+  std::atomic<uint64_t> next_id{1};
+  AccessLog* access_log = nullptr;
+};
+
+// Timeouts as libevent "common timeouts": timers that share a duration are kept in a queue, so
+// re-arming one per read costs no heap operation.
+struct LoopTimeouts {
+  const timeval* client_header = nullptr;
+  const timeval* client_idle = nullptr;
+  const timeval* client_body = nullptr;
+  const timeval* client_send = nullptr;
+  const timeval* backend_connect = nullptr;
+  const timeval* backend_response = nullptr;
+  const timeval* linger = nullptr;
+  const timeval* upstream_idle = nullptr;
+};
+
+// One thread's event loop: accepts on the shared listening sockets and serves its connections
+// without locks. Everything reachable from here belongs to this thread alone.
+class EventLoop {
+ public:
+  EventLoop(std::shared_ptr<const Runtime> runtime, const std::vector<ListenerRef>& listeners,
+            WorkerShared& shared);
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Runs until drained: called on the loop's own thread.
+  void run();
+  // Thread-safe: stop accepting, close idle connections, finish the rest, then return from run().
+  void request_drain();
+
+  event_base* base() const { return base_.get(); }
+  const Runtime& runtime() const { return *runtime_; }
+  const std::shared_ptr<const Runtime>& runtime_ptr() const { return runtime_; }
+  const LoopTimeouts& timeouts() const { return timeouts_; }
+  WorkerShared& shared() { return shared_; }
+  bool draining() const { return draining_; }
+
+  // Scratch space for one read; its contents do not survive a return to the loop.
+  char* scratch() { return scratch_.get(); }
+  static constexpr size_t kScratchSize = 64 * 1024;
+
+  BlockPool& head_blocks() { return head_blocks_; }
+  UpstreamPools& upstreams() { return *upstreams_; }
+  // The current time as an HTTP-date (RFC 9110 5.6.7), refreshed once a second.
+  std::string_view http_date();
+
+  Exchange* acquire_exchange();
+  void release_exchange(Exchange* ex);
+
+  void add_connection(Http1Connection* c);
+  void remove_connection(Http1Connection* c);
+
+ private:
+  static void on_accept(evutil_socket_t fd, short what, void* arg);
+  static void on_drain(evutil_socket_t fd, short what, void* arg);
+  void accept_from(int fd, const ListenerRef& listener);
+  void begin_drain();
+  void maybe_exit();
+
+  std::shared_ptr<const Runtime> runtime_;
+  WorkerShared& shared_;
+  base::EventBasePtr base_;
+  LoopTimeouts timeouts_;
+  std::vector<ListenerRef> listeners_;
+  std::vector<base::EventPtr> accept_events_;
+  base::UniqueFd drain_fd_;
+  base::EventPtr drain_event_;
+  bool draining_ = false;
+  std::unique_ptr<char[]> scratch_;
+  BlockPool head_blocks_;
+  std::unique_ptr<UpstreamPools> upstreams_;
+  std::vector<Exchange*> free_exchanges_;
+  Http1Connection* connections_ = nullptr;  // intrusive list, for draining
+  size_t connection_count_ = 0;
+  char date_[32] = {};
+  time_t date_second_ = -1;
+};
+
+}  // namespace proxy

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+#include "proxy/exchange.h"
+
+namespace proxy {
+
+void Exchange::reset() {
+  downstream = nullptr;
+  runtime.reset();
+  request.clear();
+  request_body.reset();
+  request_body_size = 0;
+  request_complete = false;
+  rule = nullptr;
+  pool = nullptr;
+  upstream = nullptr;
+  server = nullptr;
+  attempts = 0;
+  response = http::ResponseHead{};
+  streaming = false;
+  upstream_done = false;
+  aborted = false;
+  upstream_time = base::Duration{-1};
+  out.reset();
+  status = 0;
+  local_response = false;
+  chunked_out = false;
+  close_after = false;
+  bytes_out = 0;
+  error_detail = "";
+  stage = 0;
+}
+
+}  // namespace proxy

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "conf/config.h"
+#include "proxy/base/clock.h"
+#include "proxy/base/error.h"
+#include "proxy/http/message.h"
+#include "proxy/io/body_buffer.h"
+#include "proxy/runtime.h"
+
+namespace proxy {
+
+class EventLoop;
+class Http1Connection;
+class UpstreamConnection;
+
+// One request and its response, from the parsed head to the access log line. Owned by the
+// downstream connection; recycled by the event loop so the hot path allocates nothing.
+struct Exchange {
+  Http1Connection* downstream = nullptr;
+  EventLoop* loop = nullptr;
+  std::shared_ptr<const Runtime> runtime;  // the config this exchange started with
+  uint64_t id = 0;
+
+  // Request side.
+  http::RequestHead request;
+  io::BodyBuffer request_body;  // decoded body, received whole before the backend is asked
+  uint64_t request_body_size = 0;
+  bool request_complete = false;  // head and body fully received
+  const conf::Rule* rule = nullptr;
+  const UpstreamPoolInfo* pool = nullptr;
+
+  // Upstream side.
+  UpstreamConnection* upstream = nullptr;
+  const UpstreamServer* server = nullptr;
+  int attempts = 0;
+  http::ResponseHead response;   // the backend's head (views into the upstream's block)
+  bool streaming = false;        // X-Accel-Buffering: no or a rule: read at the client's pace
+  bool upstream_done = false;    // the backend's response is complete (or there is none)
+  bool aborted = false;          // the response broke mid-body: the client must see a cut
+  base::TimePoint upstream_start{};
+  base::Duration upstream_time{-1};
+
+  // Downstream output: the response head and body, framed for the client, in order.
+  io::BodyBuffer out;
+  int status = 0;
+  bool local_response = false;   // made by gatehouse, not by a backend
+  bool chunked_out = false;      // re-chunking the body for the client
+  bool close_after = false;      // the connection closes after this response
+  uint64_t bytes_out = 0;        // bytes written to the client, head included
+  const char* error_detail = "";
+
+  // Pipeline position.
+  uint8_t stage = 0;
+  base::TimePoint started{};
+
+  // Back to the state of a new exchange; keeps buffers' allocations for the next one.
+  void reset();
+};
+
+}  // namespace proxy

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "proxy/base/event_handles.h"
+#include "proxy/base/expected.h"
+#include "proxy/base/error.h"
+#include "proxy/base/unique_fd.h"
+
+namespace proxy::io {
+
+// A byte FIFO kept in memory up to a limit and spilled to an anonymous temporary file past it, so
+// a fast producer (a backend) never waits for a slow consumer (a client) and memory stays bounded.
+// Order is kept: bytes leave in the order they came, memory first, then the file; once the file
+// has been drained the FIFO goes back to memory.
+class BodyBuffer {
+ public:
+  BodyBuffer() = default;
+  BodyBuffer(const BodyBuffer&) = delete;
+  BodyBuffer& operator=(const BodyBuffer&) = delete;
+
+  // memory_limit: bytes kept in memory before spilling; file_limit: bytes allowed in the file
+  // (0: never spill). temp_dir: where the unlinked file is made.
+  void configure(size_t memory_limit, uint64_t file_limit, const char* temp_dir) {
+    memory_limit_ = memory_limit;
+    file_limit_ = file_limit;
+    temp_dir_ = temp_dir;
+  }
+
+  // Appends bytes; fails only if the temporary file cannot be written.
+  base::Expected<void, base::Error> append(const char* data, size_t len);
+  base::Expected<void, base::Error> append(std::string_view s) { return append(s.data(), s.size()); }
+  // printf-style append of a short framing line (chunk sizes); always goes to memory if nothing is
+  // in the file, else to the file to keep order.
+  base::Expected<void, base::Error> append_chunk_header(size_t n);
+
+  // Room that can be filled by reading straight into memory (reserve/commit), 0 when the next
+  // bytes must go to the file.
+  size_t memory_room() const;
+  // Reads up to `max` bytes from `fd` straight into the FIFO's memory (no extra copy). Returns
+  // bytes read, 0 on EOF, -1 with errno set (EAGAIN included).
+  ssize_t read_from(int fd, size_t max);
+
+  // Writes as much as `fd` takes: memory with writev, then the file with sendfile. Returns bytes
+  // written (0 if empty), -1 with errno on error (EAGAIN when the socket is full).
+  ssize_t write_to(int fd);
+
+  size_t memory_size() const { return mem_ ? evbuffer_get_length(mem_.get()) : 0; }
+  uint64_t file_size() const { return file_end_ - file_pos_; }
+  uint64_t size() const { return memory_size() + file_size(); }
+  bool empty() const { return size() == 0; }
+  // Bytes the producer may still add before it should pause (backpressure).
+  uint64_t room() const;
+
+  // Drops everything and releases the memory and the file.
+  void reset();
+
+ private:
+  evbuffer* mem();
+  base::Expected<void, base::Error> append_file(const char* data, size_t len);
+
+  base::EvbufferPtr mem_;
+  base::UniqueFd file_;
+  uint64_t file_pos_ = 0;  // next byte to send
+  uint64_t file_end_ = 0;  // next byte to write
+  size_t memory_limit_ = 256 * 1024;
+  uint64_t file_limit_ = 0;
+  const char* temp_dir_ = "/tmp";
+};
+
+}  // namespace proxy::io

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+#include "proxy/pipeline.h"
+
+#include "proxy/downstream/http1_connection.h"
+#include "proxy/exchange.h"
+#include "proxy/stages/stages.h"
+#include "proxy/upstream/upstream_connection.h"
+
+namespace proxy::pipeline {
+namespace {
+
+using Stage = Next (*)(Exchange&);
+constexpr Stage kStages[] = {stages::route, stages::receive_body, stages::forward,
+                             stages::deliver};
+constexpr uint8_t kStageCount = sizeof kStages / sizeof kStages[0];
+constexpr uint8_t kDeliver = kStageCount - 1;
+
+void run(Exchange& ex) {
+  while (ex.stage < kStageCount) {
+    switch (kStages[ex.stage](ex)) {
+      case Next::kContinue:
+        ++ex.stage;
+        break;
+      case Next::kRespond:
+        ex.local_response = true;
+        ex.stage = kDeliver;
+        break;
+      case Next::kSuspend:
+        return;
+    }
+  }
+}
+
+}  // namespace
+
+void start(Exchange& ex) {
+  ex.stage = 0;
+  run(ex);
+}
+
+void resume(Exchange& ex) {
+  ++ex.stage;
+  run(ex);
+}
+
+void respond(Exchange& ex, int status, const char* detail) {
+  if (ex.upstream) {
+    ex.upstream->abandon();
+    ex.upstream = nullptr;
+  }
+  ex.status = status;
+  ex.error_detail = detail;
+  ex.local_response = true;
+  ex.upstream_done = true;
+  ex.stage = kDeliver;
+  run(ex);
+}
+
+void fail(Exchange& ex, const base::Error& error) {
+  respond(ex, error.code == base::ErrorCode::kTimeout ? 504 : 502, error.detail);
+}
+
+void finish(Exchange& ex) { stages::log(ex); }
+
+}  // namespace proxy::pipeline

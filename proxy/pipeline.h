@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "proxy/base/error.h"
+
+namespace proxy {
+
+struct Exchange;
+
+// What a stage tells the pipeline.
+enum class Next {
+  kContinue,  // go on with the next stage
+  kRespond,   // a local response was chosen (ex.status set): skip to delivery
+  kSuspend,   // waiting (request body, backend): resume() is called when the wait is over
+};
+
+// The request pipeline. Stages never call each other; this module alone knows their order:
+//
+//   route -> receive_body -> forward -> deliver  ...body flows...  -> log
+//
+// Each stage is a function `Next stage(Exchange&)` in proxy/stages/.
+namespace pipeline {
+
+// A request head was parsed: run the stages from the start.
+void start(Exchange& ex);
+// The stage that suspended is done: continue with the next one.
+void resume(Exchange& ex);
+// Answer locally with `status` and a short text body, whatever stage the exchange is in. Only
+// valid before any response byte was queued for the client.
+void respond(Exchange& ex, int status, const char* detail);
+// The backend failed before a response head arrived: 502, or 504 on a timeout.
+void fail(Exchange& ex, const base::Error& error);
+// Every response byte went out (or the client went away): log and release.
+void finish(Exchange& ex);
+
+}  // namespace pipeline
+}  // namespace proxy

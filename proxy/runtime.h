@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "conf/config.h"
+#include "proxy/base/expected.h"
+#include "proxy/io/socket_address.h"
+#include "rules/rule_set.h"
+
+namespace proxy {
+
+struct UpstreamServer {
+  io::SocketAddress address;
+  int weight = 1;
+  size_t index = 0;  // over all servers of all pools: the key of per-thread connection pools
+};
+
+struct UpstreamPoolInfo {
+  const conf::Pool* config = nullptr;
+  std::vector<UpstreamServer> servers;
+  size_t index = 0;
+};
+
+// A config made ready to serve: addresses resolved, rules compiled. Immutable and shared by every
+// thread of a worker; a request keeps the Runtime it started with.
+struct Runtime {
+  std::shared_ptr<const conf::Config> config;
+  std::unique_ptr<rules::RuleSet> rules;
+  std::vector<UpstreamPoolInfo> pools;       // config->pools order
+  std::vector<const UpstreamPoolInfo*> rule_pools;  // config->rules order; null: no pool
+  size_t server_count = 0;
+
+  static base::Expected<std::shared_ptr<const Runtime>, std::string> build(
+      std::shared_ptr<const conf::Config> config);
+
+  const UpstreamPoolInfo* pool_for(const conf::Rule* rule) const {
+    return rule ? rule_pools[static_cast<size_t>(rule - config->rules.data())] : nullptr;
+  }
+};
+
+}  // namespace proxy

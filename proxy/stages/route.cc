@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+#include "proxy/downstream/http1_connection.h"
+#include "proxy/event_loop.h"
+#include "proxy/exchange.h"
+#include "proxy/stages/stages.h"
+
+namespace proxy::stages {
+namespace {
+
+// The host part of an authority, without the port ("[::1]:80" -> "[::1]").
+std::string_view host_of(std::string_view authority) {
+  if (!authority.empty() && authority.front() == '[') {
+    size_t close = authority.find(']');
+    return close == std::string_view::npos ? authority : authority.substr(0, close + 1);
+  }
+  size_t colon = authority.rfind(':');
+  return colon == std::string_view::npos ? authority : authority.substr(0, colon);
+}
+
+}  // namespace
+
+Next route(Exchange& ex) {
+  const auto& listener = ex.downstream->listener();
+  if (listener.admin) {
+    ex.status = 404;
+    ex.error_detail = "admin API not available yet";
+    return Next::kRespond;
+  }
+  const auto& req = ex.request;
+  if (req.asterisk) {
+    ex.status = 200;  // OPTIONS * asks about the server itself: answered here
+    return Next::kRespond;
+  }
+  rules::RequestView view;
+  view.method = req.method_name;
+  view.host = host_of(req.authority);
+  view.path = req.path;
+  view.headers = &req.headers;
+  view.source = ex.downstream->peer();
+  view.listener = listener.name;
+  ex.rule = ex.runtime->rules->match(view);
+  ex.pool = ex.runtime->pool_for(ex.rule);
+  if (!ex.rule || !ex.pool) {
+    ex.status = 404;
+    ex.error_detail = ex.rule ? "rule has no pool" : "no rule matches";
+    return Next::kRespond;
+  }
+  if (!ex.rule->buffering) ex.streaming = true;
+  return Next::kContinue;
+}
+
+}  // namespace proxy::stages

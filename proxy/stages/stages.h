@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "proxy/pipeline.h"
+
+namespace proxy {
+struct Exchange;
+}
+
+// The pipeline's stages, in the order pipeline.cc runs them.
+namespace proxy::stages {
+
+// Picks the rule and its pool; 404 when nothing routes the request.
+Next route(Exchange& ex);
+// Waits until the whole request body is in (memory, then a temporary file).
+Next receive_body(Exchange& ex);
+// Sends the request to a server of the pool; suspends until the response head is in.
+Next forward(Exchange& ex);
+// Queues the response head (and a local body) for the client; the body then flows on its own.
+Next deliver(Exchange& ex);
+// Writes the access log line.
+void log(Exchange& ex);
+
+}  // namespace proxy::stages

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+#include "proxy/upstream/request_head.h"
+
+#include "proxy/downstream/http1_connection.h"
+#include "proxy/exchange.h"
+#include "proxy/http/headers.h"
+
+namespace proxy {
+namespace {
+
+// Fields the proxy sets itself, so the client's values never pass.
+bool replaced_by_proxy(std::string_view name) {
+  using http::iequals;
+  return iequals(name, "host") || iequals(name, "content-length") ||
+         iequals(name, "expect") || iequals(name, "x-forwarded-for") ||
+         iequals(name, "x-forwarded-proto") || iequals(name, "x-forwarded-host");
+}
+
+}  // namespace
+
+void build_request_head(const Exchange& ex, io::HeadBuilder& out) {
+  const auto& req = ex.request;
+  out.add(req.method_name).add(" ");
+  if (req.asterisk) {
+    out.add("*");
+  } else {
+    out.add(req.path);
+    if (req.has_query) out.add("?").add(req.query);
+  }
+  out.add(" HTTP/1.1\r\n");
+  if (!req.authority.empty()) out.field("Host", req.authority);
+
+  const http::Header* connection = req.headers.find("connection");
+  std::string_view xff;
+  for (const auto& h : req.headers) {
+    if (http::is_hop_by_hop(h.name)) continue;
+    if (replaced_by_proxy(h.name)) {
+      if (http::iequals(h.name, "x-forwarded-for")) xff = h.value;
+      continue;
+    }
+    if (connection && http::list_contains(connection->value, h.name)) continue;
+    out.field(h.name, h.value);
+  }
+  const std::string_view ip = ex.downstream->client_ip();
+  out.add("X-Forwarded-For: ");
+  if (!xff.empty()) out.add(xff).add(", ");
+  out.add(ip).add("\r\n");
+  out.field("X-Forwarded-Proto", ex.downstream->tls() ? "https" : "http");
+  if (!req.authority.empty()) out.field("X-Forwarded-Host", req.authority);
+  out.add("Via: 1.").add(req.version_minor == 0 ? "0" : "1").add(" gatehouse\r\n");
+  if (req.framing != http::Framing::kNone)
+    out.add("Content-Length: ").add_number(ex.request_body_size).add("\r\n");
+  out.add("\r\n");
+}
+
+}  // namespace proxy

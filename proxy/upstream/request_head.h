@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "proxy/io/head_builder.h"
+
+namespace proxy {
+
+struct Exchange;
+
+// The request head sent to the backend (RFC 9110 7.6): the normalized target, the client's
+// fields minus hop-by-hop ones and those named in Connection, the body as Content-Length, and
+// X-Forwarded-For (appended), X-Forwarded-Proto, X-Forwarded-Host and Via.
+void build_request_head(const Exchange& ex, io::HeadBuilder& out);
+
+}  // namespace proxy

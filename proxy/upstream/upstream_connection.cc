@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: MIT
+#include "proxy/upstream/upstream_connection.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "proxy/base/log.h"
+#include "proxy/downstream/http1_connection.h"
+#include "proxy/event_loop.h"
+#include "proxy/exchange.h"
+#include "proxy/pipeline.h"
+#include "proxy/upstream/request_head.h"
+#include "proxy/upstream/upstream_pools.h"
+
+namespace proxy {
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kStreamingMemory = 64 * 1024;
+
+template <class T>
+T min3(T a, T b, T c) {
+  T m = a < b ? a : b;
+  return m < c ? m : c;
+}
+
+}  // namespace
+
+UpstreamConnection::UpstreamConnection(EventLoop& loop, const UpstreamServer& server)
+    : loop_(loop), server_(&server) {}
+
+UpstreamConnection::~UpstreamConnection() {
+  release_head_block();
+  if (event_added_) event_del(&ev_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Next UpstreamConnection::forward(Exchange& ex) {
+  ex.upstream_start = base::now();
+  return begin(ex, false) ? Next::kSuspend : Next::kRespond;
+}
+
+bool UpstreamConnection::begin(Exchange& ex, bool fresh_connection) {
+  EventLoop& loop = *ex.loop;
+  const UpstreamServer* server = loop.upstreams().pick(*ex.pool, ex.attempts > 0 ? ex.server : nullptr);
+  if (!server) {
+    ex.status = 503;
+    ex.error_detail = "pool has no server";
+    return false;
+  }
+  ex.server = server;
+  ++ex.attempts;
+  UpstreamConnection* c = fresh_connection ? nullptr : loop.upstreams().take_idle(*server);
+  if (!c) {
+    c = new UpstreamConnection(loop, *server);
+    if (!c->connect_now()) {
+      int err = errno;
+      delete c;
+      LOG_WARN("backend %s: connect: %s", server->address.text.c_str(), strerror(err));
+      if (retry_allowed(ex, true)) return begin(ex, true);
+      ex.status = 502;
+      ex.error_detail = "backend connect failed";
+      return false;
+    }
+  }
+  c->attach(ex);
+  c->start_request();
+  return true;
+}
+
+bool UpstreamConnection::retry_allowed(const Exchange& ex, bool nothing_sent) {
+  int max_attempts = 1 + (ex.pool->config ? ex.pool->config->retries : 0);
+  if (ex.attempts >= max_attempts) return false;
+  if (nothing_sent) return true;
+  return http::is_idempotent(ex.request.method) && ex.request_body_size == 0;
+}
+
+bool UpstreamConnection::connect_now() {
+  const auto& addr = server_->address;
+  fd_ = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) return false;
+  if (addr.family() != AF_UNIX) {
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  int rc = ::connect(fd_, addr.get(), addr.length);
+  if (rc != 0 && errno != EINPROGRESS) return false;
+  state_ = rc == 0 ? State::kSending : State::kConnecting;
+  writable_ = rc == 0;
+  event_assign(&ev_, loop_.base(), fd_, EV_READ | EV_WRITE | EV_ET | EV_PERSIST, on_event, this);
+  event_add(&ev_, loop_.timeouts().backend_connect);
+  event_added_ = true;
+  return true;
+}
+
+void UpstreamConnection::attach(Exchange& ex) {
+  ex_ = &ex;
+  ex.upstream = this;
+  got_bytes_ = false;
+  reusable_ = true;
+  paused_ = false;
+  request_sent_ = false;
+  head_len_ = head_scanned_ = 0;
+  body_left_ = 0;
+  if (state_ == State::kIdle) {
+    state_ = State::kSending;
+    event_add(&ev_, loop_.timeouts().backend_response);
+  }
+}
+
+void UpstreamConnection::start_request() {
+  io::HeadBuilder head(loop_.scratch(), EventLoop::kScratchSize);
+  build_request_head(*ex_, head);
+  if (!out_) out_.reset(evbuffer_new());
+  size_t sent = 0;
+  if (state_ == State::kSending && writable_) {
+    ssize_t n = ::send(fd_, head.data(), head.size(), MSG_NOSIGNAL);
+    if (n > 0) sent = static_cast<size_t>(n);
+  }
+  if (sent < head.size()) evbuffer_add(out_.get(), head.data() + sent, head.size() - sent);
+  if (state_ == State::kSending) send_request();
+}
+
+void UpstreamConnection::on_event(evutil_socket_t, short what, void* arg) {
+  auto* self = static_cast<UpstreamConnection*>(arg);
+  ++self->busy_;
+  self->handle(what);
+  --self->busy_;
+  if (self->dead_ && self->busy_ == 0) delete self;
+}
+
+void UpstreamConnection::handle(short what) {
+  if (what & EV_READ) readable_ = true;
+  if (what & EV_WRITE) writable_ = true;
+  if (what & EV_TIMEOUT) {
+    switch (state_) {
+      case State::kConnecting:
+        fail(base::ErrorCode::kConnectFailed, "backend_connect timeout");
+        return;
+      case State::kSending:
+      case State::kHead:
+        fail(base::ErrorCode::kTimeout, "backend_response timeout");
+        return;
+      case State::kBody:
+        if (!paused_) body_broken("backend_response timeout mid-body");
+        return;
+      case State::kIdle:
+        loop_.upstreams().forget_idle(this);
+        destroy();
+        return;
+      case State::kClosed:
+        return;
+    }
+  }
+  switch (state_) {
+    case State::kConnecting: {
+      if (!writable_ && !readable_) return;
+      int err = 0;
+      socklen_t len = sizeof err;
+      getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err != 0) {
+        errno = err;
+        LOG_WARN("backend %s: connect: %s", server_->address.text.c_str(), strerror(err));
+        fail(base::ErrorCode::kConnectFailed, "backend connect failed");
+        return;
+      }
+      state_ = State::kSending;
+      event_add(&ev_, loop_.timeouts().backend_response);
+      send_request();
+      return;
+    }
+    case State::kSending:
+      send_request();
+      return;
+    case State::kHead:
+      read_head();
+      return;
+    case State::kBody:
+      read_body();
+      return;
+    case State::kIdle:
+      if (readable_) {  // the backend closed it, or sent bytes nobody asked for
+        loop_.upstreams().forget_idle(this);
+        destroy();
+      }
+      return;
+    case State::kClosed:
+      return;
+  }
+}
+
+void UpstreamConnection::send_request() {
+  while (evbuffer_get_length(out_.get()) > 0 && writable_) {
+    int n = evbuffer_write(out_.get(), fd_);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        writable_ = false;
+        break;
+      }
+      if (errno == EINTR) continue;
+      fail(base::ErrorCode::kConnectionLost, "backend closed the connection");
+      return;
+    }
+  }
+  while (evbuffer_get_length(out_.get()) == 0 && !ex_->request_body.empty() && writable_) {
+    ssize_t n = ex_->request_body.write_to(fd_);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        writable_ = false;
+        break;
+      }
+      if (errno == EINTR) continue;
+      fail(base::ErrorCode::kConnectionLost, "backend closed the connection");
+      return;
+    }
+  }
+  if (evbuffer_get_length(out_.get()) == 0 && ex_->request_body.empty()) {
+    request_sent_ = true;
+    state_ = State::kHead;
+  }
+  // A backend may answer before it has read the whole request (an early 413, say).
+  if (readable_) read_head();
+}
+
+void UpstreamConnection::read_head() {
+  if (!head_) head_ = loop_.head_blocks().acquire();
+  const size_t cap = loop_.head_blocks().block_size();
+  while (readable_) {
+    ssize_t n = ::recv(fd_, head_ + head_len_, cap - head_len_, 0);
+    if (n > 0) {
+      got_bytes_ = true;
+      head_len_ += static_cast<uint32_t>(n);
+      size_t end = http::find_head_end(std::string_view(head_, head_len_), head_scanned_);
+      if (end > 0) {
+        on_head(end);
+        return;
+      }
+      head_scanned_ = head_len_;
+      if (head_len_ == cap) {
+        fail(base::ErrorCode::kMalformed, "backend response head too large");
+        return;
+      }
+      continue;
+    }
+    if (n == 0) {
+      fail(base::ErrorCode::kConnectionLost,
+           got_bytes_ ? "backend closed mid-head" : "backend closed the connection");
+      return;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      readable_ = false;
+      return;
+    }
+    if (errno == EINTR) continue;
+    fail(base::ErrorCode::kConnectionLost, "backend connection reset");
+    return;
+  }
+}
+
+void UpstreamConnection::on_head(size_t end) {
+  for (;;) {
+    Exchange& ex = *ex_;
+    auto parsed = http::parse_response_head(std::string_view(head_, end), ex.request.method,
+                                            ex.response);
+    if (!parsed) {
+      LOG_WARN("backend %s sent a malformed response: %s", server_->address.text.c_str(),
+               parsed.error().reason);
+      fail(base::ErrorCode::kMalformed, parsed.error().reason);
+      return;
+    }
+    if (ex.response.status >= 200) break;
+    if (ex.response.status == 101) {
+      fail(base::ErrorCode::kMalformed, "backend switched protocols unasked");
+      return;
+    }
+    // An interim 1xx: the client did not ask for it through us (Expect is ours): drop it.
+    memmove(head_, head_ + end, head_len_ - end);
+    head_len_ -= static_cast<uint32_t>(end);
+    head_scanned_ = 0;
+    end = http::find_head_end(std::string_view(head_, head_len_), 0);
+    if (end == 0) {
+      read_head();
+      return;
+    }
+  }
+  Exchange& ex = *ex_;
+  const auto& cfg = *ex.runtime->config;
+  if (const auto* h = ex.response.headers.find("x-accel-buffering"); h && http::iequals(h->value, "no"))
+    ex.streaming = true;
+  if (ex.streaming)
+    ex.out.configure(kStreamingMemory, 0, cfg.buffering.temp_path.c_str());
+  else
+    ex.out.configure(cfg.buffering.response_memory, cfg.buffering.max_temp_file,
+                     cfg.buffering.temp_path.c_str());
+  ex.status = ex.response.status;
+  ex.upstream_time = std::chrono::duration_cast<base::Duration>(base::now() - ex.upstream_start);
+  state_ = State::kBody;
+  body_left_ = ex.response.content_length;
+  if (ex.response.framing == http::Framing::kChunked) chunked_.reset();
+  if (!request_sent_) reusable_ = false;
+
+  ++busy_;
+  pipeline::resume(ex);  // deliver: the client's head goes out first
+  --busy_;
+  if (dead_) {
+    if (busy_ == 0) delete this;
+    return;
+  }
+
+  if (ex.response.framing == http::Framing::kNone) {
+    if (head_len_ > end) {
+      LOG_WARN("backend %s sent bytes after a bodiless response", server_->address.text.c_str());
+      reusable_ = false;
+    }
+    complete();
+    return;
+  }
+  if (head_len_ > end && !consume(head_ + end, head_len_ - end)) return;
+  if (state_ == State::kBody) read_body();
+}
+
+// Appends body bytes, framed for the client, to the exchange's output. Returns false if the body
+// is broken (the connection is then gone).
+bool UpstreamConnection::consume(const char* data, size_t len) {
+  Exchange& ex = *ex_;
+  auto put = [&](const char* p, size_t n) -> bool {
+    if (ex.chunked_out) {
+      return ex.out.append_chunk_header(n) && ex.out.append(p, n) && ex.out.append("\r\n", 2);
+    }
+    return static_cast<bool>(ex.out.append(p, n));
+  };
+  switch (ex.response.framing) {
+    case http::Framing::kLength: {
+      size_t take = len < body_left_ ? len : static_cast<size_t>(body_left_);
+      if (take > 0 && !put(data, take)) {
+        body_broken("cannot buffer the response");
+        return false;
+      }
+      body_left_ -= take;
+      if (len > take) {
+        LOG_WARN("backend %s sent %zu bytes after a complete response; not reusing it",
+                 server_->address.text.c_str(), len - take);
+        reusable_ = false;
+      }
+      if (body_left_ == 0) complete();
+      return true;
+    }
+    case http::Framing::kChunked: {
+      size_t pos = 0;
+      while (pos < len) {
+        auto r = chunked_.feed(std::string_view(data + pos, len - pos));
+        if (r.status == http::ChunkedDecoder::Status::kError) {
+          LOG_WARN("backend %s sent a broken chunked body: %s", server_->address.text.c_str(),
+                   chunked_.error());
+          body_broken(chunked_.error());
+          return false;
+        }
+        if (r.status == http::ChunkedDecoder::Status::kData &&
+            !put(data + pos + r.data_off, r.data_len)) {
+          body_broken("cannot buffer the response");
+          return false;
+        }
+        pos += r.consumed;
+        if (r.status == http::ChunkedDecoder::Status::kDone) {
+          if (ex.chunked_out && !ex.out.append("0\r\n\r\n", 5)) {
+            body_broken("cannot buffer the response");
+            return false;
+          }
+          if (pos < len) {
+            LOG_WARN("backend %s sent %zu bytes after a complete response; not reusing it",
+                     server_->address.text.c_str(), len - pos);
+            reusable_ = false;
+          }
+          complete();
+          return true;
+        }
+        if (r.status == http::ChunkedDecoder::Status::kNeedMore) break;
+      }
+      return true;
+    }
+    case http::Framing::kUntilClose:
+      if (!put(data, len)) {
+        body_broken("cannot buffer the response");
+        return false;
+      }
+      return true;
+    case http::Framing::kNone:
+      complete();
+      return true;
+  }
+  return true;
+}
+
+void UpstreamConnection::read_body() {
+  while (state_ == State::kBody && readable_ && !paused_) {
+    Exchange& ex = *ex_;
+    uint64_t room = ex.out.room();
+    if (room == 0) {
+      paused_ = true;
+      break;
+    }
+    const auto framing = ex.response.framing;
+    const bool direct = !ex.chunked_out && framing != http::Framing::kChunked &&
+                        ex.out.memory_room() > 0;
+    ssize_t n;
+    if (direct) {
+      // Straight into the output buffer: one copy from the kernel, none by us.
+      size_t want = min3<uint64_t>(ex.out.memory_room(), room, kReadChunk);
+      if (framing == http::Framing::kLength && want > body_left_) want = body_left_;
+      n = ex.out.read_from(fd_, want);
+      if (n > 0) {
+        got_bytes_ = true;
+        if (framing == http::Framing::kLength) {
+          body_left_ -= static_cast<uint64_t>(n);
+          if (body_left_ == 0) {
+            // Bytes beyond the body would be taken for the next response: never reuse then.
+            char c;
+            if (::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0) reusable_ = false;
+            complete();
+            break;
+          }
+        }
+        continue;
+      }
+    } else {
+      size_t want = min3<uint64_t>(EventLoop::kScratchSize, room, kReadChunk);
+      if (framing == http::Framing::kLength && want > body_left_) want = body_left_;
+      n = ::recv(fd_, loop_.scratch(), want, 0);
+      if (n > 0) {
+        got_bytes_ = true;
+        if (!consume(loop_.scratch(), static_cast<size_t>(n))) return;
+        continue;
+      }
+    }
+    if (n == 0) {
+      if (framing == http::Framing::kUntilClose) {
+        if (ex.chunked_out && !ex.out.append("0\r\n\r\n", 5)) {
+          body_broken("cannot buffer the response");
+          return;
+        }
+        reusable_ = false;
+        complete();
+        return;
+      }
+      LOG_WARN("backend %s closed the connection mid-body", server_->address.text.c_str());
+      body_broken("backend closed mid-body");
+      return;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      readable_ = false;
+      break;
+    }
+    if (errno == EINTR) continue;
+    body_broken("backend connection reset mid-body");
+    return;
+  }
+  if (ex_) notify_downstream();
+}
+
+void UpstreamConnection::notify_downstream() {
+  ++busy_;
+  ex_->downstream->output_ready();
+  --busy_;
+}
+
+void UpstreamConnection::output_drained() {
+  if (!paused_ || !ex_) return;
+  // Resume once half the room is back, so reads are large rather than many and small.
+  const Exchange& ex = *ex_;
+  if (ex.out.room() < ex.out.size()) return;
+  paused_ = false;
+  read_body();
+}
+
+void UpstreamConnection::complete() {
+  Exchange* ex = ex_;
+  ex->upstream_done = true;
+  ex->upstream = nullptr;
+  ex->response.headers.clear();  // its views point into the block released below
+  ex_ = nullptr;
+  release_head_block();
+  const int keepalive = ex->pool && ex->pool->config ? ex->pool->config->keepalive : 0;
+  bool keep = reusable_ && ex->response.keep_alive && request_sent_ && !loop_.draining();
+  if (keep) {
+    state_ = State::kIdle;
+    reused_ = true;
+    event_add(&ev_, loop_.timeouts().upstream_idle);
+    if (!loop_.upstreams().put_idle(this, keepalive)) keep = false;
+  }
+  ++busy_;
+  ex->downstream->output_ready();
+  --busy_;
+  if (!keep) destroy();
+  else if (dead_ && busy_ == 0) delete this;
+}
+
+void UpstreamConnection::fail(base::ErrorCode code, const char* detail) {
+  Exchange& ex = *ex_;
+  // A pooled connection the backend closed meanwhile: the request never reached it.
+  bool stale = reused_ && !got_bytes_ && code == base::ErrorCode::kConnectionLost;
+  bool nothing_sent = code == base::ErrorCode::kConnectFailed;
+  // The body was consumed by the first send, so only bodiless requests can be sent again.
+  bool retry = !got_bytes_ && ex.request_body_size == 0 &&
+               (stale ? http::is_idempotent(ex.request.method) : retry_allowed(ex, nothing_sent));
+  if (!stale) LOG_WARN("backend %s: %s", server_->address.text.c_str(), detail);
+  ex.upstream = nullptr;
+  ex_ = nullptr;
+  destroy();
+  if (retry) {
+    if (stale) --ex.attempts;  // a stale pooled connection does not count as a try
+    if (begin(ex, stale)) return;
+    pipeline::respond(ex, ex.status, ex.error_detail);
+    return;
+  }
+  pipeline::fail(ex, base::Error{code, base::Side::kUpstream, false, detail});
+}
+
+void UpstreamConnection::body_broken(const char* detail) {
+  Exchange* ex = ex_;
+  ex->aborted = true;
+  ex->upstream_done = true;
+  ex->upstream = nullptr;
+  ex->response.headers.clear();
+  ex->error_detail = detail;
+  ex_ = nullptr;
+  destroy();
+  ex->downstream->output_ready();
+}
+
+void UpstreamConnection::abandon() {
+  ex_ = nullptr;
+  destroy();
+}
+
+bool UpstreamConnection::idle_check_alive() {
+  if (state_ == State::kIdle && !readable_) return true;
+  destroy();
+  return false;
+}
+
+void UpstreamConnection::close_idle() { destroy(); }
+
+void UpstreamConnection::release_head_block() {
+  if (head_) {
+    loop_.head_blocks().release(head_);
+    head_ = nullptr;
+  }
+}
+
+void UpstreamConnection::destroy() {
+  if (state_ == State::kClosed && dead_) return;
+  state_ = State::kClosed;
+  if (event_added_) {
+    event_del(&ev_);
+    event_added_ = false;
+  }
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  release_head_block();
+  if (busy_ > 0)
+    dead_ = true;
+  else
+    delete this;
+}
+
+}  // namespace proxy

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <event2/event_struct.h>
+
+#include <cstdint>
+
+#include "proxy/base/error.h"
+#include "proxy/base/event_handles.h"
+#include "proxy/http/parser.h"
+#include "proxy/pipeline.h"
+
+namespace proxy {
+
+class EventLoop;
+struct Exchange;
+struct UpstreamServer;
+
+// One HTTP/1.1 connection to a backend server. It sends an exchange's request, reads the response
+// head, and then reads the body as fast as the backend sends it into the exchange's output (memory,
+// then a temporary file), so a slow client never holds the backend. In streaming mode it reads only
+// as fast as the client takes. A connection goes back to its server's keep-alive pool only after a
+// complete response with nothing behind it.
+class UpstreamConnection {
+ public:
+  // The forward stage: sends ex's request to a server of its pool. The pipeline is resumed when the
+  // response head is in (ex.response), or failed.
+  static Next forward(Exchange& ex);
+
+  // The exchange no longer wants the response (client gone, local error): close.
+  void abandon();
+  // The client took bytes: reading resumes if it had paused for room.
+  void output_drained();
+
+  // Used by the keep-alive pool.
+  bool idle_check_alive();
+  void close_idle();
+  const UpstreamServer& server() const { return *server_; }
+  UpstreamConnection* pool_next = nullptr;
+  UpstreamConnection* pool_prev = nullptr;
+
+  UpstreamConnection(EventLoop& loop, const UpstreamServer& server);
+  ~UpstreamConnection();
+  UpstreamConnection(const UpstreamConnection&) = delete;
+  UpstreamConnection& operator=(const UpstreamConnection&) = delete;
+
+ private:
+  enum class State : uint8_t { kConnecting, kSending, kHead, kBody, kIdle, kClosed };
+
+  // Starts one attempt: a server of the pool, an idle (unless fresh) or new connection, the
+  // request on its way. False with ex.status set when no attempt could start.
+  static bool begin(Exchange& ex, bool fresh_connection);
+  static bool retry_allowed(const Exchange& ex, bool nothing_sent);
+  static void on_event(evutil_socket_t fd, short what, void* arg);
+  void handle(short what);
+  bool connect_now();
+  void attach(Exchange& ex);
+  void start_request();
+  void send_request();
+  void read_head();
+  void on_head(size_t head_len);
+  void read_body();
+  bool consume(const char* data, size_t len);
+  void complete();
+  void fail(base::ErrorCode code, const char* detail);
+  void body_broken(const char* detail);
+  void notify_downstream();
+  void release_head_block();
+  void destroy();
+
+  EventLoop& loop_;
+  const UpstreamServer* server_;
+  event ev_;
+  int fd_ = -1;
+  State state_ = State::kClosed;
+  bool readable_ = false;
+  bool writable_ = false;
+  bool reused_ = false;         // served a response before: it may have been closed meanwhile
+  bool got_bytes_ = false;      // some response byte arrived for the current request
+  bool reusable_ = true;        // the backend allows reuse and sent nothing extra
+  bool paused_ = false;         // waiting for the client to take bytes
+  bool request_sent_ = false;
+  bool event_added_ = false;
+  bool dead_ = false;           // destroyed while still on the stack: freed on the way out
+  int busy_ = 0;                // calls in progress on this object
+  Exchange* ex_ = nullptr;
+  base::EvbufferPtr out_;       // request head bytes not yet sent
+  char* head_ = nullptr;        // response head block
+  uint32_t head_len_ = 0;
+  uint32_t head_scanned_ = 0;
+  uint64_t body_left_ = 0;
+  http::ChunkedDecoder chunked_;
+};
+
+}  // namespace proxy

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+#include "proxy/upstream/upstream_pools.h"
+
+#include "proxy/upstream/upstream_connection.h"
+
+namespace proxy {
+
+UpstreamPools::UpstreamPools(EventLoop& loop, const Runtime& runtime)
+    : loop_(loop), servers_(runtime.server_count), pools_(runtime.pools.size()) {
+  for (size_t i = 0; i < runtime.pools.size(); ++i)
+    pools_[i].current.assign(runtime.pools[i].servers.size(), 0);
+}
+
+UpstreamPools::~UpstreamPools() {
+  for (auto& s : servers_) {
+    while (s.idle) {
+      UpstreamConnection* c = s.idle;
+      s.idle = c->pool_next;
+      c->close_idle();
+    }
+  }
+}
+
+const UpstreamServer* UpstreamPools::pick(const UpstreamPoolInfo& pool,
+                                          const UpstreamServer* avoid) {
+  const size_t n = pool.servers.size();
+  if (n == 0) return nullptr;
+  if (n == 1) return &pool.servers[0];
+  // Smooth weighted round robin (as nginx): every server gains its weight, the best is chosen and
+  // pays the total, so weights spread evenly instead of in bursts.
+  auto& cur = pools_[pool.index].current;
+  int total = 0;
+  size_t best = n;
+  for (size_t i = 0; i < n; ++i) {
+    cur[i] += pool.servers[i].weight;
+    total += pool.servers[i].weight;
+    if (&pool.servers[i] == avoid) continue;
+    if (best == n || cur[i] > cur[best]) best = i;
+  }
+  cur[best] -= total;
+  return &pool.servers[best];
+}
+
+UpstreamConnection* UpstreamPools::take_idle(const UpstreamServer& server) {
+  auto& slot = servers_[server.index];
+  while (UpstreamConnection* c = slot.idle) {
+    slot.idle = c->pool_next;
+    if (slot.idle) slot.idle->pool_prev = nullptr;
+    c->pool_next = c->pool_prev = nullptr;
+    --slot.idle_count;
+    if (c->idle_check_alive()) return c;
+  }
+  return nullptr;
+}
+
+bool UpstreamPools::put_idle(UpstreamConnection* c, int keepalive) {
+  auto& slot = servers_[c->server().index];
+  if (slot.idle_count >= keepalive) return false;
+  c->pool_prev = nullptr;
+  c->pool_next = slot.idle;
+  if (slot.idle) slot.idle->pool_prev = c;
+  slot.idle = c;
+  ++slot.idle_count;
+  return true;
+}
+
+void UpstreamPools::forget_idle(UpstreamConnection* c) {
+  auto& slot = servers_[c->server().index];
+  if (c->pool_prev)
+    c->pool_prev->pool_next = c->pool_next;
+  else if (slot.idle == c)
+    slot.idle = c->pool_next;
+  else
+    return;  // not in the list
+  if (c->pool_next) c->pool_next->pool_prev = c->pool_prev;
+  c->pool_next = c->pool_prev = nullptr;
+  --slot.idle_count;
+}
+
+}  // namespace proxy

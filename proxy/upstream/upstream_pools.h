@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "proxy/runtime.h"
+
+namespace proxy {
+
+class EventLoop;
+class UpstreamConnection;
+
+// The event loop's idle keep-alive connections per backend server, and its round-robin choice of
+// server per pool. One per thread: no locks.
+class UpstreamPools {
+ public:
+  UpstreamPools(EventLoop& loop, const Runtime& runtime);
+  ~UpstreamPools();
+  UpstreamPools(const UpstreamPools&) = delete;
+  UpstreamPools& operator=(const UpstreamPools&) = delete;
+
+  // The next server of the pool in weighted round-robin order, skipping `avoid` when the pool has
+  // another (a retry goes elsewhere).
+  const UpstreamServer* pick(const UpstreamPoolInfo& pool, const UpstreamServer* avoid);
+
+  // An idle connection to `server`, or nullptr.
+  UpstreamConnection* take_idle(const UpstreamServer& server);
+  // Keeps `c` for reuse if the pool has room; otherwise it is closed. Returns false if closed.
+  bool put_idle(UpstreamConnection* c, int keepalive);
+  // An idle connection was closed by its peer or timed out.
+  void forget_idle(UpstreamConnection* c);
+
+ private:
+  struct ServerSlot {
+    UpstreamConnection* idle = nullptr;  // intrusive list, most recent first
+    int idle_count = 0;
+  };
+  struct PoolState {
+    std::vector<int> current;  // smooth weighted round-robin state per server
+  };
+
+  EventLoop& loop_;
+  std::vector<ServerSlot> servers_;
+  std::vector<PoolState> pools_;
+};
+
+}  // namespace proxy

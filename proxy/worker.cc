@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+#include "proxy/worker.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "proxy/access_log.h"
+#include "proxy/base/log.h"
+#include "proxy/event_loop.h"
+#include "proxy/runtime.h"
+
+namespace proxy {
+namespace {
+
+size_t thread_count(const conf::Config& config) {
+  if (config.workers > 0) return static_cast<size_t>(config.workers);
+  unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? n : 1;
+}
+
+}  // namespace
+
+int run_worker(std::shared_ptr<const conf::Config> config,
+               const std::vector<io::ListenSocket>& sockets) {
+  base::set_log_process_tag("worker");
+  pid_t parent = getppid();
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) return 0;  // the main process died before we got here
+
+  auto runtime = Runtime::build(config);
+  if (!runtime) {
+    LOG_ERROR("cannot start: %s", runtime.error().c_str());
+    return 2;
+  }
+  WorkerShared shared;
+  AccessLog access_log;
+  if (!config->access_log.path.empty()) {
+    auto fmt = config->access_log.format == "json" ? AccessLog::Format::kJson
+                                                   : AccessLog::Format::kCombined;
+    if (!access_log.open(config->access_log.path, fmt))
+      LOG_ERROR("cannot open access log %s: %s", config->access_log.path.c_str(), strerror(errno));
+    else
+      shared.access_log = &access_log;
+  }
+
+  std::vector<ListenerRef> listeners;
+  for (const auto& s : sockets) {
+    ListenerRef ref{s.name, s.fd.get(), false};
+    for (const auto& l : config->listeners)
+      if (l.name == s.name) ref.admin = l.admin;
+    listeners.push_back(ref);
+  }
+
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&set, sig);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  const size_t n = thread_count(*config);
+  std::vector<std::unique_ptr<EventLoop>> loops;
+  for (size_t i = 0; i < n; ++i)
+    loops.push_back(std::make_unique<EventLoop>(*runtime, listeners, shared));
+  std::vector<std::thread> threads;
+  std::atomic<size_t> running{n};
+  for (auto& loop : loops)
+    threads.emplace_back([&running, l = loop.get()] {
+      l->run();
+      running.fetch_sub(1);
+    });
+  LOG_INFO("serving with %zu event loop%s", n, n == 1 ? "" : "s");
+
+  bool draining = false;
+  timespec deadline{};
+  auto drain = [&] {
+    if (draining) return;
+    draining = true;
+    LOG_INFO("stopping: finishing in-flight requests");
+    for (auto& loop : loops) loop->request_drain();
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec +=
+        std::chrono::duration_cast<std::chrono::seconds>(config->timeouts.shutdown).count();
+  };
+  for (;;) {
+    siginfo_t info;
+    timespec tick{0, 100 * 1000 * 1000};
+    int sig = sigtimedwait(&set, &info, &tick);
+    if (sig == SIGTERM || sig == SIGINT) {
+      drain();
+    } else if (sig == SIGUSR1) {
+      if (shared.access_log && !access_log.reopen()) LOG_ERROR("cannot reopen the access log: %m");
+    }
+    if (running.load() == 0) break;
+    if (draining) {
+      timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      if (now.tv_sec >= deadline.tv_sec) {
+        LOG_WARN("timeouts.shutdown reached: cutting the requests still in flight");
+        _exit(0);
+      }
+    }
+    if (getppid() != parent) drain();  // orphaned: the main process is gone
+  }
+  for (auto& t : threads) t.join();
+  return 0;
+}
+
+}  // namespace proxy
