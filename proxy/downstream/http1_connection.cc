@@ -134,8 +134,11 @@ void Http1Connection::step_head() {
       reject(431, "request head too large");
       return;
     }
-    ssize_t n = ::recv(fd_, in_ + in_len_, cap - in_len_, 0);
+    const size_t want = cap - in_len_;
+    ssize_t n = ::recv(fd_, in_ + in_len_, want, 0);
     if (n > 0) {
+      // A short read drained the socket: more bytes will come with a new edge event.
+      if (static_cast<size_t>(n) < want) readable_ = false;
       if (in_len_ == 0) {
         // First byte of a request: from now on the whole head must arrive within client_header.
         head_deadline_ = cached_seconds(loop_.base()) +

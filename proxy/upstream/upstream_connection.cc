@@ -231,8 +231,11 @@ void UpstreamConnection::read_head() {
   if (!head_) head_ = loop_.head_blocks().acquire();
   const size_t cap = loop_.head_blocks().block_size();
   while (readable_) {
-    ssize_t n = ::recv(fd_, head_ + head_len_, cap - head_len_, 0);
+    const size_t want = cap - head_len_;
+    ssize_t n = ::recv(fd_, head_ + head_len_, want, 0);
     if (n > 0) {
+      // A short read drained the socket: the next byte will come with a new edge event.
+      if (static_cast<size_t>(n) < want) readable_ = false;
       got_bytes_ = true;
       head_len_ += static_cast<uint32_t>(n);
       size_t end = http::find_head_end(std::string_view(head_, head_len_), head_scanned_);
@@ -414,6 +417,7 @@ void UpstreamConnection::read_body() {
       if (framing == http::Framing::kLength && want > body_left_) want = body_left_;
       n = ex.out.read_from(fd_, want);
       if (n > 0) {
+        if (static_cast<size_t>(n) < want) readable_ = false;
         got_bytes_ = true;
         if (framing == http::Framing::kLength) {
           body_left_ -= static_cast<uint64_t>(n);
@@ -432,6 +436,7 @@ void UpstreamConnection::read_body() {
       if (framing == http::Framing::kLength && want > body_left_) want = body_left_;
       n = ::recv(fd_, loop_.scratch(), want, 0);
       if (n > 0) {
+        if (static_cast<size_t>(n) < want) readable_ = false;
         got_bytes_ = true;
         if (!consume(loop_.scratch(), static_cast<size_t>(n))) return;
         continue;
