@@ -23,6 +23,7 @@ void run(Exchange& ex) {
         break;
       case Next::kRespond:
         ex.local_response = true;
+        if (!ex.request_complete) ex.close_after = true;
         ex.stage = kDeliver;
         break;
       case Next::kSuspend:
@@ -50,6 +51,8 @@ void respond(Exchange& ex, int status, const char* detail) {
   }
   ex.status = status;
   ex.error_detail = detail;
+  // An unread request body would be taken for the next request: this connection ends here.
+  if (!ex.request_complete) ex.close_after = true;
   ex.local_response = true;
   ex.upstream_done = true;
   ex.stage = kDeliver;
