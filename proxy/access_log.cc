@@ -56,7 +56,7 @@ void AccessLog::write(const Exchange& ex) {
   localtime_r(&now, &t);
   char when[40];
   strftime(when, sizeof when, format_ == Format::kJson ? "%FT%T%z" : "%d/%b/%Y:%H:%M:%S %z", &t);
-  const auto ip = ex.downstream ? ex.downstream->client_ip() : std::string_view("-");
+  const std::string_view ip(ex.client_ip, ex.client_ip_len);
   const double ms = std::chrono::duration<double, std::milli>(base::now() - ex.started).count();
   char line[4096];
   int n;

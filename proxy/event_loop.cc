@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "proxy/event_loop.h"
 
+#include <malloc.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,7 +17,8 @@
 namespace proxy {
 namespace {
 
-constexpr size_t kMaxFreeExchanges = 1024;
+// Free lists stay short: a burst must not leave the process holding its peak memory.
+constexpr size_t kMaxFreeExchanges = 32;
 constexpr int kAcceptBatch = 64;
 // Head blocks hold a request head of limits.max_request_header plus room to read body bytes.
 constexpr size_t kBodyReadRoom = 16 * 1024;
@@ -24,6 +26,10 @@ constexpr size_t kBodyReadRoom = 16 * 1024;
 // (gunicorn 2s, Puma 20s); keeping ours shorter than most makes stale connections rare.
 constexpr timeval kUpstreamIdle = {4, 0};
 constexpr timeval kLinger = {2, 0};
+// After a burst of connections, give the freed heap back to the system so that idle connections
+// cost what they hold, not what the peak held.
+constexpr timeval kTrimInterval = {2, 0};
+constexpr size_t kTrimAfterPeak = 256;
 
 timeval to_timeval(conf::Duration d) {
   return timeval{static_cast<time_t>(d.count() / 1000), static_cast<suseconds_t>(d.count() % 1000 * 1000)};
@@ -70,6 +76,16 @@ EventLoop::EventLoop(std::shared_ptr<const Runtime> runtime,
   drain_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   drain_event_.reset(event_new(base_.get(), drain_fd_.get(), EV_READ | EV_PERSIST, on_drain, this));
   event_add(drain_event_.get(), nullptr);
+  trim_event_.reset(event_new(base_.get(), -1, EV_PERSIST, on_trim, this));
+  event_add(trim_event_.get(), &kTrimInterval);
+}
+
+void EventLoop::on_trim(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<EventLoop*>(arg);
+  if (self->peak_exchanges_ < kTrimAfterPeak || self->active_exchanges_ > self->peak_exchanges_ / 4)
+    return;
+  self->peak_exchanges_ = self->active_exchanges_;
+  malloc_trim(128 * 1024);
 }
 
 EventLoop::~EventLoop() {
@@ -107,7 +123,10 @@ void EventLoop::begin_drain() {
 }
 
 void EventLoop::maybe_exit() {
-  if (draining_ && connection_count_ == 0) event_base_loopexit(base_.get(), nullptr);
+  if (draining_ && connection_count_ == 0) {
+    event_del(trim_event_.get());
+    event_base_loopexit(base_.get(), nullptr);
+  }
 }
 
 void EventLoop::on_accept(evutil_socket_t fd, short, void* arg) {
@@ -157,10 +176,12 @@ Exchange* EventLoop::acquire_exchange() {
     free_exchanges_.pop_back();
   }
   ex->loop = this;
+  if (++active_exchanges_ > peak_exchanges_) peak_exchanges_ = active_exchanges_;
   return ex;
 }
 
 void EventLoop::release_exchange(Exchange* ex) {
+  --active_exchanges_;
   ex->reset();
   if (free_exchanges_.size() < kMaxFreeExchanges)
     free_exchanges_.push_back(ex);

@@ -90,6 +90,7 @@ class EventLoop {
  private:
   static void on_accept(evutil_socket_t fd, short what, void* arg);
   static void on_drain(evutil_socket_t fd, short what, void* arg);
+  static void on_trim(evutil_socket_t fd, short what, void* arg);
   void accept_from(int fd, const ListenerRef& listener);
   void begin_drain();
   void maybe_exit();
@@ -102,6 +103,9 @@ class EventLoop {
   std::vector<base::EventPtr> accept_events_;
   base::UniqueFd drain_fd_;
   base::EventPtr drain_event_;
+  base::EventPtr trim_event_;
+  size_t active_exchanges_ = 0;
+  size_t peak_exchanges_ = 0;  // most active at once since the last trim
   bool draining_ = false;
   std::unique_ptr<char[]> scratch_;
   BlockPool head_blocks_;

@@ -7,7 +7,9 @@
 #include "conf/config.h"
 #include "proxy/base/clock.h"
 #include "proxy/base/error.h"
+#include "proxy/base/page_alloc.h"
 #include "proxy/http/message.h"
+#include "proxy/http/parser.h"
 #include "proxy/io/body_buffer.h"
 #include "proxy/runtime.h"
 
@@ -24,9 +26,12 @@ struct Exchange {
   EventLoop* loop = nullptr;
   std::shared_ptr<const Runtime> runtime;  // the config this exchange started with
   uint64_t id = 0;
+  char client_ip[46] = {};  // the client's address as text, for X-Forwarded-For and logs
+  uint8_t client_ip_len = 0;
 
   // Request side.
   http::RequestHead request;
+  http::ChunkedDecoder request_chunked;
   io::BodyBuffer request_body;  // decoded body, received whole before the backend is asked
   uint64_t request_body_size = 0;
   bool request_complete = false;  // head and body fully received
@@ -59,6 +64,10 @@ struct Exchange {
 
   // Back to the state of a new exchange; keeps buffers' allocations for the next one.
   void reset();
+
+  // Exchanges are large (two header lists) and short-lived: see page_alloc.h.
+  static void* operator new(size_t size) { return base::page_alloc(size); }
+  static void operator delete(void* p, size_t size) { base::page_free(p, size); }
 };
 
 }  // namespace proxy

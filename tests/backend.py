@@ -41,6 +41,7 @@ Endpoints (any method; HEAD gets the head of what GET would get):
                                       by a second, unrequested response ("SMUGGLED"); the
                                       connection then stays open for more requests
   /stats                 JSON counters: connections (accepted), open_connections (ids), requests,
+                         none of which count a connection whose first request is /stats,
                          and log: the last 1000 requests, each {seq, conn_id, method, target,
                          bytes_sent (body bytes), finished, aborted, peer_closed}. Not logged itself.
 """
@@ -117,6 +118,12 @@ class Stats:
             self.connections += 1
             self.open.add(self.connections)
             return self.connections
+
+    def control(self, cid):
+        """|cid| is a connection asking for /stats: it is not counted as traffic."""
+        with self.lock:
+            self.connections -= 1
+            self.open.discard(cid)
 
     def closed(self, cid):
         with self.lock:
@@ -285,6 +292,8 @@ class Connection:
                     return
                 self.requests += 1
                 if req.path == "/stats":
+                    if self.requests == 1:
+                        self.server.stats.control(self.cid)
                     body = json.dumps(self.server.stats.snapshot()).encode()
                     entry = {}
                     if not self._respond(req, entry, 200, [("Content-Type", "application/json")], body):

@@ -29,11 +29,14 @@ Http1Connection::Http1Connection(EventLoop& loop, int fd, const sockaddr* peer,
     memcpy(&peer_, peer, peer_len);
   else
     peer_.sin6_family = AF_UNIX;
-  client_ip_len_ = static_cast<uint8_t>(io::format_ip(this->peer(), client_ip_, sizeof client_ip_));
   loop_.add_connection(this);
 }
 
 Http1Connection::~Http1Connection() { loop_.remove_connection(this); }
+
+size_t Http1Connection::format_client_ip(char* buf, size_t cap) const {
+  return io::format_ip(peer(), buf, cap);
+}
 
 void Http1Connection::start() {
   event_assign(&ev_, loop_.base(), fd_, EV_READ | EV_WRITE | EV_ET | EV_PERSIST, on_event, this);
@@ -83,7 +86,7 @@ void Http1Connection::handle(short what) {
         if (blocked_since_ != 0 &&
             now_s - blocked_since_ >= std::chrono::duration_cast<std::chrono::seconds>(
                                           t.client_send).count()) {
-          LOG_INFO("client %s took no byte for %llds, closing", client_ip_,
+          LOG_INFO("client %s took no byte for %llds, closing", ex_ ? ex_->client_ip : "-",
                    static_cast<long long>(now_s - blocked_since_));
           if (ex_) ex_->aborted = true;
           close();
@@ -170,6 +173,16 @@ void Http1Connection::step_head() {
   }
 }
 
+void Http1Connection::begin_exchange() {
+  ex_ = loop_.acquire_exchange();
+  ex_->downstream = this;
+  ex_->runtime = loop_.runtime_ptr();
+  ex_->id = loop_.shared().next_id.fetch_add(1, std::memory_order_relaxed);
+  ex_->started = now();
+  ex_->client_ip_len =
+      static_cast<uint8_t>(format_client_ip(ex_->client_ip, sizeof ex_->client_ip));
+}
+
 // Returns true when it made progress that changes state (a request started or was refused).
 bool Http1Connection::parse_head() {
   std::string_view buf(in_, in_len_);
@@ -184,11 +197,7 @@ bool Http1Connection::parse_head() {
     }
     return false;
   }
-  ex_ = loop_.acquire_exchange();
-  ex_->downstream = this;
-  ex_->runtime = loop_.runtime_ptr();
-  ex_->id = loop_.shared().next_id.fetch_add(1, std::memory_order_relaxed);
-  ex_->started = now();
+  begin_exchange();
   head_len_ = static_cast<uint32_t>(end);
   body_pos_ = head_len_;
   if (auto ok = http::parse_request_head(in_, end, pl, ex_->request); !ok) {
@@ -209,14 +218,8 @@ bool Http1Connection::parse_head() {
 }
 
 void Http1Connection::reject(int status, const char* why) {
-  LOG_INFO("client %s: %d %s", client_ip_, status, why);
-  if (!ex_) {
-    ex_ = loop_.acquire_exchange();
-    ex_->downstream = this;
-    ex_->runtime = loop_.runtime_ptr();
-    ex_->id = loop_.shared().next_id.fetch_add(1, std::memory_order_relaxed);
-    ex_->started = now();
-  }
+  if (!ex_) begin_exchange();
+  LOG_INFO("client %s: %d %s", ex_->client_ip, status, why);
   // Whatever follows a malformed request cannot be trusted: answer, then close.
   ex_->close_after = true;
   state_ = State::kBusy;
@@ -237,7 +240,7 @@ void Http1Connection::read_body() {
     }
     body_left_ = req.content_length;
   } else {
-    chunked_.reset();
+    ex_->request_chunked.reset();
   }
   if (req.expect_continue && in_len_ == head_len_) send_continue();
   state_ = State::kBody;
@@ -271,9 +274,9 @@ bool Http1Connection::decode_body(size_t& pos) {
       if (body_left_ == 0) ex_->request_complete = true;
       continue;
     }
-    auto r = chunked_.feed(std::string_view(in_ + pos, in_len_ - pos));
+    auto r = ex_->request_chunked.feed(std::string_view(in_ + pos, in_len_ - pos));
     if (r.status == http::ChunkedDecoder::Status::kError) {
-      reject(400, chunked_.error());
+      reject(400, ex_->request_chunked.error());
       return false;
     }
     if (r.status == http::ChunkedDecoder::Status::kData) {

@@ -41,8 +41,8 @@ class Http1Connection {
   void drain();
 
   const sockaddr* peer() const { return reinterpret_cast<const sockaddr*>(&peer_); }
-  // The client's IP as text (for X-Forwarded-For and logs).
-  std::string_view client_ip() const { return {client_ip_, client_ip_len_}; }
+  // Writes the client's IP as text (for X-Forwarded-For and logs); returns its length.
+  size_t format_client_ip(char* buf, size_t cap) const;
   const ListenerRef& listener() const { return listener_; }
   bool tls() const { return false; }
 
@@ -63,6 +63,7 @@ class Http1Connection {
   void step_linger();
   bool parse_head();
   bool decode_body(size_t& pos);
+  void begin_exchange();
   void reject(int status, const char* why);
   void finish_exchange();
   void enter_head_state(bool keep_buffer);
@@ -83,8 +84,6 @@ class Http1Connection {
   bool closed_ = false;
   bool draining_ = false;
   bool first_request_ = true;
-  uint8_t client_ip_len_ = 0;
-  char client_ip_[46];
 
   // Input: the request head, then body bytes and pipelined requests behind it.
   char* in_ = nullptr;
@@ -96,7 +95,6 @@ class Http1Connection {
   int64_t head_deadline_ = 0;  // seconds: the whole head must arrive by then
   int64_t blocked_since_ = 0;  // seconds: when the client stopped taking bytes, 0 if it takes them
   uint64_t linger_bytes_ = 0;
-  http::ChunkedDecoder chunked_;
 
   Exchange* ex_ = nullptr;
   sockaddr_in6 peer_{};  // AF_INET or AF_INET6 (AF_UNIX listeners: family AF_UNIX, no address)

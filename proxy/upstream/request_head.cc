@@ -41,7 +41,7 @@ void build_request_head(const Exchange& ex, io::HeadBuilder& out) {
     if (connection && http::list_contains(connection->value, h.name)) continue;
     out.field(h.name, h.value);
   }
-  const std::string_view ip = ex.downstream->client_ip();
+  const std::string_view ip(ex.client_ip, ex.client_ip_len);
   out.add("X-Forwarded-For: ");
   if (!xff.empty()) out.add(xff).add(", ");
   out.add(ip).add("\r\n");
