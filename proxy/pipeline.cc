@@ -30,6 +30,8 @@ void run(Exchange& ex) {
         return;
     }
   }
+  // Last, and nothing touches `ex` after: writing may complete the exchange and recycle it.
+  ex.downstream->output_ready();
 }
 
 }  // namespace

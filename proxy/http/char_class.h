@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace proxy::http::cc {
 
@@ -56,13 +57,34 @@ constexpr std::array<uint16_t, 256> make_table() {
 
 inline constexpr std::array<uint16_t, 256> kTable = make_table();
 
-inline bool is(char c, uint16_t cls) { return (kTable[static_cast<unsigned char>(c)] & cls) != 0; }
+inline bool is(char c, uint16_t cls) {
+  return (kTable[static_cast<unsigned char>(c)] & cls) != 0;
+}
 
 // Value of a HEXDIG (the caller checked kHex).
 inline int hex_value(char c) {
   return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }
 
-inline char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c; }
+// Advances p over field-value bytes (kFieldChar) and returns where they stop; eight at a time
+// while no byte is a control or DEL. The run must end before `end` (the parsers' final '\n').
+inline const char* skip_field_chars(const char* p, const char* end) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  while (end - p >= 8) {
+    uint64_t x;
+    std::memcpy(&x, p, 8);
+    const uint64_t del = x ^ (kOnes * 0x7F);
+    // Any byte below 0x20, or equal to 0x7F (exact "any" tests; bytes >= 0x80 never match).
+    if ((((x - kOnes * 0x20) & ~x) | ((del - kOnes) & ~del)) & kHigh) break;
+    p += 8;
+  }
+  while (is(*p, kFieldChar)) ++p;
+  return p;
+}
+
+inline char to_lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c;
+}
 
 }  // namespace proxy::http::cc

@@ -63,10 +63,14 @@ bool ChunkedDecoder::step(char c) {
     case State::kExtToken:
     case State::kExtAfterQuoted:
       if (state_ == State::kExtToken && tchar) return true;
-      if (ws) state_ = State::kSizeWs;
-      else if (c == ';') state_ = State::kExtNameStart;
-      else if (c == '\r') state_ = State::kSizeLf;
-      else return bad("invalid chunk size line");
+      if (ws)
+        state_ = State::kSizeWs;
+      else if (c == ';')
+        state_ = State::kExtNameStart;
+      else if (c == '\r')
+        state_ = State::kSizeLf;
+      else
+        return bad("invalid chunk size line");
       return true;
     case State::kSizeWs:
       if (ws) return true;
@@ -86,21 +90,31 @@ bool ChunkedDecoder::step(char c) {
       }
       [[fallthrough]];
     case State::kExtNameWs:
-      if (ws) state_ = State::kExtNameWs;
-      else if (c == '=') state_ = State::kExtValueStart;
-      else if (c == ';') state_ = State::kExtNameStart;
-      else return bad("invalid chunk extension");
+      if (ws)
+        state_ = State::kExtNameWs;
+      else if (c == '=')
+        state_ = State::kExtValueStart;
+      else if (c == ';')
+        state_ = State::kExtNameStart;
+      else
+        return bad("invalid chunk extension");
       return true;
     case State::kExtValueStart:
       if (ws) return true;
-      if (c == '"') state_ = State::kExtQuoted;
-      else if (tchar) state_ = State::kExtToken;
-      else return bad("invalid chunk extension");
+      if (c == '"')
+        state_ = State::kExtQuoted;
+      else if (tchar)
+        state_ = State::kExtToken;
+      else
+        return bad("invalid chunk extension");
       return true;
     case State::kExtQuoted:
-      if (c == '"') state_ = State::kExtAfterQuoted;
-      else if (c == '\\') state_ = State::kExtQuotedPair;
-      else if (!cc::is(c, cc::kQdtext)) return bad("invalid chunk extension");
+      if (c == '"')
+        state_ = State::kExtAfterQuoted;
+      else if (c == '\\')
+        state_ = State::kExtQuotedPair;
+      else if (!cc::is(c, cc::kQdtext))
+        return bad("invalid chunk extension");
       return true;
     case State::kExtQuotedPair:
       if (!cc::is(c, cc::kFieldChar)) return bad("invalid chunk extension");
@@ -121,17 +135,24 @@ bool ChunkedDecoder::step(char c) {
       line_len_ = 0;
       return true;
     case State::kTrailerStart:
-      if (c == '\r') state_ = State::kFinalLf;
-      else if (tchar) state_ = State::kTrailerName;
-      else return bad("invalid trailer field");
+      if (c == '\r')
+        state_ = State::kFinalLf;
+      else if (tchar)
+        state_ = State::kTrailerName;
+      else
+        return bad("invalid trailer field");
       return true;
     case State::kTrailerName:
-      if (c == ':') state_ = State::kTrailerValue;
-      else if (!tchar) return bad("invalid trailer field");
+      if (c == ':')
+        state_ = State::kTrailerValue;
+      else if (!tchar)
+        return bad("invalid trailer field");
       return true;
     case State::kTrailerValue:
-      if (c == '\r') state_ = State::kTrailerLf;
-      else if (!cc::is(c, cc::kFieldChar)) return bad("invalid trailer field");
+      if (c == '\r')
+        state_ = State::kTrailerLf;
+      else if (!cc::is(c, cc::kFieldChar))
+        return bad("invalid trailer field");
       return true;
     case State::kTrailerLf:
     case State::kFinalLf:

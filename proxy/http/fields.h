@@ -10,6 +10,10 @@
 
 namespace proxy::http::detail {
 
+// RFC 9112 2.2 asks to skip "at least one" empty line before a request; more is refused, which also
+// keeps the repeated scans of an incomplete head short.
+inline constexpr int kMaxLeadingEmptyLines = 8;
+
 // The fields that decide framing, routing and connection reuse, noted while the field lines are
 // parsed so that nothing scans the list again. Pointers are into the HeaderList.
 struct KnownFields {

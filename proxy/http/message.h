@@ -9,7 +9,16 @@
 namespace proxy::http {
 
 enum class Method : uint8_t {
-  kOther, kGet, kHead, kPost, kPut, kDelete, kOptions, kPatch, kTrace, kConnect
+  kOther,
+  kGet,
+  kHead,
+  kPost,
+  kPut,
+  kDelete,
+  kOptions,
+  kPatch,
+  kTrace,
+  kConnect
 };
 
 // Safe and idempotent methods may be retried on another connection (RFC 9110 9.2.2).
@@ -17,26 +26,28 @@ bool is_idempotent(Method m);
 
 // How the body of a message is delimited (RFC 9112 6.3).
 enum class Framing : uint8_t {
-  kNone,         // no body
-  kLength,       // Content-Length bytes
-  kChunked,      // Transfer-Encoding: chunked
-  kUntilClose,   // responses only: read until the connection closes
+  kNone,        // no body
+  kLength,      // Content-Length bytes
+  kChunked,     // Transfer-Encoding: chunked
+  kUntilClose,  // responses only: read until the connection closes
 };
 
 // A parsed request head. All views point into the caller's head buffer, which must outlive it.
 struct RequestHead {
   std::string_view method_name;
   Method method = Method::kOther;
-  std::string_view target;     // as received
-  std::string_view path;       // normalized: dot-segments removed, unreserved %XX decoded
-  std::string_view query;      // after '?', without it; empty if none
+  // As received, except that the path inside it is rewritten in place when normalization changes
+  // it; the target then reads [scheme://authority] path ['?' query], still contiguous.
+  std::string_view target;
+  std::string_view path;   // normalized: dot-segments removed, unreserved %XX decoded
+  std::string_view query;  // after '?', without it; empty if none
   bool has_query = false;
   bool asterisk = false;       // "OPTIONS *"
   std::string_view authority;  // Host, or the authority of an absolute-form target
   int version_minor = 1;       // HTTP/1.x
   HeaderList headers;
   Framing framing = Framing::kNone;
-  uint64_t content_length = 0;  // when framing == kLength
+  uint64_t content_length = 0;  // when framing == kLength ("Content-Length: 0" is kLength, 0)
   bool keep_alive = true;       // from version and Connection
   bool expect_continue = false;
 

@@ -11,9 +11,7 @@ namespace proxy::http {
 
 namespace {
 
-// RFC 9112 2.2 asks to skip "at least one" empty line before a request; more than this many is
-// refused, which also keeps the repeated scans of an incomplete head short.
-constexpr int kMaxLeadingEmptyLines = 8;
+using detail::kMaxLeadingEmptyLines;
 // How much of an incomplete request line check_partial_request inspects.
 constexpr size_t kProbeBytes = 64;
 
@@ -61,8 +59,7 @@ void note_field(const Header& h, detail::KnownFields& k) {
       }
       break;
     case 14:
-      if (iequals(h.name, "Content-Length") && k.content_length_count++ == 0)
-        k.content_length = &h;
+      if (iequals(h.name, "Content-Length") && k.content_length_count++ == 0) k.content_length = &h;
       break;
     case 17:
       if (iequals(h.name, "Transfer-Encoding") && k.transfer_encoding_count++ == 0)
@@ -103,8 +100,7 @@ size_t find_head_end(std::string_view buf, size_t from) {
   return 0;
 }
 
-base::Expected<void, ParseError> check_partial_request(std::string_view buf,
-                                                       const ParseLimits& l) {
+base::Expected<void, ParseError> check_partial_request(std::string_view buf, const ParseLimits& l) {
   const EmptyLines empty = skip_empty_lines(buf);
   const size_t start = empty.bytes;
   for (size_t i = 0; i < start; ++i)
@@ -175,7 +171,7 @@ base::Expected<const char*, ParseError> parse_fields(const char* p, const char* 
     ++p;
     while (cc::is(*p, cc::kWs)) ++p;
     const char* value = p;
-    while (cc::is(*p, cc::kFieldChar)) ++p;
+    p = cc::skip_field_chars(p, end);
     if (*p != '\r') return fail(400, *p == '\n' ? "bare LF" : "invalid character in field value");
     if (p[1] != '\n') return fail(400, "bare CR");
     const char* value_end = p;

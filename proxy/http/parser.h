@@ -29,17 +29,24 @@ struct ParseLimits {
 size_t find_head_end(std::string_view buf, size_t from);
 
 // For a head that is not yet complete: an error if it can no longer fit the limits (414 while
-// still on the request line, else 431), or if its first bytes already cannot start a request.
+// still on the request line, else 431), or if its first bytes already cannot start a request
+// (400: a bare LF or more than 8 empty lines first, or a first 64 bytes that are not
+// "method SP request-target"). It never refuses a prefix of a head parse_request_head accepts.
 base::Expected<void, ParseError> check_partial_request(std::string_view buf, const ParseLimits& l);
 
 // Parses a complete request head (as found by find_head_end). The path is normalized in place:
-// `head` is modified, and the views in `out` point into it. Leading empty lines are skipped
-// (RFC 9112 2.2). Refuses, per RFC 9112 and the foundation issue, everything ambiguous.
+// `head` is modified, and the views in `out` point into it (after an error its bytes are
+// unspecified). Up to 8 leading empty lines are skipped (RFC 9112 2.2). Refuses, per RFC 9112 and
+// the foundation issue, everything ambiguous: 400 malformed, 414 request line over max_line, 431
+// head over max_head or more than HeaderList::kCapacity fields, 417 an Expect other than
+// 100-continue, 501 CONNECT, 505 an HTTP major version other than 1.
 base::Expected<void, ParseError> parse_request_head(char* head, size_t len, const ParseLimits& l,
                                                     RequestHead& out);
 
 // Parses a complete upstream response head. `request_method` decides whether a body follows
-// (HEAD, 1xx, 204, 304 have none). Errors always carry status 502.
+// (HEAD, 1xx, 204, 304 have none). Content-Length values that agree are one length (RFC 9110
+// 8.6); Transfer-Encoding must be exactly "chunked", never with Content-Length nor in HTTP/1.0.
+// Errors always carry status 502.
 base::Expected<void, ParseError> parse_response_head(std::string_view head, Method request_method,
                                                      ResponseHead& out);
 
@@ -50,15 +57,17 @@ base::Expected<size_t, ParseError> normalize_path(char* path, size_t len);
 
 // Incremental decoder of a chunked body (RFC 9112 7.1). Feed it bytes in any split; it reports
 // data spans and the end. Chunk extensions are validated and ignored; trailer fields are validated
-// and dropped.
+// and dropped. Refused: a chunk-size over 16 hex digits, a size line (extensions included, CRLF
+// not) over max_line, a trailer section over max_trailers, any line not ended by CRLF. Bytes after
+// the final CRLF are left unconsumed (the next message).
 class ChunkedDecoder {
  public:
   enum class Status { kNeedMore, kData, kDone, kError };
   struct Result {
     Status status;
-    size_t consumed;   // bytes of input used by this call (framing and data)
-    size_t data_off;   // with kData: offset of the data span in the input
-    size_t data_len;   // with kData: its length (> 0)
+    size_t consumed;  // bytes of input used by this call (framing and data)
+    size_t data_off;  // with kData: offset of the data span in the input
+    size_t data_len;  // with kData: its length (> 0)
   };
 
   explicit ChunkedDecoder(size_t max_line = 4096, size_t max_trailers = 16 * 1024)
@@ -73,11 +82,30 @@ class ChunkedDecoder {
 
  private:
   enum class State : uint8_t {
-    kSize, kSizeWs, kExtNameStart, kExtName, kExtNameWs, kExtValueStart, kExtToken, kExtQuoted,
-    kExtQuotedPair, kExtAfterQuoted, kSizeLf,  // the chunk-size line
-    kData, kDataCr, kDataLf,
-    kTrailerStart, kTrailerName, kTrailerValue, kTrailerLf, kFinalLf,  // the trailer section
-    kDone, kError
+    // the chunk-size line
+    kSize,
+    kSizeWs,
+    kExtNameStart,
+    kExtName,
+    kExtNameWs,
+    kExtValueStart,
+    kExtToken,
+    kExtQuoted,
+    kExtQuotedPair,
+    kExtAfterQuoted,
+    kSizeLf,
+    // chunk-data CRLF
+    kData,
+    kDataCr,
+    kDataLf,
+    // trailer-section CRLF
+    kTrailerStart,
+    kTrailerName,
+    kTrailerValue,
+    kTrailerLf,
+    kFinalLf,
+    kDone,
+    kError
   };
   Result fail(const char* why, size_t consumed);
   bool step(char c);  // one framing byte; false (with error_ set) if it breaks the grammar

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include <string.h>  // memmem
+
+#include <cstring>
+
 #include "proxy/http/char_class.h"
 #include "proxy/http/parser.h"
 
@@ -8,7 +12,9 @@ namespace {
 
 constexpr char kUpperHex[] = "0123456789ABCDEF";
 
-base::Unexpected<ParseError> bad(const char* why) { return base::unexpected(ParseError{400, why}); }
+base::Unexpected<ParseError> bad(const char* why) {
+  return base::unexpected(ParseError{400, why});
+}
 
 }  // namespace
 
@@ -17,8 +23,14 @@ base::Unexpected<ParseError> bad(const char* why) { return base::unexpected(Pars
 // be "." or ".." is then taken back (RFC 3986 5.2.4), so "%2E%2E" counts as "..".
 base::Expected<size_t, ParseError> normalize_path(char* path, size_t len) {
   if (len == 0 || path[0] != '/') return bad("path does not start with '/'");
-  size_t r = 1;
-  size_t w = 1;
+  // Segments before the first '%' or "/." are already normal: start at the one holding it.
+  const char* pct = static_cast<const char*>(std::memchr(path, '%', len));
+  const char* dot = static_cast<const char*>(memmem(path, len, "/.", 2));
+  const char* first = pct == nullptr ? dot : (dot == nullptr || pct < dot ? pct : dot + 1);
+  if (first == nullptr) return len;
+  size_t r = static_cast<size_t>(first - path);
+  while (path[r - 1] != '/') --r;
+  size_t w = r;
   for (;;) {
     const size_t seg = w;
     while (r < len && path[r] != '/') {

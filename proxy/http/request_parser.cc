@@ -10,8 +10,6 @@ namespace proxy::http {
 
 namespace {
 
-constexpr int kMaxLeadingEmptyLines = 8;  // as in find_head_end
-
 base::Unexpected<ParseError> fail(int status, const char* why) {
   return base::unexpected(ParseError{status, why});
 }
@@ -149,8 +147,7 @@ base::Expected<void, ParseError> parse_target(char* t, char* t_end, RequestHead&
 // differently is refused. Content-Length: 0 gives kLength with a length of 0.
 base::Expected<void, ParseError> request_framing(const detail::KnownFields& k, RequestHead& out) {
   if (k.transfer_encoding_count > 0) {
-    if (k.content_length_count > 0)
-      return fail(400, "both content-length and transfer-encoding");
+    if (k.content_length_count > 0) return fail(400, "both content-length and transfer-encoding");
     if (out.version_minor == 0) return fail(400, "transfer-encoding in an HTTP/1.0 request");
     if (k.transfer_encoding_count > 1 || !iequals(k.transfer_encoding->value, "chunked"))
       return fail(400, "unsupported transfer-encoding");
@@ -175,7 +172,8 @@ base::Expected<void, ParseError> parse_request_head(char* head, size_t len, cons
   if (len == 0 || head[len - 1] != '\n') return fail(400, "incomplete request head");
   char* p = head;
   char* const end = head + len;
-  for (int n = 0; n < kMaxLeadingEmptyLines && p < end && p[0] == '\r' && p[1] == '\n'; ++n) p += 2;
+  for (int n = 0; n < detail::kMaxLeadingEmptyLines && p < end && p[0] == '\r' && p[1] == '\n'; ++n)
+    p += 2;
   if (p == end || *p == '\r' || *p == '\n')
     return fail(400, "malformed or too many empty lines before the request");
 
@@ -187,10 +185,11 @@ base::Expected<void, ParseError> parse_request_head(char* head, size_t len, cons
   out.method = method_from_name(out.method_name);
   char* target = ++p;
   while (cc::is(*p, cc::kTarget)) ++p;
-  if (*p != ' ') return fail(400, *p == '#' ? "fragment in request-target" : "invalid request-target");
+  if (*p != ' ')
+    return fail(400, *p == '#' ? "fragment in request-target" : "invalid request-target");
   if (p == target) return fail(400, "empty request-target");
   char* target_end = p++;
-  if (static_cast<size_t>(p + 8 - line) > l.max_line) return fail(414, "request line too long");
+  if (static_cast<size_t>(p - line) + 8 > l.max_line) return fail(414, "request line too long");
   if (end - p < 10) return fail(400, "malformed request line");
   auto minor = detail::parse_version(p);
   if (!minor) return base::unexpected(minor.error());

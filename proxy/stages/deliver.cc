@@ -120,8 +120,7 @@ Next deliver(Exchange& ex) {
     ex.aborted = true;
     ex.upstream_done = true;
   }
-  ex.downstream->output_ready();
-  return Next::kContinue;
+  return Next::kContinue;  // the pipeline then hands the output to the connection
 }
 
 }  // namespace proxy::stages

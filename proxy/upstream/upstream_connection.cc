@@ -512,7 +512,8 @@ void UpstreamConnection::fail(base::ErrorCode code, const char* detail) {
   // The body was consumed by the first send, so only bodiless requests can be sent again.
   bool retry = !got_bytes_ && ex.request_body_size == 0 &&
                (stale ? http::is_idempotent(ex.request.method) : retry_allowed(ex, nothing_sent));
-  if (!stale) LOG_WARN("backend %s: %s", server_->address.text.c_str(), detail);
+  if (!stale && code != base::ErrorCode::kMalformed)
+    LOG_WARN("backend %s: %s", server_->address.text.c_str(), detail);
   ex.upstream = nullptr;
   ex_ = nullptr;
   destroy();

@@ -18,12 +18,16 @@ bool within(std::string_view v, const std::vector<char>& buf) {
   return v.empty() || (v.data() >= buf.data() && v.data() + v.size() <= buf.data() + buf.size());
 }
 
-bool is_upper_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); }
-unsigned hex(char c) { return static_cast<unsigned>(c <= '9' ? c - '0' : c - 'A' + 10); }
+bool is_upper_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+}
+unsigned hex(char c) {
+  return static_cast<unsigned>(c <= '9' ? c - '0' : c - 'A' + 10);
+}
 
 bool is_unreserved(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
 }
 
 // A normalized path: absolute, no dot-segments, only needed escapes in upper case, and a fixed
@@ -95,7 +99,8 @@ void check_request(const RequestHead& h, const std::vector<char>& buf) {
 // check_partial_request never refuses an unfinished prefix of a head the parser accepts.
 void check_prefixes(std::string_view head, const ParseLimits& l) {
   const size_t step = head.size() / 64 + 1;
-  for (size_t n = 0; n < head.size(); n += step) FUZZ_CHECK(check_partial_request(head.substr(0, n), l));
+  for (size_t n = 0; n < head.size(); n += step)
+    FUZZ_CHECK(check_partial_request(head.substr(0, n), l));
   FUZZ_CHECK(check_partial_request(head.substr(0, head.size() - 1), l));
 }
 

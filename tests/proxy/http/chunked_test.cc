@@ -22,7 +22,8 @@ struct Decoded {
 
 // Feeds `in` in pieces ending at each of `cuts` (ascending) and at the end, each piece to
 // exhaustion, checking the feed() contract on the way.
-Decoded decode(const std::string& in, const std::vector<size_t>& cuts, ChunkedDecoder dec = ChunkedDecoder()) {
+Decoded decode(const std::string& in, const std::vector<size_t>& cuts,
+               ChunkedDecoder dec = ChunkedDecoder()) {
   Decoded out;
   size_t pos = 0;
   std::vector<size_t> ends = cuts;
@@ -52,7 +53,9 @@ Decoded decode(const std::string& in, const std::vector<size_t>& cuts, ChunkedDe
   return out;
 }
 
-Decoded decode(const std::string& in) { return decode(in, {}); }
+Decoded decode(const std::string& in) {
+  return decode(in, {});
+}
 
 // Decodes `in` whole, split in two at every point, and one byte at a time; all must agree.
 Decoded decode_every_split(const std::string& in) {
@@ -133,20 +136,39 @@ TEST_CASE("a chunk size of more than 16 hex digits is refused") {
 }
 
 TEST_CASE("malformed chunk size lines are refused") {
-  for (const std::string& in : std::vector<std::string>{"\r\n", "x\r\n", "-1\r\n", "+1\r\nx\r\n", "0x1\r\nx\r\n", " 1\r\nx\r\n",
-                         "1 \r\nx\r\n", "1\t\r\nx\r\n", "1\nx\r\n", "1\rx\r\n", "1;\r\nx\r\n",
-                         "1;=v\r\nx\r\n", "1;a=\r\nx\r\n", "1;a b\r\nx\r\n", "1;a=\"x\r\nx\r\n",
-                         "1;a=\"x\"y\r\nx\r\n", "1;a=b c\r\nx\r\n", "1;a =\r\nx\r\n",
-                         "1;a \r\nx\r\n", "1;a=v \r\nx\r\n", "1;a=\"\x01\"\r\nx\r\n",
-                         "1;a=(b)\r\nx\r\n", std::string("1\0\r\nx\r\n", 7), "1,2\r\n"}) {
+  for (const std::string& in : std::vector<std::string>{"\r\n",
+                                                        "x\r\n",
+                                                        "-1\r\n",
+                                                        "+1\r\nx\r\n",
+                                                        "0x1\r\nx\r\n",
+                                                        " 1\r\nx\r\n",
+                                                        "1 \r\nx\r\n",
+                                                        "1\t\r\nx\r\n",
+                                                        "1\nx\r\n",
+                                                        "1\rx\r\n",
+                                                        "1;\r\nx\r\n",
+                                                        "1;=v\r\nx\r\n",
+                                                        "1;a=\r\nx\r\n",
+                                                        "1;a b\r\nx\r\n",
+                                                        "1;a=\"x\r\nx\r\n",
+                                                        "1;a=\"x\"y\r\nx\r\n",
+                                                        "1;a=b c\r\nx\r\n",
+                                                        "1;a =\r\nx\r\n",
+                                                        "1;a \r\nx\r\n",
+                                                        "1;a=v \r\nx\r\n",
+                                                        "1;a=\"\x01\"\r\nx\r\n",
+                                                        "1;a=(b)\r\nx\r\n",
+                                                        std::string("1\0\r\nx\r\n", 7),
+                                                        "1,2\r\n"}) {
     CAPTURE(in);
     CHECK(decode(in).status == Status::kError);
   }
 }
 
 TEST_CASE("chunk extensions with BWS, tokens and quoted strings are accepted and ignored") {
-  for (const std::string& ext : std::vector<std::string>{";a", ";a=b", " ;a", "\t; a = b", ";a=\"\"", ";a=\"x;y=z\\\\\"",
-                          ";a;b=c;d=\"e\"", ";a=b ;c"}) {
+  for (const std::string& ext :
+       std::vector<std::string>{";a", ";a=b", " ;a", "\t; a = b", ";a=\"\"", ";a=\"x;y=z\\\\\"",
+                                ";a;b=c;d=\"e\"", ";a=b ;c"}) {
     CAPTURE(ext);
     const Decoded d = decode("3" + ext + "\r\nabc\r\n0" + ext + "\r\n\r\n");
     CHECK(d.status == Status::kDone);
@@ -155,8 +177,9 @@ TEST_CASE("chunk extensions with BWS, tokens and quoted strings are accepted and
 }
 
 TEST_CASE("chunk data not followed by exactly CRLF is refused") {
-  for (const std::string& in : std::vector<std::string>{"3\r\nabcd\r\n0\r\n\r\n", "3\r\nabc\n0\r\n\r\n", "3\r\nabc\r0\r\n\r\n",
-                         "3\r\nabc0\r\n\r\n", "3\r\nab\r\n\r\n0\r\n\r\n"}) {
+  for (const std::string& in : std::vector<std::string>{
+           "3\r\nabcd\r\n0\r\n\r\n", "3\r\nabc\n0\r\n\r\n", "3\r\nabc\r0\r\n\r\n",
+           "3\r\nabc0\r\n\r\n", "3\r\nab\r\n\r\n0\r\n\r\n"}) {
     CAPTURE(in);
     const Decoded d = decode_every_split(in);
     CHECK(d.status == Status::kError);
@@ -164,17 +187,19 @@ TEST_CASE("chunk data not followed by exactly CRLF is refused") {
 }
 
 TEST_CASE("malformed trailer sections are refused") {
-  for (const std::string& in : std::vector<std::string>{"0\r\n\n", "0\r\nX: y\n\r\n", "0\r\n X: y\r\n\r\n", "0\r\nX y\r\n\r\n",
-                         "0\r\nX : y\r\n\r\n", "0\r\nX: a\x7f\r\n\r\n", "0\r\n: y\r\n\r\n",
-                         "0\r\nX: y\r\n\tz\r\n\r\n", "0\r\n\rx", "0\r\nX: y\rz\r\n\r\n"}) {
+  for (const std::string& in : std::vector<std::string>{
+           "0\r\n\n", "0\r\nX: y\n\r\n", "0\r\n X: y\r\n\r\n", "0\r\nX y\r\n\r\n",
+           "0\r\nX : y\r\n\r\n", "0\r\nX: a\x7f\r\n\r\n", "0\r\n: y\r\n\r\n",
+           "0\r\nX: y\r\n\tz\r\n\r\n", "0\r\n\rx", "0\r\nX: y\rz\r\n\r\n"}) {
     CAPTURE(in);
     CHECK(decode_every_split(in).status == Status::kError);
   }
 }
 
 TEST_CASE("an unfinished body asks for more and consumes everything it was given") {
-  for (const std::string& in : std::vector<std::string>{"", "5", "5\r", "5\r\n", "5\r\nhel", "5\r\nhello", "5\r\nhello\r",
-                         "5\r\nhello\r\n0", "5\r\nhello\r\n0\r\nX: y\r\n", "0\r\n\r"}) {
+  for (const std::string& in :
+       std::vector<std::string>{"", "5", "5\r", "5\r\n", "5\r\nhel", "5\r\nhello", "5\r\nhello\r",
+                                "5\r\nhello\r\n0", "5\r\nhello\r\n0\r\nX: y\r\n", "0\r\n\r"}) {
     CAPTURE(in);
     const Decoded d = decode_every_split(in);
     CHECK(d.status == Status::kNeedMore);

@@ -54,8 +54,9 @@ TEST_CASE("leading empty lines do not end the head") {
 }
 
 TEST_CASE("scanning byte by byte finds the same end as scanning at once") {
-  for (const std::string& s : std::vector<std::string>{"GET / HTTP/1.1\r\nA: b\r\n\r\n", "GET / HTTP/1.0\r\n\r\n",
-                        "\r\nGET / HTTP/1.0\r\n\r\nGET", "HTTP/1.1 200 OK\r\n\r\n"}) {
+  for (const std::string& s :
+       std::vector<std::string>{"GET / HTTP/1.1\r\nA: b\r\n\r\n", "GET / HTTP/1.0\r\n\r\n",
+                                "\r\nGET / HTTP/1.0\r\n\r\nGET", "HTTP/1.1 200 OK\r\n\r\n"}) {
     CAPTURE(s);
     CHECK(scan_bytewise(s) == find_head_end(s, 0));
     CHECK(find_head_end(s, 0) != 0);
@@ -71,8 +72,9 @@ TEST_CASE("every prefix of a valid request passes check_partial_request") {
 }
 
 TEST_CASE("garbage at the start of a request fails fast with 400") {
-  for (const std::string& s : std::vector<std::string>{std::string("\x16\x03\x01\x02\x00", 5), " GET", "GET  /", "GET\t/",
-                        "\nGET", "\rX", "G\x01", "GET \x7f"}) {
+  for (const std::string& s :
+       std::vector<std::string>{std::string("\x16\x03\x01\x02\x00", 5), " GET", "GET  /", "GET\t/",
+                                "\nGET", "\rX", "G\x01", "GET \x7f"}) {
     CAPTURE(s);
     CHECK(partial_status(s) == 400);
   }

@@ -51,16 +51,15 @@ TEST_CASE("list_contains finds a token among trimmed list elements") {
 
 TEST_CASE("for_each_list_item skips empty elements") {
   std::vector<std::string> items;
-  proxy::http::for_each_list_item(" a ,, b,\t,c ", [&](std::string_view s) {
-    items.emplace_back(s);
-  });
+  proxy::http::for_each_list_item(" a ,, b,\t,c ",
+                                  [&](std::string_view s) { items.emplace_back(s); });
   CHECK(items == std::vector<std::string>{"a", "b", "c"});
 }
 
 TEST_CASE("hop-by-hop fields are recognized in any case and end-to-end ones are not") {
-  for (const char* name : {"Connection", "keep-alive", "Proxy-Connection", "te", "Trailer",
-                           "TRANSFER-ENCODING", "Upgrade", "Proxy-Authenticate",
-                           "proxy-authorization"}) {
+  for (const char* name :
+       {"Connection", "keep-alive", "Proxy-Connection", "te", "Trailer", "TRANSFER-ENCODING",
+        "Upgrade", "Proxy-Authenticate", "proxy-authorization"}) {
     CAPTURE(name);
     CHECK(proxy::http::is_hop_by_hop(name));
   }

@@ -35,19 +35,20 @@ TEST_CASE("field values may hold obs-text and HTAB") {
 
 TEST_CASE("malformed field lines are refused with 400") {
   for (const std::string& line : std::vector<std::string>{
-           "Foo : bar",                    // space before the colon
-           "Foo\t: bar",                   // tab before the colon
-           "Fo o: bar",                    // space in the name
-           "Fo\to: bar",                   // tab in the name
-           ": bar",                        // empty name
-           "Foo bar",                      // no colon
-           "Foo(bar): x",                  // non-token name
-           "Foo: a\x7f",                   // DEL
-           "Foo: a\x01",                   // control
-           "Foo: a\x0b" "b",               // vertical tab
-           std::string("Foo: a\0b", 8),   // NUL
-           "Foo: a\rb",                    // bare CR
-           " Foo: bar",                    // whitespace before the first field
+           "Foo : bar",    // space before the colon
+           "Foo\t: bar",   // tab before the colon
+           "Fo o: bar",    // space in the name
+           "Fo\to: bar",   // tab in the name
+           ": bar",        // empty name
+           "Foo bar",      // no colon
+           "Foo(bar): x",  // non-token name
+           "Foo: a\x7f",   // DEL
+           "Foo: a\x01",   // control
+           "Foo: a\x0b"
+           "b",                          // vertical tab
+           std::string("Foo: a\0b", 8),  // NUL
+           "Foo: a\rb",                  // bare CR
+           " Foo: bar",                  // whitespace before the first field
        }) {
     CAPTURE(line);
     CHECK(get_with(line + "\r\n")->status() == 400);
@@ -68,7 +69,8 @@ TEST_CASE("a bare LF anywhere in the head is refused with 400") {
 
 TEST_CASE("up to HeaderList::kCapacity fields are accepted and one more is refused with 431") {
   std::string fields;
-  for (size_t i = 1; i < HeaderList::kCapacity; ++i) fields += "X-F" + std::to_string(i) + ": v\r\n";
+  for (size_t i = 1; i < HeaderList::kCapacity; ++i)
+    fields += "X-F" + std::to_string(i) + ": v\r\n";
   auto ok = get_with(fields);
   REQUIRE(ok->status() == 0);
   CHECK(ok->head.headers.size() == HeaderList::kCapacity);
@@ -133,8 +135,10 @@ TEST_CASE("request smuggling classics are refused with 400") {
            "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
            "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n",
            "Transfer-Encoding : chunked\r\n",
-           "Transfer-Encoding: \x0b" "chunked\r\n",
-           "Transfer-Encoding:\x0c" "chunked\r\n",
+           "Transfer-Encoding: \x0b"
+           "chunked\r\n",
+           "Transfer-Encoding:\x0c"
+           "chunked\r\n",
            "Transfer-Encoding\t: chunked\r\n",
            " Transfer-Encoding: chunked\r\n",
            "X: y\r\n Transfer-Encoding: chunked\r\n",
@@ -169,9 +173,9 @@ TEST_CASE("an HTTP/1.0 request may omit Host and then has no authority") {
 }
 
 TEST_CASE("valid Host values become the authority") {
-  for (const char* v : {"example.com", "example.com:8080", "127.0.0.1", "127.0.0.1:80", "[::1]",
-                        "[::1]:443", "[2001:db8::ffff:1.2.3.4]", "xn--caf-dma.example",
-                        "under_score.example", "a%41b"}) {
+  for (const char* v :
+       {"example.com", "example.com:8080", "127.0.0.1", "127.0.0.1:80", "[::1]", "[::1]:443",
+        "[2001:db8::ffff:1.2.3.4]", "xn--caf-dma.example", "under_score.example", "a%41b"}) {
     CAPTURE(v);
     auto r = parse_request(std::string("GET / HTTP/1.1\r\nHost: ") + v + "\r\n\r\n");
     REQUIRE(r->status() == 0);
@@ -180,12 +184,10 @@ TEST_CASE("valid Host values become the authority") {
 }
 
 TEST_CASE("an invalid or empty Host is refused with 400") {
-  for (const char* v : {"", "a b", "a/b", "user@a", "a:", ":80", "a:8o", "a:65536", "[::1",
-                        "::1", "[]", "[v1.x]", "[::1]x", "[::1]:", "a%zz", "a\"b", "a:1:2",
-                        "a\xc3\xa9"}) {
+  for (const char* v : {"", "a b", "a/b", "user@a", "a:", ":80", "a:8o", "a:65536", "[::1", "::1",
+                        "[]", "[v1.x]", "[::1]x", "[::1]:", "a%zz", "a\"b", "a:1:2", "a\xc3\xa9"}) {
     CAPTURE(v);
-    CHECK(parse_request(std::string("GET / HTTP/1.1\r\nHost: ") + v + "\r\n\r\n")->status() ==
-          400);
+    CHECK(parse_request(std::string("GET / HTTP/1.1\r\nHost: ") + v + "\r\n\r\n")->status() == 400);
   }
 }
 

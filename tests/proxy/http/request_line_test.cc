@@ -13,7 +13,9 @@ using proxy::http::test::parse_request;
 
 namespace {
 
-std::string with_host(const std::string& line) { return line + "\r\nHost: h\r\n\r\n"; }
+std::string with_host(const std::string& line) {
+  return line + "\r\nHost: h\r\n\r\n";
+}
 
 }  // namespace
 
@@ -39,8 +41,8 @@ TEST_CASE("every view of a parsed request points into the caller's buffer") {
   REQUIRE(r->status() == 0);
   const char* lo = r->buf.data();
   const char* hi = lo + r->buf.size();
-  for (std::string_view v : {r->head.method_name, r->head.target, r->head.path, r->head.query,
-                             r->head.authority}) {
+  for (std::string_view v :
+       {r->head.method_name, r->head.target, r->head.path, r->head.query, r->head.authority}) {
     CHECK(v.data() >= lo);
     CHECK(v.data() + v.size() <= hi);
   }
@@ -51,11 +53,12 @@ TEST_CASE("methods map to the enum case-sensitively and others are kept by name"
     const char* name;
     Method method;
   };
-  for (Case c : {Case{"GET", Method::kGet}, Case{"HEAD", Method::kHead}, Case{"POST", Method::kPost},
-                 Case{"PUT", Method::kPut}, Case{"DELETE", Method::kDelete},
-                 Case{"OPTIONS", Method::kOptions}, Case{"PATCH", Method::kPatch},
-                 Case{"TRACE", Method::kTrace}, Case{"get", Method::kOther},
-                 Case{"PURGE", Method::kOther}, Case{"M-SEARCH", Method::kOther}}) {
+  for (Case c :
+       {Case{"GET", Method::kGet}, Case{"HEAD", Method::kHead}, Case{"POST", Method::kPost},
+        Case{"PUT", Method::kPut}, Case{"DELETE", Method::kDelete},
+        Case{"OPTIONS", Method::kOptions}, Case{"PATCH", Method::kPatch},
+        Case{"TRACE", Method::kTrace}, Case{"get", Method::kOther}, Case{"PURGE", Method::kOther},
+        Case{"M-SEARCH", Method::kOther}}) {
     CAPTURE(c.name);
     auto r = parse_request(with_host(std::string(c.name) + " / HTTP/1.1"));
     REQUIRE(r->status() == 0);
@@ -89,21 +92,21 @@ TEST_CASE("a well-formed version other than 1.x is refused with 505") {
 
 TEST_CASE("a malformed request line is refused with 400") {
   for (const char* line : {
-           "GET  / HTTP/1.1",    // two spaces
-           "GET /  HTTP/1.1",    // two spaces
-           "GET / HTTP/1.1 ",    // trailing space
-           "GET\t/ HTTP/1.1",    // tab separator
-           "GET /\tHTTP/1.1",    // tab separator
-           " GET / HTTP/1.1",    // leading space
-           "GET /",              // HTTP/0.9
-           "GET / http/1.1",     // lower-case name
-           "GET / HTTP/1.10",    // two-digit minor
-           "GET / HTTP/11",      // missing dot
-           "GET / HTTP/1",       // missing minor
-           "GET / HTTP/1.x",     // non-digit
-           "G(T / HTTP/1.1",     // non-token method
-           "GET",                // nothing else
-           "/ HTTP/1.1",         // no method
+           "GET  / HTTP/1.1",  // two spaces
+           "GET /  HTTP/1.1",  // two spaces
+           "GET / HTTP/1.1 ",  // trailing space
+           "GET\t/ HTTP/1.1",  // tab separator
+           "GET /\tHTTP/1.1",  // tab separator
+           " GET / HTTP/1.1",  // leading space
+           "GET /",            // HTTP/0.9
+           "GET / http/1.1",   // lower-case name
+           "GET / HTTP/1.10",  // two-digit minor
+           "GET / HTTP/11",    // missing dot
+           "GET / HTTP/1",     // missing minor
+           "GET / HTTP/1.x",   // non-digit
+           "G(T / HTTP/1.1",   // non-token method
+           "GET",              // nothing else
+           "/ HTTP/1.1",       // no method
            "GET / HTTP/1.1 extra",
        }) {
     CAPTURE(line);
@@ -156,8 +159,8 @@ TEST_CASE("a head without its final empty line is refused with 400") {
 }
 
 TEST_CASE("request-target bytes outside visible ASCII are refused with 400") {
-  for (const std::string& bad : std::vector<std::string>{"/a#frag", "/a\x7f", "/a\x01", std::string("/a\0b", 4), "/caf\xc3\xa9",
-                          "/a\x80"}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "/a#frag", "/a\x7f", "/a\x01", std::string("/a\0b", 4), "/caf\xc3\xa9", "/a\x80"}) {
     CAPTURE(bad);
     CHECK(parse_request(with_host("GET " + bad + " HTTP/1.1"))->status() == 400);
   }

@@ -13,7 +13,9 @@ using proxy::http::test::parse_response;
 
 namespace {
 
-std::string ok_with(const std::string& fields) { return "HTTP/1.1 200 OK\r\n" + fields + "\r\n"; }
+std::string ok_with(const std::string& fields) {
+  return "HTTP/1.1 200 OK\r\n" + fields + "\r\n";
+}
 
 }  // namespace
 
@@ -55,8 +57,9 @@ TEST_CASE("a malformed status line is refused with 502") {
 }
 
 TEST_CASE("response field syntax is as strict as a request's, refused with 502") {
-  for (const std::string& f : std::vector<std::string>{"Foo : bar\r\n", "Foo: a\x7f\r\n", "Foo: bar\r\n baz\r\n", "Foo: a\n",
-                        "Foo: a\rb\r\n", std::string("Foo: a\0\r\n", 9), ": x\r\n"}) {
+  for (const std::string& f : std::vector<std::string>{
+           "Foo : bar\r\n", "Foo: a\x7f\r\n", "Foo: bar\r\n baz\r\n", "Foo: a\n", "Foo: a\rb\r\n",
+           std::string("Foo: a\0\r\n", 9), ": x\r\n"}) {
     CAPTURE(f);
     CHECK(parse_response(ok_with(f))->status() == 502);
   }
@@ -91,9 +94,10 @@ TEST_CASE("a response with both Content-Length and Transfer-Encoding is refused 
 }
 
 TEST_CASE("a response Transfer-Encoding other than a single chunked is refused with 502") {
-  for (const std::string& f : std::vector<std::string>{"Transfer-Encoding: gzip, chunked\r\n", "Transfer-Encoding: gzip\r\n",
-                        "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
-                        "Transfer-Encoding: chunked, chunked\r\n"}) {
+  for (const std::string& f : std::vector<std::string>{
+           "Transfer-Encoding: gzip, chunked\r\n", "Transfer-Encoding: gzip\r\n",
+           "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+           "Transfer-Encoding: chunked, chunked\r\n"}) {
     CAPTURE(f);
     CHECK(parse_response(ok_with(f))->status() == 502);
   }
@@ -101,8 +105,9 @@ TEST_CASE("a response Transfer-Encoding other than a single chunked is refused w
 }
 
 TEST_CASE("repeated Content-Length values that agree are one length") {
-  for (const std::string& f : std::vector<std::string>{"Content-Length: 5\r\nContent-Length: 5\r\n", "Content-Length: 5, 5\r\n",
-                        "Content-Length: 5,5\r\ncontent-length: 5\r\n"}) {
+  for (const std::string& f : std::vector<std::string>{
+           "Content-Length: 5\r\nContent-Length: 5\r\n", "Content-Length: 5, 5\r\n",
+           "Content-Length: 5,5\r\ncontent-length: 5\r\n"}) {
     CAPTURE(f);
     auto r = parse_response(ok_with(f));
     REQUIRE(r->status() == 0);
@@ -112,10 +117,11 @@ TEST_CASE("repeated Content-Length values that agree are one length") {
 }
 
 TEST_CASE("differing or malformed Content-Length values are refused with 502") {
-  for (const std::string& f : std::vector<std::string>{"Content-Length: 5\r\nContent-Length: 6\r\n", "Content-Length: 5, 6\r\n",
-                        "Content-Length: +5\r\n", "Content-Length: 0x5\r\n", "Content-Length:\r\n",
-                        "Content-Length: ,\r\n", "Content-Length: 5, x\r\n",
-                        "Content-Length: 99999999999999999999\r\n"}) {
+  for (const std::string& f : std::vector<std::string>{
+           "Content-Length: 5\r\nContent-Length: 6\r\n", "Content-Length: 5, 6\r\n",
+           "Content-Length: +5\r\n", "Content-Length: 0x5\r\n", "Content-Length:\r\n",
+           "Content-Length: ,\r\n", "Content-Length: 5, x\r\n",
+           "Content-Length: 99999999999999999999\r\n"}) {
     CAPTURE(f);
     CHECK(parse_response(ok_with(f))->status() == 502);
   }
@@ -129,7 +135,8 @@ TEST_CASE("a response without length or chunks is read until close") {
 }
 
 TEST_CASE("an upstream connection is reused per version and Connection") {
-  CHECK_FALSE(parse_response(ok_with("Content-Length: 0\r\nConnection: close\r\n"))->head.keep_alive);
+  CHECK_FALSE(
+      parse_response(ok_with("Content-Length: 0\r\nConnection: close\r\n"))->head.keep_alive);
   CHECK_FALSE(parse_response("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")->head.keep_alive);
   CHECK(parse_response("HTTP/1.0 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n")
             ->head.keep_alive);
