@@ -151,6 +151,12 @@ void EventLoop::accept_from(int lfd, const ListenerRef& listener) {
       ::close(fd);
       continue;
     }
+    if (!shared_.per_client.acquire(reinterpret_cast<sockaddr*>(&ss),
+                                    runtime_->config->limits.max_connections_per_client)) {
+      shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+      ::close(fd);
+      continue;
+    }
     auto* c = new Http1Connection(*this, fd, reinterpret_cast<sockaddr*>(&ss), len, listener);
     c->start();
   }

@@ -14,6 +14,7 @@
 #include "proxy/base/event_handles.h"
 #include "proxy/base/unique_fd.h"
 #include "proxy/block_pool.h"
+#include "proxy/client_counter.h"
 #include "proxy/runtime.h"
 
 namespace proxy {
@@ -34,6 +35,7 @@ struct ListenerRef {
 struct WorkerShared {
   std::atomic<uint64_t> connections{0};
   std::atomic<uint64_t> next_id{1};
+  ClientCounter per_client;
   AccessLog* access_log = nullptr;
 };
 

@@ -479,6 +479,7 @@ void Http1Connection::close() {
   ::close(fd_);
   fd_ = -1;
   loop_.shared().connections.fetch_sub(1, std::memory_order_relaxed);
+  loop_.shared().per_client.release(peer());
 }
 
 }  // namespace proxy

@@ -26,7 +26,8 @@ base::Expected<size_t, ParseError> normalize_path(char* path, size_t len) {
   // Segments before the first '%' or "/." are already normal: start at the one holding it.
   const char* pct = static_cast<const char*>(std::memchr(path, '%', len));
   const char* dot = static_cast<const char*>(memmem(path, len, "/.", 2));
-  const char* first = pct == nullptr ? dot : (dot == nullptr || pct < dot ? pct : dot + 1);
+  if (dot != nullptr) ++dot;
+  const char* first = pct == nullptr || (dot != nullptr && dot < pct) ? dot : pct;
   if (first == nullptr) return len;
   size_t r = static_cast<size_t>(first - path);
   while (path[r - 1] != '/') --r;
