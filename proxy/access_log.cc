@@ -61,21 +61,21 @@ void AccessLog::write(const Exchange& ex) {
   char line[4096];
   int n;
   if (format_ == Format::kJson) {
-    n = snprintf(line, sizeof line,
-                 "{\"time\":\"%s\",\"client\":\"%.*s\",\"method\":\"%.*s\",\"target\":\"%.*s\","
-                 "\"status\":%d,\"bytes\":%llu,\"ms\":%.3f,\"rule\":\"%s\",\"user_agent\":\"%.*s\"}\n",
-                 when, static_cast<int>(ip.size()), ip.data(),
-                 static_cast<int>(req.method_name.size()), req.method_name.data(),
-                 static_cast<int>(tn), target, ex.status,
-                 static_cast<unsigned long long>(ex.bytes_out), ms,
-                 ex.rule ? ex.rule->name.c_str() : "", static_cast<int>(un), ua);
+    n = snprintf(
+        line, sizeof line,
+        "{\"time\":\"%s\",\"client\":\"%.*s\",\"method\":\"%.*s\",\"target\":\"%.*s\","
+        "\"status\":%d,\"bytes\":%llu,\"ms\":%.3f,\"rule\":\"%s\",\"user_agent\":\"%.*s\"}\n",
+        when, static_cast<int>(ip.size()), ip.data(), static_cast<int>(req.method_name.size()),
+        req.method_name.data(), static_cast<int>(tn), target, ex.status,
+        static_cast<unsigned long long>(ex.bytes_out), ms, ex.rule ? ex.rule->name.c_str() : "",
+        static_cast<int>(un), ua);
   } else {
-    n = snprintf(line, sizeof line, "%.*s - - [%s] \"%.*s %.*s HTTP/1.%d\" %d %llu \"%.*s\" \"%.*s\"\n",
-                 static_cast<int>(ip.size()), ip.data(), when,
-                 static_cast<int>(req.method_name.size()), req.method_name.data(),
-                 static_cast<int>(tn), target, req.version_minor, ex.status,
-                 static_cast<unsigned long long>(ex.bytes_out), static_cast<int>(rn), referer,
-                 static_cast<int>(un), ua);
+    n = snprintf(
+        line, sizeof line, "%.*s - - [%s] \"%.*s %.*s HTTP/1.%d\" %d %llu \"%.*s\" \"%.*s\"\n",
+        static_cast<int>(ip.size()), ip.data(), when, static_cast<int>(req.method_name.size()),
+        req.method_name.data(), static_cast<int>(tn), target, req.version_minor, ex.status,
+        static_cast<unsigned long long>(ex.bytes_out), static_cast<int>(rn), referer,
+        static_cast<int>(un), ua);
   }
   if (n > 0) {
     ssize_t w = ::write(fd_.get(), line, n < static_cast<int>(sizeof line) ? n : sizeof line - 1);

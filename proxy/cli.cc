@@ -62,10 +62,14 @@ int run_cli(int argc, char** argv) {
       config = a.substr(9);
     } else if (a == "--log-level" && i + 1 < argc) {
       std::string level = argv[++i];
-      if (level == "error") base::set_log_level(base::LogLevel::kError);
-      else if (level == "warn") base::set_log_level(base::LogLevel::kWarn);
-      else if (level == "info") base::set_log_level(base::LogLevel::kInfo);
-      else if (level == "debug") base::set_log_level(base::LogLevel::kDebug);
+      if (level == "error")
+        base::set_log_level(base::LogLevel::kError);
+      else if (level == "warn")
+        base::set_log_level(base::LogLevel::kWarn);
+      else if (level == "info")
+        base::set_log_level(base::LogLevel::kInfo);
+      else if (level == "debug")
+        base::set_log_level(base::LogLevel::kDebug);
       else {
         fprintf(stderr, "gatehouse: unknown log level '%s'\n%s", level.c_str(), kUsage);
         return 2;

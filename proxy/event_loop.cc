@@ -32,7 +32,8 @@ constexpr timeval kTrimInterval = {2, 0};
 constexpr size_t kTrimAfterPeak = 256;
 
 timeval to_timeval(conf::Duration d) {
-  return timeval{static_cast<time_t>(d.count() / 1000), static_cast<suseconds_t>(d.count() % 1000 * 1000)};
+  return timeval{static_cast<time_t>(d.count() / 1000),
+                 static_cast<suseconds_t>(d.count() % 1000 * 1000)};
 }
 
 struct AcceptContext {
@@ -89,13 +90,16 @@ void EventLoop::on_trim(evutil_socket_t, short, void* arg) {
 }
 
 EventLoop::~EventLoop() {
-  for (auto& ev : accept_events_) delete static_cast<AcceptContext*>(event_get_callback_arg(ev.get()));
+  for (auto& ev : accept_events_)
+    delete static_cast<AcceptContext*>(event_get_callback_arg(ev.get()));
   accept_events_.clear();
   upstreams_.reset();
   for (Exchange* ex : free_exchanges_) delete ex;
 }
 
-void EventLoop::run() { event_base_dispatch(base_.get()); }
+void EventLoop::run() {
+  event_base_dispatch(base_.get());
+}
 
 void EventLoop::request_drain() {
   uint64_t one = 1;

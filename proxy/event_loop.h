@@ -5,8 +5,8 @@
 #include <event2/event_struct.h>
 
 #include <atomic>
-#include <ctime>
 #include <cstdint>
+#include <ctime>
 #include <memory>
 #include <string_view>
 #include <vector>

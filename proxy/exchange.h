@@ -42,20 +42,20 @@ struct Exchange {
   UpstreamConnection* upstream = nullptr;
   const UpstreamServer* server = nullptr;
   int attempts = 0;
-  http::ResponseHead response;   // the backend's head (views into the upstream's block)
-  bool streaming = false;        // X-Accel-Buffering: no or a rule: read at the client's pace
-  bool upstream_done = false;    // the backend's response is complete (or there is none)
-  bool aborted = false;          // the response broke mid-body: the client must see a cut
+  http::ResponseHead response;  // the backend's head (views into the upstream's block)
+  bool streaming = false;       // X-Accel-Buffering: no or a rule: read at the client's pace
+  bool upstream_done = false;   // the backend's response is complete (or there is none)
+  bool aborted = false;         // the response broke mid-body: the client must see a cut
   base::TimePoint upstream_start{};
   base::Duration upstream_time{-1};
 
   // Downstream output: the response head and body, framed for the client, in order.
   io::BodyBuffer out;
   int status = 0;
-  bool local_response = false;   // made by gatehouse, not by a backend
-  bool chunked_out = false;      // re-chunking the body for the client
-  bool close_after = false;      // the connection closes after this response
-  uint64_t bytes_out = 0;        // bytes written to the client, head included
+  bool local_response = false;  // made by gatehouse, not by a backend
+  bool chunked_out = false;     // re-chunking the body for the client
+  bool close_after = false;     // the connection closes after this response
+  uint64_t bytes_out = 0;       // bytes written to the client, head included
   const char* error_detail = "";
 
   // Pipeline position.

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "proxy/cli.h"
 
-int main(int argc, char** argv) { return proxy::run_cli(argc, argv); }
+int main(int argc, char** argv) {
+  return proxy::run_cli(argc, argv);
+}

@@ -10,8 +10,7 @@ namespace proxy::pipeline {
 namespace {
 
 using Stage = Next (*)(Exchange&);
-constexpr Stage kStages[] = {stages::route, stages::receive_body, stages::forward,
-                             stages::deliver};
+constexpr Stage kStages[] = {stages::route, stages::receive_body, stages::forward, stages::deliver};
 constexpr uint8_t kStageCount = sizeof kStages / sizeof kStages[0];
 constexpr uint8_t kDeliver = kStageCount - 1;
 
@@ -65,6 +64,8 @@ void fail(Exchange& ex, const base::Error& error) {
   respond(ex, error.code == base::ErrorCode::kTimeout ? 504 : 502, error.detail);
 }
 
-void finish(Exchange& ex) { stages::log(ex); }
+void finish(Exchange& ex) {
+  stages::log(ex);
+}
 
 }  // namespace proxy::pipeline

@@ -29,7 +29,7 @@ struct UpstreamPoolInfo {
 struct Runtime {
   std::shared_ptr<const conf::Config> config;
   std::unique_ptr<rules::RuleSet> rules;
-  std::vector<UpstreamPoolInfo> pools;       // config->pools order
+  std::vector<UpstreamPoolInfo> pools;              // config->pools order
   std::vector<const UpstreamPoolInfo*> rule_pools;  // config->rules order; null: no pool
   size_t server_count = 0;
 

@@ -99,7 +99,8 @@ void Supervisor::reap() {
       LOG_ERROR("worker %d exited with status %d; starting a new one", pid, WEXITSTATUS(status));
     // A worker that dies at once would otherwise be restarted in a tight loop.
     double now = monotonic_seconds();
-    restart_at_ = now - worker_started_ < kRestartBackoffSeconds ? now + kRestartBackoffSeconds : now;
+    restart_at_ =
+        now - worker_started_ < kRestartBackoffSeconds ? now + kRestartBackoffSeconds : now;
   }
 }
 
@@ -165,15 +166,24 @@ int Supervisor::run() {
     timespec tick{0, 200 * 1000 * 1000};
     int sig = sigtimedwait(&signals_, &info, &tick);
     switch (sig) {
-      case SIGCHLD: reap(); break;
+      case SIGCHLD:
+        reap();
+        break;
       case SIGHUP:
         if (!stopping_) reload();
         break;
       case SIGTERM:
-      case SIGINT: stop(sig); break;
-      case SIGUSR1: signal_workers(SIGUSR1); break;
-      case SIGUSR2: LOG_WARN("SIGUSR2 (binary upgrade) is not supported yet"); break;
-      default: break;
+      case SIGINT:
+        stop(sig);
+        break;
+      case SIGUSR1:
+        signal_workers(SIGUSR1);
+        break;
+      case SIGUSR2:
+        LOG_WARN("SIGUSR2 (binary upgrade) is not supported yet");
+        break;
+      default:
+        break;
     }
     if (stopping_ && worker_ < 0 && retiring_.empty()) break;
     if (!stopping_ && worker_ < 0 && monotonic_seconds() >= restart_at_) worker_ = spawn();
@@ -185,6 +195,8 @@ int Supervisor::run() {
 
 }  // namespace
 
-int run_supervisor(const std::string& config_path) { return Supervisor(config_path).run(); }
+int run_supervisor(const std::string& config_path) {
+  return Supervisor(config_path).run();
+}
 
 }  // namespace proxy

@@ -11,6 +11,8 @@ using Duration = std::chrono::milliseconds;
 using WallClock = std::chrono::system_clock;
 
 // Policy code takes `now` as an argument; only the I/O layer calls this.
-inline TimePoint now() { return Clock::now(); }
+inline TimePoint now() {
+  return Clock::now();
+}
 
 }  // namespace proxy::base

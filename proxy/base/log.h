@@ -18,10 +18,10 @@ void log_line(LogLevel level, const char* fmt, ...) __attribute__((format(printf
 }  // namespace proxy::base
 
 // The level is checked before any argument is formatted.
-#define GH_LOG(level, ...)                                       \
-  do {                                                           \
+#define GH_LOG(level, ...)                                                       \
+  do {                                                                           \
     if (static_cast<int>(level) <= static_cast<int>(::proxy::base::log_level())) \
-      ::proxy::base::log_line(level, __VA_ARGS__);                      \
+      ::proxy::base::log_line(level, __VA_ARGS__);                               \
   } while (0)
 #define LOG_ERROR(...) GH_LOG(::proxy::base::LogLevel::kError, __VA_ARGS__)
 #define LOG_WARN(...) GH_LOG(::proxy::base::LogLevel::kWarn, __VA_ARGS__)

@@ -18,12 +18,11 @@ namespace proxy {
 namespace {
 
 constexpr uint64_t kMaxLingerBytes = 1 << 20;
-constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 }  // namespace
 
-Http1Connection::Http1Connection(EventLoop& loop, int fd, const sockaddr* peer,
-                                 socklen_t peer_len, const ListenerRef& listener)
+Http1Connection::Http1Connection(EventLoop& loop, int fd, const sockaddr* peer, socklen_t peer_len,
+                                 const ListenerRef& listener)
     : loop_(loop), listener_(listener), fd_(fd) {
   if (peer_len > 0 && static_cast<size_t>(peer_len) <= sizeof peer_)
     memcpy(&peer_, peer, peer_len);
@@ -32,7 +31,9 @@ Http1Connection::Http1Connection(EventLoop& loop, int fd, const sockaddr* peer,
   loop_.add_connection(this);
 }
 
-Http1Connection::~Http1Connection() { loop_.remove_connection(this); }
+Http1Connection::~Http1Connection() {
+  loop_.remove_connection(this);
+}
 
 size_t Http1Connection::format_client_ip(char* buf, size_t cap) const {
   return io::format_ip(peer(), buf, cap);
@@ -45,7 +46,9 @@ void Http1Connection::start() {
   drive();
 }
 
-base::TimePoint Http1Connection::now() const { return base::now(); }
+base::TimePoint Http1Connection::now() const {
+  return base::now();
+}
 
 namespace {
 int64_t cached_seconds(event_base* base) {
@@ -59,7 +62,9 @@ void Http1Connection::on_event(evutil_socket_t, short what, void* arg) {
   static_cast<Http1Connection*>(arg)->handle(what);
 }
 
-void Http1Connection::set_timeout(const timeval* tv) { event_add(&ev_, tv); }
+void Http1Connection::set_timeout(const timeval* tv) {
+  event_add(&ev_, tv);
+}
 
 void Http1Connection::handle(short what) {
   if (what & EV_READ) readable_ = true;
@@ -84,8 +89,8 @@ void Http1Connection::handle(short what) {
         break;
       case State::kBusy:
         if (blocked_since_ != 0 &&
-            now_s - blocked_since_ >= std::chrono::duration_cast<std::chrono::seconds>(
-                                          t.client_send).count()) {
+            now_s - blocked_since_ >=
+                std::chrono::duration_cast<std::chrono::seconds>(t.client_send).count()) {
           LOG_INFO("client %s took no byte for %llds, closing", ex_ ? ex_->client_ip : "-",
                    static_cast<long long>(now_s - blocked_since_));
           if (ex_) ex_->aborted = true;
@@ -112,10 +117,18 @@ void Http1Connection::drive() {
     again_ = false;
     if (closed_) break;
     switch (state_) {
-      case State::kHead: step_head(); break;
-      case State::kBody: step_body(); break;
-      case State::kBusy: step_write(); break;
-      case State::kLinger: step_linger(); break;
+      case State::kHead:
+        step_head();
+        break;
+      case State::kBody:
+        step_body();
+        break;
+      case State::kBusy:
+        step_write();
+        break;
+      case State::kLinger:
+        step_linger();
+        break;
     }
   } while (again_ && !closed_);
   driving_ = false;
@@ -144,9 +157,10 @@ void Http1Connection::step_head() {
       if (static_cast<size_t>(n) < want) readable_ = false;
       if (in_len_ == 0) {
         // First byte of a request: from now on the whole head must arrive within client_header.
-        head_deadline_ = cached_seconds(loop_.base()) +
-                         std::chrono::duration_cast<std::chrono::seconds>(
-                             loop_.runtime().config->timeouts.client_header).count();
+        head_deadline_ =
+            cached_seconds(loop_.base()) + std::chrono::duration_cast<std::chrono::seconds>(
+                                               loop_.runtime().config->timeouts.client_header)
+                                               .count();
         if (!first_request_) set_timeout(loop_.timeouts().client_header);
       } else if (cached_seconds(loop_.base()) > head_deadline_) {
         reject(408, "client_header timeout");
@@ -228,135 +242,9 @@ void Http1Connection::reject(int status, const char* why) {
   again_ = true;
 }
 
-void Http1Connection::read_body() {
-  const auto& req = ex_->request;
-  const auto& cfg = *loop_.runtime().config;
-  ex_->request_body.configure(cfg.buffering.request_memory, cfg.limits.max_request_body,
-                              cfg.buffering.temp_path.c_str());
-  if (req.framing == http::Framing::kLength) {
-    if (req.content_length > cfg.limits.max_request_body) {
-      reject(413, "request body over limits.max_request_body");
-      return;
-    }
-    body_left_ = req.content_length;
-  } else {
-    ex_->request_chunked.reset();
-  }
-  if (req.expect_continue && in_len_ == head_len_) send_continue();
-  state_ = State::kBody;
-  set_timeout(loop_.timeouts().client_body);
-  again_ = true;
+void Http1Connection::output_ready() {
   drive();
 }
-
-void Http1Connection::send_continue() {
-  // Tiny and first on a socket that has sent nothing else: it fits the socket buffer.
-  ssize_t n = ::send(fd_, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL);
-  if (n != static_cast<ssize_t>(sizeof kContinue - 1)) ex_->close_after = true;
-}
-
-// Moves body bytes held in in_ from `pos` into the request body. Returns false when the request
-// was refused (the connection is then answering with an error).
-bool Http1Connection::decode_body(size_t& pos) {
-  auto& req = ex_->request;
-  const uint64_t max_body = loop_.runtime().config->limits.max_request_body;
-  while (pos < in_len_ && !ex_->request_complete) {
-    if (req.framing == http::Framing::kLength) {
-      size_t take = in_len_ - pos;
-      if (take > body_left_) take = static_cast<size_t>(body_left_);
-      if (auto ok = ex_->request_body.append(in_ + pos, take); !ok) {
-        reject(500, ok.error().detail);
-        return false;
-      }
-      pos += take;
-      body_left_ -= take;
-      ex_->request_body_size += take;
-      if (body_left_ == 0) ex_->request_complete = true;
-      continue;
-    }
-    auto r = ex_->request_chunked.feed(std::string_view(in_ + pos, in_len_ - pos));
-    if (r.status == http::ChunkedDecoder::Status::kError) {
-      reject(400, ex_->request_chunked.error());
-      return false;
-    }
-    if (r.status == http::ChunkedDecoder::Status::kData) {
-      if (ex_->request_body_size + r.data_len > max_body) {
-        reject(413, "request body over limits.max_request_body");
-        return false;
-      }
-      if (auto ok = ex_->request_body.append(in_ + pos + r.data_off, r.data_len); !ok) {
-        reject(500, ok.error().detail);
-        return false;
-      }
-      ex_->request_body_size += r.data_len;
-    }
-    pos += r.consumed;
-    if (r.status == http::ChunkedDecoder::Status::kDone) ex_->request_complete = true;
-    if (r.status == http::ChunkedDecoder::Status::kNeedMore) break;
-  }
-  return true;
-}
-
-void Http1Connection::step_body() {
-  const size_t cap = loop_.head_blocks().block_size();
-  for (;;) {
-    size_t pos = body_pos_;
-    if (!decode_body(pos)) return;
-    // Keep only unconsumed bytes (a partial chunk line, or a pipelined request) after the head.
-    size_t keep = in_len_ - pos;
-    if (pos != head_len_ && keep > 0) memmove(in_ + head_len_, in_ + pos, keep);
-    in_len_ = static_cast<uint32_t>(head_len_ + keep);
-    body_pos_ = head_len_;
-    if (ex_->request_complete) {
-      state_ = State::kBusy;
-      set_timeout(loop_.timeouts().client_send);
-      pipeline::resume(*ex_);
-      again_ = true;
-      return;
-    }
-    if (!readable_) return;
-    ssize_t n;
-    if (ex_->request.framing == http::Framing::kLength && keep == 0 &&
-        ex_->request_body.memory_room() > 0) {
-      // Straight into the body buffer, never past the body: what follows stays in the socket.
-      size_t want = ex_->request_body.memory_room();
-      if (want > body_left_) want = static_cast<size_t>(body_left_);
-      n = ex_->request_body.read_from(fd_, want);
-      if (n > 0) {
-        body_left_ -= static_cast<uint64_t>(n);
-        ex_->request_body_size += static_cast<uint64_t>(n);
-        if (body_left_ == 0) ex_->request_complete = true;
-        continue;
-      }
-    } else {
-      size_t room = cap - in_len_;
-      if (ex_->request.framing == http::Framing::kLength && room > body_left_)
-        room = static_cast<size_t>(body_left_);
-      if (room == 0) {
-        reject(400, "chunk framing line too long");
-        return;
-      }
-      n = ::recv(fd_, in_ + in_len_, room, 0);
-      if (n > 0) {
-        in_len_ += static_cast<uint32_t>(n);
-        continue;
-      }
-    }
-    if (n == 0) {  // the client gave up mid-body
-      close();
-      return;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      readable_ = false;
-      return;
-    }
-    if (errno == EINTR) continue;
-    close();
-    return;
-  }
-}
-
-void Http1Connection::output_ready() { drive(); }
 
 void Http1Connection::step_write() {
   if (!ex_) return;
@@ -423,9 +311,10 @@ void Http1Connection::enter_head_state(bool keep_buffer) {
     loop_.head_blocks().release(in_);
     in_ = nullptr;
   } else if (keep_buffer) {
-    head_deadline_ = cached_seconds(loop_.base()) +
-                     std::chrono::duration_cast<std::chrono::seconds>(
-                         loop_.runtime().config->timeouts.client_header).count();
+    head_deadline_ =
+        cached_seconds(loop_.base()) + std::chrono::duration_cast<std::chrono::seconds>(
+                                           loop_.runtime().config->timeouts.client_header)
+                                           .count();
   }
   set_timeout(keep_buffer ? loop_.timeouts().client_header : loop_.timeouts().client_idle);
   again_ = true;

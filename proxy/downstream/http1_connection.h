@@ -87,11 +87,11 @@ class Http1Connection {
 
   // Input: the request head, then body bytes and pipelined requests behind it.
   char* in_ = nullptr;
-  uint32_t in_len_ = 0;      // bytes held
-  uint32_t in_scanned_ = 0;  // head-end scan position
-  uint32_t head_len_ = 0;    // length of the parsed head, 0 while none
-  uint32_t body_pos_ = 0;    // first unconsumed body byte in in_
-  uint64_t body_left_ = 0;   // Content-Length bytes still to come
+  uint32_t in_len_ = 0;        // bytes held
+  uint32_t in_scanned_ = 0;    // head-end scan position
+  uint32_t head_len_ = 0;      // length of the parsed head, 0 while none
+  uint32_t body_pos_ = 0;      // first unconsumed body byte in in_
+  uint64_t body_left_ = 0;     // Content-Length bytes still to come
   int64_t head_deadline_ = 0;  // seconds: the whole head must arrive by then
   int64_t blocked_since_ = 0;  // seconds: when the client stopped taking bytes, 0 if it takes them
   uint64_t linger_bytes_ = 0;

@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "proxy/base/error.h"
 #include "proxy/base/event_handles.h"
 #include "proxy/base/expected.h"
-#include "proxy/base/error.h"
 #include "proxy/base/unique_fd.h"
 
 namespace proxy::io {
@@ -34,7 +34,9 @@ class BodyBuffer {
 
   // Appends bytes; fails only if the temporary file cannot be written.
   base::Expected<void, base::Error> append(const char* data, size_t len);
-  base::Expected<void, base::Error> append(std::string_view s) { return append(s.data(), s.size()); }
+  base::Expected<void, base::Error> append(std::string_view s) {
+    return append(s.data(), s.size());
+  }
   // printf-style append of a short framing line (chunk sizes); always goes to memory if nothing is
   // in the file, else to the file to keep order.
   base::Expected<void, base::Error> append_chunk_header(size_t n);

@@ -76,7 +76,8 @@ std::string format_address(const sockaddr* sa, socklen_t len) {
   char ip[INET6_ADDRSTRLEN + 8];
   if (sa->sa_family == AF_UNIX) {
     const auto* un = reinterpret_cast<const sockaddr_un*>(sa);
-    size_t n = len > offsetof(sockaddr_un, sun_path) ? strnlen(un->sun_path, sizeof un->sun_path) : 0;
+    size_t n =
+        len > offsetof(sockaddr_un, sun_path) ? strnlen(un->sun_path, sizeof un->sun_path) : 0;
     return "unix:" + std::string(un->sun_path, n);
   }
   format_ip(sa, ip, sizeof ip);

@@ -5,6 +5,8 @@
 
 namespace proxy::stages {
 
-Next forward(Exchange& ex) { return UpstreamConnection::forward(ex); }
+Next forward(Exchange& ex) {
+  return UpstreamConnection::forward(ex);
+}
 
 }  // namespace proxy::stages

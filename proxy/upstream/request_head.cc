@@ -11,9 +11,9 @@ namespace {
 // Fields the proxy sets itself, so the client's values never pass.
 bool replaced_by_proxy(std::string_view name) {
   using http::iequals;
-  return iequals(name, "host") || iequals(name, "content-length") ||
-         iequals(name, "expect") || iequals(name, "x-forwarded-for") ||
-         iequals(name, "x-forwarded-proto") || iequals(name, "x-forwarded-host");
+  return iequals(name, "host") || iequals(name, "content-length") || iequals(name, "expect") ||
+         iequals(name, "x-forwarded-for") || iequals(name, "x-forwarded-proto") ||
+         iequals(name, "x-forwarded-host");
 }
 
 }  // namespace

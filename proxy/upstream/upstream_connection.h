@@ -75,17 +75,17 @@ class UpstreamConnection {
   State state_ = State::kClosed;
   bool readable_ = false;
   bool writable_ = false;
-  bool reused_ = false;         // served a response before: it may have been closed meanwhile
-  bool got_bytes_ = false;      // some response byte arrived for the current request
-  bool reusable_ = true;        // the backend allows reuse and sent nothing extra
-  bool paused_ = false;         // waiting for the client to take bytes
+  bool reused_ = false;     // served a response before: it may have been closed meanwhile
+  bool got_bytes_ = false;  // some response byte arrived for the current request
+  bool reusable_ = true;    // the backend allows reuse and sent nothing extra
+  bool paused_ = false;     // waiting for the client to take bytes
   bool request_sent_ = false;
   bool event_added_ = false;
-  bool dead_ = false;           // destroyed while still on the stack: freed on the way out
-  int busy_ = 0;                // calls in progress on this object
+  bool dead_ = false;  // destroyed while still on the stack: freed on the way out
+  int busy_ = 0;       // calls in progress on this object
   Exchange* ex_ = nullptr;
-  base::EvbufferPtr out_;       // request head bytes not yet sent
-  char* head_ = nullptr;        // response head block
+  base::EvbufferPtr out_;  // request head bytes not yet sent
+  char* head_ = nullptr;   // response head block
   uint32_t head_len_ = 0;
   uint32_t head_scanned_ = 0;
   uint64_t body_left_ = 0;

@@ -79,3 +79,12 @@ TEST_CASE("normalization never lengthens the path and always starts with '/'") {
     CHECK(n.front() == '/');
   }
 }
+
+TEST_CASE("escapes and dot-segments deep in a path are normalized like early ones") {
+  CHECK(normalized("/abc/def/%7e") == "/abc/def/~");
+  CHECK(normalized("/abc/def%2f/./x") == "/abc/def%2F/x");
+  CHECK(normalized("/abc/def/ghi/..") == "/abc/def/");
+  CHECK(normalized("/abc.d/e.f/.g/%2e") == "/abc.d/e.f/.g/");
+  CHECK(normalized("/abc/x%2e%2E/../y") == "/abc/y");
+  CHECK(normalized("/abc/../../%41") == "!400");
+}

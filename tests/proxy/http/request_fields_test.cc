@@ -55,6 +55,32 @@ TEST_CASE("malformed field lines are refused with 400") {
   }
 }
 
+TEST_CASE("a control byte is refused at any offset of a long field value") {
+  for (char bad : {'\0', '\x01', '\x1f', '\x7f', '\n', '\r'}) {
+    for (size_t at = 0; at < 40; ++at) {
+      std::string value(40, 'v');
+      value[at] = bad;
+      CAPTURE(static_cast<int>(bad));
+      CAPTURE(at);
+      CHECK(get_with("X: " + value + "z\r\n")->status() == 400);
+    }
+  }
+}
+
+TEST_CASE("HTAB, SP and obs-text are accepted at any offset of a long field value") {
+  for (char ok : {'\t', ' ', '\x80', '\xff', '~', '!'}) {
+    for (size_t at = 0; at < 40; ++at) {
+      std::string value(40, 'v');
+      value[at] = ok;
+      CAPTURE(static_cast<int>(ok));
+      CAPTURE(at);
+      auto r = get_with("X: v" + value + "z\r\n");
+      REQUIRE(r->status() == 0);
+      CHECK(r->head.headers[1].value == "v" + value + "z");
+    }
+  }
+}
+
 TEST_CASE("obs-fold continuation lines are refused with 400") {
   CHECK(get_with("Foo: bar\r\n baz\r\n")->status() == 400);
   CHECK(get_with("Foo: bar\r\n\tbaz\r\n")->status() == 400);

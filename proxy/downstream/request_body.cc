@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+// The request body half of Http1Connection: Content-Length or chunked bodies received whole
+// (memory, then a temporary file) before the pipeline goes on to the backend.
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "proxy/downstream/http1_connection.h"
+#include "proxy/event_loop.h"
+#include "proxy/exchange.h"
+#include "proxy/pipeline.h"
+
+namespace proxy {
+namespace {
+
+constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+}  // namespace
+
+void Http1Connection::read_body() {
+  const auto& req = ex_->request;
+  const auto& cfg = *loop_.runtime().config;
+  ex_->request_body.configure(cfg.buffering.request_memory, cfg.limits.max_request_body,
+                              cfg.buffering.temp_path.c_str());
+  if (req.framing == http::Framing::kLength) {
+    if (req.content_length > cfg.limits.max_request_body) {
+      reject(413, "request body over limits.max_request_body");
+      return;
+    }
+    body_left_ = req.content_length;
+  } else {
+    ex_->request_chunked.reset();
+  }
+  if (req.expect_continue && in_len_ == head_len_) send_continue();
+  state_ = State::kBody;
+  set_timeout(loop_.timeouts().client_body);
+  again_ = true;
+  drive();
+}
+
+void Http1Connection::send_continue() {
+  // Tiny and first on a socket that has sent nothing else: it fits the socket buffer.
+  ssize_t n = ::send(fd_, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL);
+  if (n != static_cast<ssize_t>(sizeof kContinue - 1)) ex_->close_after = true;
+}
+
+// Moves body bytes held in in_ from `pos` into the request body. Returns false when the request
+// was refused (the connection is then answering with an error).
+bool Http1Connection::decode_body(size_t& pos) {
+  auto& req = ex_->request;
+  const uint64_t max_body = loop_.runtime().config->limits.max_request_body;
+  while (pos < in_len_ && !ex_->request_complete) {
+    if (req.framing == http::Framing::kLength) {
+      size_t take = in_len_ - pos;
+      if (take > body_left_) take = static_cast<size_t>(body_left_);
+      if (auto ok = ex_->request_body.append(in_ + pos, take); !ok) {
+        reject(500, ok.error().detail);
+        return false;
+      }
+      pos += take;
+      body_left_ -= take;
+      ex_->request_body_size += take;
+      if (body_left_ == 0) ex_->request_complete = true;
+      continue;
+    }
+    auto r = ex_->request_chunked.feed(std::string_view(in_ + pos, in_len_ - pos));
+    if (r.status == http::ChunkedDecoder::Status::kError) {
+      reject(400, ex_->request_chunked.error());
+      return false;
+    }
+    if (r.status == http::ChunkedDecoder::Status::kData) {
+      if (ex_->request_body_size + r.data_len > max_body) {
+        reject(413, "request body over limits.max_request_body");
+        return false;
+      }
+      if (auto ok = ex_->request_body.append(in_ + pos + r.data_off, r.data_len); !ok) {
+        reject(500, ok.error().detail);
+        return false;
+      }
+      ex_->request_body_size += r.data_len;
+    }
+    pos += r.consumed;
+    if (r.status == http::ChunkedDecoder::Status::kDone) ex_->request_complete = true;
+    if (r.status == http::ChunkedDecoder::Status::kNeedMore) break;
+  }
+  return true;
+}
+
+void Http1Connection::step_body() {
+  const size_t cap = loop_.head_blocks().block_size();
+  for (;;) {
+    size_t pos = body_pos_;
+    if (!decode_body(pos)) return;
+    // Keep only unconsumed bytes (a partial chunk line, or a pipelined request) after the head.
+    size_t keep = in_len_ - pos;
+    if (pos != head_len_ && keep > 0) memmove(in_ + head_len_, in_ + pos, keep);
+    in_len_ = static_cast<uint32_t>(head_len_ + keep);
+    body_pos_ = head_len_;
+    if (ex_->request_complete) {
+      state_ = State::kBusy;
+      set_timeout(loop_.timeouts().client_send);
+      pipeline::resume(*ex_);
+      again_ = true;
+      return;
+    }
+    if (!readable_) return;
+    ssize_t n;
+    if (ex_->request.framing == http::Framing::kLength && keep == 0 &&
+        ex_->request_body.memory_room() > 0) {
+      // Straight into the body buffer, never past the body: what follows stays in the socket.
+      size_t want = ex_->request_body.memory_room();
+      if (want > body_left_) want = static_cast<size_t>(body_left_);
+      n = ex_->request_body.read_from(fd_, want);
+      if (n > 0) {
+        body_left_ -= static_cast<uint64_t>(n);
+        ex_->request_body_size += static_cast<uint64_t>(n);
+        if (body_left_ == 0) ex_->request_complete = true;
+        continue;
+      }
+    } else {
+      size_t room = cap - in_len_;
+      if (ex_->request.framing == http::Framing::kLength && room > body_left_)
+        room = static_cast<size_t>(body_left_);
+      if (room == 0) {
+        reject(400, "chunk framing line too long");
+        return;
+      }
+      n = ::recv(fd_, in_ + in_len_, room, 0);
+      if (n > 0) {
+        in_len_ += static_cast<uint32_t>(n);
+        continue;
+      }
+    }
+    if (n == 0) {  // the client gave up mid-body
+      close();
+      return;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      readable_ = false;
+      return;
+    }
+    if (errno == EINTR) continue;
+    close();
+    return;
+  }
+}
+
+}  // namespace proxy

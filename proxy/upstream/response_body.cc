@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+// The response body half of UpstreamConnection: reading as fast as the backend sends (or, when
+// streaming, as the client takes) and framing the bytes for the client.
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "proxy/base/log.h"
+#include "proxy/downstream/http1_connection.h"
+#include "proxy/event_loop.h"
+#include "proxy/exchange.h"
+#include "proxy/upstream/upstream_connection.h"
+
+namespace proxy {
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+
+template <class T>
+T min3(T a, T b, T c) {
+  T m = a < b ? a : b;
+  return m < c ? m : c;
+}
+
+}  // namespace
+
+// Appends body bytes, framed for the client, to the exchange's output. Returns false if the body
+// is broken (the connection is then gone).
+bool UpstreamConnection::consume(const char* data, size_t len) {
+  Exchange& ex = *ex_;
+  auto put = [&](const char* p, size_t n) -> bool {
+    if (ex.chunked_out) {
+      return ex.out.append_chunk_header(n) && ex.out.append(p, n) && ex.out.append("\r\n", 2);
+    }
+    return static_cast<bool>(ex.out.append(p, n));
+  };
+  switch (ex.response.framing) {
+    case http::Framing::kLength: {
+      size_t take = len < body_left_ ? len : static_cast<size_t>(body_left_);
+      if (take > 0 && !put(data, take)) {
+        body_broken("cannot buffer the response");
+        return false;
+      }
+      body_left_ -= take;
+      if (len > take) {
+        LOG_WARN("backend %s sent %zu bytes after a complete response; not reusing it",
+                 server_->address.text.c_str(), len - take);
+        reusable_ = false;
+      }
+      if (body_left_ == 0) complete();
+      return true;
+    }
+    case http::Framing::kChunked: {
+      size_t pos = 0;
+      while (pos < len) {
+        auto r = chunked_.feed(std::string_view(data + pos, len - pos));
+        if (r.status == http::ChunkedDecoder::Status::kError) {
+          LOG_WARN("backend %s sent a broken chunked body: %s", server_->address.text.c_str(),
+                   chunked_.error());
+          body_broken(chunked_.error());
+          return false;
+        }
+        if (r.status == http::ChunkedDecoder::Status::kData &&
+            !put(data + pos + r.data_off, r.data_len)) {
+          body_broken("cannot buffer the response");
+          return false;
+        }
+        pos += r.consumed;
+        if (r.status == http::ChunkedDecoder::Status::kDone) {
+          if (ex.chunked_out && !ex.out.append("0\r\n\r\n", 5)) {
+            body_broken("cannot buffer the response");
+            return false;
+          }
+          if (pos < len) {
+            LOG_WARN("backend %s sent %zu bytes after a complete response; not reusing it",
+                     server_->address.text.c_str(), len - pos);
+            reusable_ = false;
+          }
+          complete();
+          return true;
+        }
+        if (r.status == http::ChunkedDecoder::Status::kNeedMore) break;
+      }
+      return true;
+    }
+    case http::Framing::kUntilClose:
+      if (!put(data, len)) {
+        body_broken("cannot buffer the response");
+        return false;
+      }
+      return true;
+    case http::Framing::kNone:
+      complete();
+      return true;
+  }
+  return true;
+}
+
+void UpstreamConnection::read_body() {
+  while (state_ == State::kBody && readable_ && !paused_) {
+    Exchange& ex = *ex_;
+    uint64_t room = ex.out.room();
+    if (room == 0) {
+      paused_ = true;
+      break;
+    }
+    const auto framing = ex.response.framing;
+    const bool direct =
+        !ex.chunked_out && framing != http::Framing::kChunked && ex.out.memory_room() > 0;
+    ssize_t n;
+    if (direct) {
+      // Straight into the output buffer: one copy from the kernel, none by us.
+      size_t want = min3<uint64_t>(ex.out.memory_room(), room, kReadChunk);
+      if (framing == http::Framing::kLength && want > body_left_) want = body_left_;
+      n = ex.out.read_from(fd_, want);
+      if (n > 0) {
+        if (static_cast<size_t>(n) < want) readable_ = false;
+        got_bytes_ = true;
+        if (framing == http::Framing::kLength) {
+          body_left_ -= static_cast<uint64_t>(n);
+          if (body_left_ == 0) {
+            // Bytes beyond the body would be taken for the next response: never reuse then.
+            char c;
+            if (::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0) reusable_ = false;
+            complete();
+            break;
+          }
+        }
+        continue;
+      }
+    } else {
+      size_t want = min3<uint64_t>(EventLoop::kScratchSize, room, kReadChunk);
+      if (framing == http::Framing::kLength && want > body_left_) want = body_left_;
+      n = ::recv(fd_, loop_.scratch(), want, 0);
+      if (n > 0) {
+        if (static_cast<size_t>(n) < want) readable_ = false;
+        got_bytes_ = true;
+        if (!consume(loop_.scratch(), static_cast<size_t>(n))) return;
+        continue;
+      }
+    }
+    if (n == 0) {
+      if (framing == http::Framing::kUntilClose) {
+        if (ex.chunked_out && !ex.out.append("0\r\n\r\n", 5)) {
+          body_broken("cannot buffer the response");
+          return;
+        }
+        reusable_ = false;
+        complete();
+        return;
+      }
+      LOG_WARN("backend %s closed the connection mid-body", server_->address.text.c_str());
+      body_broken("backend closed mid-body");
+      return;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      readable_ = false;
+      break;
+    }
+    if (errno == EINTR) continue;
+    body_broken("backend connection reset mid-body");
+    return;
+  }
+  if (ex_) notify_downstream();
+}
+
+void UpstreamConnection::notify_downstream() {
+  ++busy_;
+  ex_->downstream->output_ready();
+  --busy_;
+}
+
+void UpstreamConnection::output_drained() {
+  if (!paused_ || !ex_) return;
+  // Resume once half the room is back, so reads are large rather than many and small.
+  const Exchange& ex = *ex_;
+  if (ex.out.room() < ex.out.size()) return;
+  paused_ = false;
+  read_body();
+}
+
+}  // namespace proxy
