@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "proxy/worker.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -21,6 +23,23 @@ size_t thread_count(const conf::Config& config) {
   if (config.workers > 0) return static_cast<size_t>(config.workers);
   unsigned n = std::thread::hardware_concurrency();
   return n > 0 ? n : 1;
+}
+
+// Drops root for `user` (nginx's model: the main process keeps root to bind ports on reload, the
+// worker that parses untrusted bytes does not). Files opened before this stay usable.
+bool drop_privileges(const std::string& user) {
+  if (user.empty() || geteuid() != 0) return true;
+  passwd* pw = getpwnam(user.c_str());
+  if (!pw) {
+    LOG_ERROR("user %s does not exist", user.c_str());
+    return false;
+  }
+  if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+      setuid(pw->pw_uid) != 0) {
+    LOG_ERROR("cannot switch to user %s: %s", user.c_str(), strerror(errno));
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -47,6 +66,8 @@ int run_worker(std::shared_ptr<const conf::Config> config,
     else
       shared.access_log = &access_log;
   }
+
+  if (!drop_privileges(config->user)) return 2;
 
   std::vector<ListenerRef> listeners;
   for (const auto& s : sockets) {
