@@ -40,7 +40,7 @@ size_t Http1Connection::format_client_ip(char* buf, size_t cap) const {
 }
 
 void Http1Connection::start() {
-  event_assign(&ev_, loop_.base(), fd_, EV_READ | EV_WRITE | EV_ET | EV_PERSIST, on_event, this);
+  event_assign(&ev_, loop_.base(), fd_, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST, on_event, this);
   head_deadline_ = 0;
   event_add(&ev_, loop_.timeouts().client_header);
   drive();
@@ -68,6 +68,9 @@ void Http1Connection::set_timeout(const timeval* tv) {
 
 void Http1Connection::handle(short what) {
   if (what & EV_READ) readable_ = true;
+  // The peer's FIN may come with the last bytes in one edge: once it is known, reads go on until
+  // they see the end, whatever their size.
+  if (what & EV_CLOSED) readable_ = peer_closed_ = true;
   if (what & EV_WRITE) {
     writable_ = true;
     blocked_since_ = 0;
@@ -154,7 +157,7 @@ void Http1Connection::step_head() {
     ssize_t n = ::recv(fd_, in_ + in_len_, want, 0);
     if (n > 0) {
       // A short read drained the socket: more bytes will come with a new edge event.
-      if (static_cast<size_t>(n) < want) readable_ = false;
+      if (static_cast<size_t>(n) < want && !peer_closed_) readable_ = false;
       if (in_len_ == 0) {
         // First byte of a request: from now on the whole head must arrive within client_header.
         head_deadline_ =

@@ -114,7 +114,7 @@ void UpstreamConnection::read_body() {
       if (framing == http::Framing::kLength && want > body_left_) want = body_left_;
       n = ex.out.read_from(fd_, want);
       if (n > 0) {
-        if (static_cast<size_t>(n) < want) readable_ = false;
+        if (static_cast<size_t>(n) < want && !peer_closed_) readable_ = false;
         got_bytes_ = true;
         if (framing == http::Framing::kLength) {
           body_left_ -= static_cast<uint64_t>(n);
@@ -133,7 +133,7 @@ void UpstreamConnection::read_body() {
       if (framing == http::Framing::kLength && want > body_left_) want = body_left_;
       n = ::recv(fd_, loop_.scratch(), want, 0);
       if (n > 0) {
-        if (static_cast<size_t>(n) < want) readable_ = false;
+        if (static_cast<size_t>(n) < want && !peer_closed_) readable_ = false;
         got_bytes_ = true;
         if (!consume(loop_.scratch(), static_cast<size_t>(n))) return;
         continue;

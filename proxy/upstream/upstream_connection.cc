@@ -86,7 +86,7 @@ bool UpstreamConnection::connect_now() {
   if (rc != 0 && errno != EINPROGRESS) return false;
   state_ = rc == 0 ? State::kSending : State::kConnecting;
   writable_ = rc == 0;
-  event_assign(&ev_, loop_.base(), fd_, EV_READ | EV_WRITE | EV_ET | EV_PERSIST, on_event, this);
+  event_assign(&ev_, loop_.base(), fd_, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST, on_event, this);
   event_add(&ev_, loop_.timeouts().backend_connect);
   event_added_ = true;
   return true;
@@ -130,6 +130,9 @@ void UpstreamConnection::on_event(evutil_socket_t, short what, void* arg) {
 
 void UpstreamConnection::handle(short what) {
   if (what & EV_READ) readable_ = true;
+  // The peer's FIN may come with the last bytes in one edge: once it is known, reads go on until
+  // they see the end, whatever their size.
+  if (what & EV_CLOSED) readable_ = peer_closed_ = true;
   if (what & EV_WRITE) writable_ = true;
   if (what & EV_TIMEOUT) {
     switch (state_) {
@@ -229,7 +232,7 @@ void UpstreamConnection::read_head() {
     ssize_t n = ::recv(fd_, head_ + head_len_, want, 0);
     if (n > 0) {
       // A short read drained the socket: the next byte will come with a new edge event.
-      if (static_cast<size_t>(n) < want) readable_ = false;
+      if (static_cast<size_t>(n) < want && !peer_closed_) readable_ = false;
       got_bytes_ = true;
       head_len_ += static_cast<uint32_t>(n);
       size_t end = http::find_head_end(std::string_view(head_, head_len_), head_scanned_);

@@ -74,6 +74,7 @@ class UpstreamConnection {
   int fd_ = -1;
   State state_ = State::kClosed;
   bool readable_ = false;
+  bool peer_closed_ = false;  // EV_CLOSED seen: the next reads end in EOF
   bool writable_ = false;
   bool reused_ = false;     // served a response before: it may have been closed meanwhile
   bool got_bytes_ = false;  // some response byte arrived for the current request
