@@ -15,7 +15,7 @@ void Exchange::reset() {
   upstream = nullptr;
   server = nullptr;
   attempts = 0;
-  response = http::ResponseHead{};
+  response.clear();
   streaming = false;
   upstream_done = false;
   aborted = false;

@@ -51,7 +51,19 @@ struct RequestHead {
   bool keep_alive = true;       // from version and Connection
   bool expect_continue = false;
 
-  void clear() { *this = RequestHead{}; }
+  // Field by field: assigning a fresh RequestHead would copy the whole header array per request.
+  // A new member must be reset here too.
+  void clear() {
+    method_name = {};
+    method = Method::kOther;
+    target = path = query = authority = {};
+    has_query = asterisk = expect_continue = false;
+    version_minor = 1;
+    headers.clear();
+    framing = Framing::kNone;
+    content_length = 0;
+    keep_alive = true;
+  }
 };
 
 struct ResponseHead {
@@ -62,6 +74,17 @@ struct ResponseHead {
   Framing framing = Framing::kNone;
   uint64_t content_length = 0;
   bool keep_alive = true;  // the upstream connection may be reused after this response
+
+  // See RequestHead::clear().
+  void clear() {
+    status = 0;
+    reason = {};
+    version_minor = 1;
+    headers.clear();
+    framing = Framing::kNone;
+    content_length = 0;
+    keep_alive = true;
+  }
 };
 
 }  // namespace proxy::http

@@ -84,19 +84,6 @@ bool valid_authority(std::string_view a) {
   return a[i] == ':' && valid_port(a.substr(i + 1));
 }
 
-// Resets everything but the header array, which is large and only read up to its size.
-void reset(RequestHead& r) {
-  r.method_name = {};
-  r.method = Method::kOther;
-  r.target = r.path = r.query = r.authority = {};
-  r.has_query = r.asterisk = r.expect_continue = false;
-  r.version_minor = 1;
-  r.headers.clear();
-  r.framing = Framing::kNone;
-  r.content_length = 0;
-  r.keep_alive = true;
-}
-
 // Splits and normalizes the target in [t, t_end) (RFC 9112 3.2) into out.
 base::Expected<void, ParseError> parse_target(char* t, char* t_end, RequestHead& out) {
   const size_t len = static_cast<size_t>(t_end - t);
@@ -166,7 +153,7 @@ base::Expected<void, ParseError> request_framing(const detail::KnownFields& k, R
 
 base::Expected<void, ParseError> parse_request_head(char* head, size_t len, const ParseLimits& l,
                                                     RequestHead& out) {
-  reset(out);
+  out.clear();
   if (len > l.max_head) return fail(431, "request head too large");
   // Every scan below stops at the final '\n' at the latest.
   if (len == 0 || head[len - 1] != '\n') return fail(400, "incomplete request head");

@@ -12,16 +12,6 @@ base::Unexpected<ParseError> fail(const char* why) {
   return base::unexpected(ParseError{502, why});
 }
 
-void reset(ResponseHead& r) {
-  r.status = 0;
-  r.reason = {};
-  r.version_minor = 1;
-  r.headers.clear();
-  r.framing = Framing::kNone;
-  r.content_length = 0;
-  r.keep_alive = true;
-}
-
 // Content-Length fields and list elements that all carry the same number are one length
 // (RFC 9110 8.6); anything else is an error.
 base::Expected<uint64_t, ParseError> response_content_length(const detail::KnownFields& k,
@@ -75,7 +65,7 @@ base::Expected<void, ParseError> response_framing(const detail::KnownFields& k,
 
 base::Expected<void, ParseError> parse_response_head(std::string_view head, Method request_method,
                                                      ResponseHead& out) {
-  reset(out);
+  out.clear();
   // "HTTP/1.1 200" CRLF CRLF at least; every scan below stops at the final '\n' at the latest.
   if (head.size() < 16 || head.back() != '\n') return fail("incomplete response head");
   const char* p = head.data();
