@@ -66,7 +66,7 @@ EventLoop::EventLoop(std::shared_ptr<const Runtime> runtime,
   timeouts_.linger = common(kLinger);
   timeouts_.upstream_idle = common(kUpstreamIdle);
 
-  upstreams_ = std::make_unique<UpstreamPools>(*this, *runtime_);
+  upstreams_ = std::make_unique<UpstreamPools>(*runtime_);
 
   for (const auto& l : listeners_) {
     auto* ctx = new AcceptContext{this, &l};

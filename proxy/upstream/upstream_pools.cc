@@ -5,8 +5,8 @@
 
 namespace proxy {
 
-UpstreamPools::UpstreamPools(EventLoop& loop, const Runtime& runtime)
-    : loop_(loop), servers_(runtime.server_count), pools_(runtime.pools.size()) {
+UpstreamPools::UpstreamPools(const Runtime& runtime)
+    : servers_(runtime.server_count), pools_(runtime.pools.size()) {
   for (size_t i = 0; i < runtime.pools.size(); ++i)
     pools_[i].current.assign(runtime.pools[i].servers.size(), 0);
 }

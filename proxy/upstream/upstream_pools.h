@@ -8,14 +8,13 @@
 
 namespace proxy {
 
-class EventLoop;
 class UpstreamConnection;
 
 // The event loop's idle keep-alive connections per backend server, and its round-robin choice of
 // server per pool. One per thread: no locks.
 class UpstreamPools {
  public:
-  UpstreamPools(EventLoop& loop, const Runtime& runtime);
+  explicit UpstreamPools(const Runtime& runtime);
   ~UpstreamPools();
   UpstreamPools(const UpstreamPools&) = delete;
   UpstreamPools& operator=(const UpstreamPools&) = delete;
@@ -40,7 +39,6 @@ class UpstreamPools {
     std::vector<int> current;  // smooth weighted round-robin state per server
   };
 
-  EventLoop& loop_;
   std::vector<ServerSlot> servers_;
   std::vector<PoolState> pools_;
 };
