@@ -104,9 +104,10 @@ std::vector<std::pair<Value, Value>> Reader::entries(const Value& map) {
     return out;
   }
   std::set<std::string> seen;
-  for (auto it = map.node.begin(); it != map.node.end(); ++it) {
-    const YAML::Node& k = it->first;
-    const YAML::Node& v = it->second;
+  for (const auto& pair : map.node) {
+    // Copies: yaml-cpp's iterator yields a proxy whose members die with it.
+    YAML::Node k = pair.first;
+    YAML::Node v = pair.second;
     if (!k.IsScalar()) {
       error(k.Mark(), (map.path.empty() ? "" : map.path + ": ") +
                           "a key must be a plain name, got " + describe(k));
@@ -139,7 +140,7 @@ std::vector<Value> Reader::items(const Value& list, bool scalar_ok) {
     return out;
   }
   size_t i = 0;
-  for (const YAML::Node& item : list.node) {
+  for (YAML::Node item : list.node) {
     out.push_back({item, item.IsNull() ? list.mark : item.Mark(), index_path(list.path, i), true});
     ++i;
   }
@@ -254,13 +255,6 @@ std::optional<std::string> Reader::header_name(const Value& v) {
     return std::nullopt;
   }
   return s;
-}
-
-std::vector<std::string> Reader::strings(const Value& v) {
-  std::vector<std::string> out;
-  for (const Value& item : items(v, true))
-    if (auto s = string(item)) out.push_back(std::move(*s));
-  return out;
 }
 
 MapView::MapView(Reader& r, const Value& map, std::initializer_list<std::string_view> known)

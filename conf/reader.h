@@ -57,8 +57,6 @@ class Reader {
                                     std::initializer_list<std::string_view> options);
   std::optional<std::string> absolute_path(const Value& v);
   std::optional<std::string> header_name(const Value& v);
-  // A scalar or a list of non-empty scalars.
-  std::vector<std::string> strings(const Value& v);
 
  private:
   std::string file_;
@@ -74,7 +72,6 @@ class MapView {
   Value get(std::string_view key) const;
   // As get(), reporting a missing key at the map.
   Value require(std::string_view key) const;
-  const Value& self() const { return self_; }
   // False when the value was not a map (already reported).
   bool ok() const { return ok_; }
   // True when the map has no keys at all.

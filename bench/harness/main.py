@@ -26,8 +26,9 @@ from servers import BENCH_DIR, DEFAULT_SERVERS, REPO_DIR, SERVERS, Bench, spec
 
 # Before each run, wait up to this many seconds for other processes to leave the CPUs alone.
 QUIET_WAIT = 120.0
-# Foreign load (in cores) during a run above which the run is flagged.
-BUSY_CORES = 0.10
+# Foreign load (in cores) during a run above which the run is done again, then flagged.
+BUSY_CORES = 0.25
+BUSY_RETRIES = 2
 
 
 def env_settings() -> tuple[sc_mod.Settings, int]:
@@ -38,8 +39,9 @@ def env_settings() -> tuple[sc_mod.Settings, int]:
     idle = int(os.environ.get("BENCH_IDLE_CONNS", "2000" if quick else "9000"))
     conns = int(os.environ.get("BENCH_CONNS", "64"))
     big = int(os.environ.get("BENCH_BIG_BYTES", str(2**30)))
-    global QUIET_WAIT
-    QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "10" if quick else "120"))
+    global QUIET_WAIT, BUSY_RETRIES
+    BUSY_RETRIES = int(os.environ.get("BENCH_BUSY_RETRIES", "0" if quick else "2"))
+    QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "5" if quick else "20"))
     return sc_mod.Settings(duration, "" if warmup in ("0", "0s") else warmup, conns, idle, big), rounds
 
 
@@ -68,12 +70,86 @@ def describe(settings: sc_mod.Settings, rounds: int, servers: list[str], nofile:
         f"settings:  rounds={rounds} duration={settings.duration} warmup={settings.warmup or 'none'} "
         f"wrk -t1 -c{settings.connections}; idle conns={settings.idle_conns}; "
         f"stream {settings.big_size} bytes; nofile={nofile}; "
-        f"waits up to {QUIET_WAIT:.0f}s for a quiet machine before each run",
+        f"waits up to {QUIET_WAIT:.0f}s for a quiet machine before each run, "
+        f"redoes a run disturbed by other processes up to {BUSY_RETRIES}x; nice {os.nice(0)}",
         f"repo:      {rev}",
     ]
     for s in servers:
         lines.append(f"{s + ':':10} {spec(s).version()}")
     return "\n".join(lines)
+
+
+def measure(bench: Bench, launcher: Launcher, scenario: sc_mod.Scenario, name: str,
+            settings: sc_mod.Settings, warnings: list[str]) -> dict[str, float]:
+    """One figure: a fresh server, the scenario, the server stopped. A run during which other
+    processes took more than BUSY_CORES is done again (up to BUSY_RETRIES times); the least
+    disturbed attempt is kept and flagged if it was still disturbed."""
+    best: tuple[float, dict[str, float], list[str]] | None = None
+    for attempt in range(1 + BUSY_RETRIES):
+        notes: list[str] = []
+        inst = bench.start(spec(name))
+        try:
+            roots = lambda: [p.pid for p in launcher.procs]  # noqa: E731
+            if QUIET_WAIT > 0:
+                wait_quiet(roots, QUIET_WAIT)
+            with ForeignLoad(roots) as load:
+                values = scenario.run(bench, inst, settings, notes)
+        finally:
+            bench.stop(inst)
+        values["foreign_cpu"] = load.cores
+        if best is None or load.cores < best[0]:
+            best = (load.cores, values, notes)
+        if load.cores < BUSY_CORES:
+            break
+    cores, values, notes = best
+    warnings += notes
+    if cores >= BUSY_CORES:
+        warnings.append(f"machine busy during the run: other processes used {cores:.2f} cores")
+    return values
+
+
+def chart_notes(header: str) -> str:
+    """The run's context for the chart's spare panel: the header, wrapped narrow."""
+    import textwrap
+    out = []
+    for line in header.splitlines():
+        key, _, val = line.partition(":")
+        out += textwrap.wrap(f"{key}: {' '.join(val.split())}", 62, subsequent_indent="    ")
+    return "\n".join(out)
+
+
+def replot(out: str) -> int:
+    """Rebuilds latest.csv and latest.png from the per-scenario CSVs (and latest.txt's header)."""
+    import csv
+    names = [s.name for s in sc_mod.SCENARIOS if os.path.exists(os.path.join(out, f"{s.name}.csv"))]
+    scenarios = sc_mod.select(names)
+    rows = []
+    for sc in scenarios:
+        with open(os.path.join(out, f"{sc.name}.csv")) as f:
+            rows += [(sc.name, r) for r in csv.DictReader(f)]
+    seen = {r["server"] for _, r in rows}
+    order = [s.name for s in SERVERS if s.name in seen]
+    results = Results(scenarios, order)
+    for name, r in rows:
+        results.add(int(r["round"]), name, r["server"], {r["metric"]: float(r["value"])})
+    rounds = max(int(r["round"]) for _, r in rows)
+    header = ""
+    try:
+        with open(os.path.join(out, "latest.txt")) as f:
+            header = f.read().split("\n\n", 1)[0]
+    except OSError:
+        pass
+    print(results.table())
+    results.write_csv(out)
+    tmp = tempfile.mkdtemp(prefix="gatehouse-replot-")
+    try:
+        results.chart(os.path.join(out, "latest.png"), tmp,
+                      f"gatehouse bench: server on CPU {SERVER_CPU}, load on CPU {CLIENT_CPU}, "
+                      f"median of {rounds}", chart_notes(header))
+    finally:
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
 
 
 def main() -> int:
@@ -84,7 +160,11 @@ def main() -> int:
                     + ",".join(s.name for s in sc_mod.SCENARIOS))
     ap.add_argument("--out", default=os.environ.get("BENCH_OUT", os.path.join(BENCH_DIR, "results")),
                     help="results directory (default bench/results)")
+    ap.add_argument("--replot", action="store_true",
+                    help="only rebuild latest.csv and latest.png from the per-scenario CSVs in --out")
     args = ap.parse_args()
+    if args.replot:
+        return replot(args.out)
 
     settings, rounds = env_settings()
     servers = args.only.split(",") if args.only else list(DEFAULT_SERVERS)
@@ -136,21 +216,8 @@ def main() -> int:
             for scenario in scenarios:
                 for name in order:
                     warnings: list[str] = []
-                    inst = None
                     try:
-                        inst = bench.start(spec(name))
-                        roots = lambda: [p.pid for p in launcher.procs]  # noqa: E731
-                        if QUIET_WAIT > 0:
-                            before = wait_quiet(roots, QUIET_WAIT)
-                            if before >= BUSY_CORES:
-                                warnings.append(f"machine busy before the run: other processes "
-                                                f"used {before:.2f} cores")
-                        with ForeignLoad(roots) as load:
-                            values = scenario.run(bench, inst, settings, warnings)
-                        values["foreign_cpu"] = load.cores
-                        if load.cores >= BUSY_CORES:
-                            warnings.append(f"machine busy during the run: other processes used "
-                                            f"{load.cores:.2f} cores")
+                        values = measure(bench, launcher, scenario, name, settings, warnings)
                         results.add(r + 1, scenario.name, name, values)
                         shown = " ".join(f"{m.key}={m.fmt.format(values[m.key])}"
                                          for m in scenario.metrics if m.key in values)
@@ -161,9 +228,6 @@ def main() -> int:
                         if os.environ.get("BENCH_DEBUG"):
                             traceback.print_exc()
                         shown = "FAILED"
-                    finally:
-                        if inst is not None:
-                            bench.stop(inst)
                     print(f"[round {r + 1}/{rounds} {time.monotonic() - t0:6.0f}s] "
                           f"{scenario.name:16} {name:10} {shown}", flush=True)
                     for w in warnings:
@@ -199,7 +263,7 @@ def main() -> int:
     try:
         subtitle = (f"gatehouse bench: server on CPU {SERVER_CPU}, load on CPU {CLIENT_CPU}, "
                     f"median of {rounds}")
-        png = results.chart(os.path.join(out, "latest.png"), tmp, subtitle)
+        png = results.chart(os.path.join(out, "latest.png"), tmp, subtitle, chart_notes(header))
         if png:
             files.append(png)
     except Exception as e:  # noqa: BLE001

@@ -127,7 +127,7 @@ class Results:
         written.append(path)
         return written
 
-    def chart(self, out_png: str, work_dir: str, subtitle: str) -> str | None:
+    def chart(self, out_png: str, work_dir: str, subtitle: str, notes: str = "") -> str | None:
         """Grouped bars: one panel per charted metric, one bar per server, absolute values
         labelled, the ratio base/other in the bar label."""
         panels = [(sc, m) for sc in self.scenarios for m in sc.metrics if m.chart]
@@ -148,7 +148,7 @@ class Results:
             "set ytics nomirror",
             "set border 3",
             "set offsets 0.5, 0.5, 0, 0",
-            f"set multiplot layout {rows},{cols} title '{_q(subtitle)}' font 'sans,13'",
+            f'set multiplot layout {rows},{cols} title "{_q(subtitle)}" font "sans,13"',
         ]
         with open(dat, "w") as f:
             for i, (sc, m) in enumerate(panels):
@@ -169,11 +169,16 @@ class Results:
                 f.write("\n\n")
                 arrow = {"higher": "higher is better", "lower": "lower is better"}.get(m.better or "", "")
                 script += [
-                    f"set title '{_q(sc.title)}\\n{_q(m.label)} ({m.unit}){', ' + arrow if arrow else ''}'",
+                    f'set title "{_q(sc.short or sc.name)}\\n{_q(m.label)} ({m.unit}){", " + arrow if arrow else ""}"',
                     f"set yrange [0:{top * 1.25 if top > 0 else 1}]",
                     f"plot '{dat}' index {i} using 0:2:3:xtic(1) with boxes lc rgb variable, "
                     f"'' index {i} using 0:2:4 with labels offset 0,1.4 font 'sans,9'",
                 ]
+        if notes and len(panels) < rows * cols:
+            script += ["unset title", "unset border", "unset tics", "unset grid", "unset xtics",
+                       "unset ytics", "set xrange [0:1]", "set yrange [0:1]",
+                       f'set label 1 "{_q(notes)}" at graph 0.05, graph 0.95 left font "sans,10"',
+                       "plot NaN notitle", "unset label 1"]
         script.append("unset multiplot")
         with open(gp, "w") as f:
             f.write("\n".join(script) + "\n")
@@ -188,4 +193,5 @@ def _fmt(m: Metric, v: float | None) -> str:
 
 
 def _q(s: str) -> str:
-    return s.replace("'", "''")
+    """For a double-quoted gnuplot string."""
+    return s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

@@ -62,8 +62,8 @@ class Scenario:
     title: str
     metrics: list[Metric]
     run: Callable[[Bench, Instance, Settings, list[str]], dict[str, float]]
+    short: str = ""  # chart panel title
     targets: list[Target] = field(default_factory=list)
-    quick: bool = True  # part of BENCH_QUICK runs
 
 
 def _errors(warnings: list[str], what: str, n: float) -> None:
@@ -162,6 +162,7 @@ SCENARIOS: list[Scenario] = [
             Metric("errors", "errors (non-2xx + socket)", "count", None, chart=False),
         ],
         run=run_small,
+        short="1 KiB pass-through, keep-alive",
         targets=[Target("rps", ">= 1.0x HAProxy req/s", ref="haproxy", min_ratio=1.0),
                  Target("p99_ms", "p99 <= HAProxy's", ref="haproxy", max_ratio=1.0)],
     ),
@@ -174,6 +175,7 @@ SCENARIOS: list[Scenario] = [
             Metric("seconds", "download time", "s", "lower", chart=False, fmt="{:.2f}"),
         ],
         run=run_stream,
+        short="1 GiB streamed through",
         targets=[Target("mb_s", ">= 0.9x nginx MB/s", ref="nginx", min_ratio=0.9),
                  Target("peak_rss_mib", "peak RSS < 64 MiB", max_abs=64.0)],
     ),
@@ -186,6 +188,7 @@ SCENARIOS: list[Scenario] = [
             Metric("idle_conns", "idle connections held", "count", None, chart=False),
         ],
         run=run_idle,
+        short="idle keep-alive connections",
         targets=[Target("bytes_per_conn", "<= nginx's bytes/conn", ref="nginx", max_ratio=1.0)],
     ),
 ]

@@ -16,6 +16,7 @@ import pwd
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -74,6 +75,15 @@ def _first_line(argv: list[str]) -> str:
         return f"? ({e})"
 
 
+def _gatehouse_version() -> str:
+    b = gatehouse_bin()
+    try:
+        built = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(os.stat(b).st_mtime))
+    except OSError:
+        built = "?"
+    return f"{_first_line([b, '--version'])} ({os.path.relpath(b, REPO_DIR)}, built {built})"
+
+
 def gatehouse_bin() -> str:
     path = os.environ.get("GATEHOUSE_BIN", "build/gatehouse")
     return path if os.path.isabs(path) else os.path.join(REPO_DIR, path)
@@ -101,7 +111,7 @@ SERVERS: list[ServerSpec] = [
     ServerSpec(
         name="gatehouse", color="#d62728", template="gatehouse.yaml", config_name="gatehouse.yaml",
         argv=lambda cfg, env: [gatehouse_bin(), "-c", cfg],
-        version=lambda: _first_line([gatehouse_bin(), "--version"]),
+        version=_gatehouse_version,
         missing=_gatehouse_missing,
         check=lambda cfg: [gatehouse_bin(), "check", "-c", cfg],
         ready_marker="listening:",

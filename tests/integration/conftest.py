@@ -2,10 +2,16 @@
 """Fixtures: real gatehouse and backend processes on loopback, each stopped at teardown."""
 import itertools
 import os
+import re
 
 import pytest
 
 import ghtest
+
+
+# A worker dying of a fault (not of the SIGKILL a test sends) or a sanitizer report.
+CRASH = re.compile(r"killed by signal (4|6|7|8|11)\b|signal SIG(SEGV|ABRT|BUS|FPE|ILL)|"
+                   r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
 
 
 def _report(g):
@@ -45,11 +51,15 @@ class _Factories:
         return ghtest.basic_config(servers, self.tmpdir, **over)
 
     def teardown(self):
+        crashes = []
         for g in self.proxies:
             _report(g)
             g.stop()
+            crashes += [l for l in g.stderr_lines if CRASH.search(l)]
         for b in self.backends:
             b.stop()
+        if crashes:
+            pytest.fail("gatehouse crashed or a sanitizer complained:\n" + "\n".join(crashes[:20]))
 
 
 @pytest.fixture

@@ -33,6 +33,18 @@ def gatehouse_bin():
     return os.path.join(REPO, "build", "gatehouse")
 
 
+_sanitized = {}
+
+
+def sanitized_build():
+    """True if the gatehouse binary has ASan in it (its memory use is not comparable then)."""
+    path = gatehouse_bin()
+    if path not in _sanitized:
+        with open(path, "rb") as f:
+            _sanitized[path] = b"__asan_init" in f.read()
+    return _sanitized[path]
+
+
 def clean_env():
     env = dict(os.environ)
     for k in list(env):
@@ -214,7 +226,8 @@ class Gatehouse:
                                      env=clean_env())
         self.pid = self.proc.pid
         self._workers = set()
-        threading.Thread(target=self._drain, daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
         expected = len(config.get("listeners", [])) if isinstance(config, dict) else 1
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
@@ -272,6 +285,7 @@ class Gatehouse:
                     os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        self._drainer.join(2)  # the last lines, sanitizer reports included
         return rc
 
 

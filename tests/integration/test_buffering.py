@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from ghtest import Raw, build, request, backend_mod, wait_for
+from ghtest import Raw, backend_mod, build, request, sanitized_build, wait_for
 
 MiB = 1 << 20
 
@@ -39,7 +39,8 @@ def test_slow_client_does_not_hold_the_backend(factory, backend):
         backend.entry("tag=slow")), timeout=20, interval=0.1)
     assert entry, "backend still writing: %r" % backend.entry("tag=slow")
     grown = total_rss_kib(gh) - rss_before
-    assert grown < 24 * 1024, "worker RSS grew by %d KiB for a spilled response" % grown
+    if not sanitized_build():  # ASan's quarantine keeps freed memory resident
+        assert grown < 24 * 1024, "worker RSS grew by %d KiB for a spilled response" % grown
     # And its connection is free again soon: reused from the pool, or closed.
     def released():
         if entry["conn_id"] not in backend.stats()["open_connections"]:
