@@ -72,7 +72,7 @@ struct Limits {
   uint64_t max_request_line = 8 * KiB;  // past it: 414
   uint64_t max_request_body = 1 * GiB;
   uint64_t max_connections = 100000;
-  uint64_t max_connections_per_client = 512;
+  uint64_t max_connections_per_client = 0;  // 0: no per-client limit (NAT, CI farms)
 };
 
 struct DiskCache {

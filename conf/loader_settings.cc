@@ -36,7 +36,7 @@ void read_limits(Reader& r, const Value& v, Limits& l) {
   store(r.size(m.get("max_request_line")), l.max_request_line);
   store(r.size(m.get("max_request_body")), l.max_request_body);
   store(r.integer(m.get("max_connections"), 1, 100000000), l.max_connections);
-  store(r.integer(m.get("max_connections_per_client"), 1, 100000000), l.max_connections_per_client);
+  store(r.integer(m.get("max_connections_per_client"), 0, 100000000), l.max_connections_per_client);
   if (l.max_request_line > l.max_request_header && m.get("max_request_line"))
     r.warning(m.get("max_request_line"), "larger than max_request_header, which also bounds it");
 }

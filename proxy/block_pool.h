@@ -8,37 +8,63 @@
 
 namespace proxy {
 
-// Fixed-size byte blocks for message heads, recycled per thread so that a request costs no heap
-// allocation once the loop is warm. Not thread-safe: one per event loop.
-class BlockPool {
+// Keeps released objects for reuse, sized by demand: under steady load nothing is allocated or
+// freed per request; trim(), called every few seconds, frees what the last interval did not need,
+// so a burst does not leave the process holding its peak. Not thread-safe: one per event loop.
+template <class Traits>
+class Recycler {
  public:
-  explicit BlockPool(size_t block_size, size_t max_free = 32)
-      : size_(block_size), max_free_(max_free) {}
-  BlockPool(const BlockPool&) = delete;
-  BlockPool& operator=(const BlockPool&) = delete;
-  ~BlockPool() {
-    for (char* b : free_) base::page_free(b, size_);
+  using Item = typename Traits::Item;
+  explicit Recycler(Traits traits = {}) : traits_(traits) {}
+  Recycler(const Recycler&) = delete;
+  Recycler& operator=(const Recycler&) = delete;
+  ~Recycler() {
+    for (Item* i : free_) traits_.destroy(i);
   }
 
-  size_t block_size() const { return size_; }
-  char* acquire() {
-    if (free_.empty()) return static_cast<char*>(base::page_alloc(size_));
-    char* b = free_.back();
+  Item* acquire() {
+    if (++in_use_ > peak_) peak_ = in_use_;
+    if (free_.empty()) return traits_.create();
+    Item* i = free_.back();
     free_.pop_back();
-    return b;
+    return i;
   }
-  void release(char* b) {
-    if (!b) return;
-    if (free_.size() < max_free_)
-      free_.push_back(b);
-    else
-      base::page_free(b, size_);
+  void release(Item* i) {
+    if (!i) return;
+    --in_use_;
+    free_.push_back(i);
   }
+  // Frees the items beyond the most the last interval had in use at once.
+  void trim() {
+    size_t keep = peak_ > in_use_ ? peak_ - in_use_ : 0;
+    while (free_.size() > keep) {
+      traits_.destroy(free_.back());
+      free_.pop_back();
+    }
+    peak_ = in_use_;
+  }
+  size_t in_use() const { return in_use_; }
+  const Traits& traits() const { return traits_; }
 
  private:
-  size_t size_;
-  size_t max_free_;
-  std::vector<char*> free_;
+  Traits traits_;
+  std::vector<Item*> free_;
+  size_t in_use_ = 0;
+  size_t peak_ = 0;
+};
+
+// Fixed-size byte blocks for message heads, each mapped on its own (see page_alloc.h).
+struct HeadBlockTraits {
+  using Item = char;
+  size_t size = 0;
+  char* create() const { return static_cast<char*>(base::page_alloc(size)); }
+  void destroy(char* b) const { base::page_free(b, size); }
+};
+
+class BlockPool : public Recycler<HeadBlockTraits> {
+ public:
+  explicit BlockPool(size_t block_size) : Recycler(HeadBlockTraits{block_size}) {}
+  size_t block_size() const { return traits().size; }
 };
 
 }  // namespace proxy

@@ -17,8 +17,6 @@
 namespace proxy {
 namespace {
 
-// Free lists stay short: a burst must not leave the process holding its peak memory.
-constexpr size_t kMaxFreeExchanges = 32;
 constexpr int kAcceptBatch = 64;
 // Head blocks hold a request head of limits.max_request_header plus room to read body bytes.
 constexpr size_t kBodyReadRoom = 16 * 1024;
@@ -28,7 +26,7 @@ constexpr timeval kUpstreamIdle = {4, 0};
 constexpr timeval kLinger = {2, 0};
 // After a burst of connections, give the freed heap back to the system so that idle connections
 // cost what they hold, not what the peak held.
-constexpr timeval kTrimInterval = {2, 0};
+constexpr timeval kTrimInterval = {1, 0};
 constexpr size_t kTrimAfterPeak = 256;
 
 timeval to_timeval(conf::Duration d) {
@@ -83,18 +81,23 @@ EventLoop::EventLoop(std::shared_ptr<const Runtime> runtime,
 
 void EventLoop::on_trim(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<EventLoop*>(arg);
-  if (self->peak_exchanges_ < kTrimAfterPeak || self->active_exchanges_ > self->peak_exchanges_ / 4)
-    return;
-  self->peak_exchanges_ = self->active_exchanges_;
-  malloc_trim(128 * 1024);
+  self->exchanges_.trim();
+  self->head_blocks_.trim();
+  // The heap too, but only after a burst: malloc_trim walks the whole arena.
+  const size_t now = self->exchanges_.in_use();
+  if (self->heap_peak_ >= kTrimAfterPeak && now <= self->heap_peak_ / 4) {
+    malloc_trim(128 * 1024);
+    self->heap_peak_ = now;
+  }
 }
+Exchange* EventLoop::ExchangeTraits::create() const { return new Exchange; }
+void EventLoop::ExchangeTraits::destroy(Exchange* ex) const { delete ex; }
 
 EventLoop::~EventLoop() {
   for (auto& ev : accept_events_)
     delete static_cast<AcceptContext*>(event_get_callback_arg(ev.get()));
   accept_events_.clear();
   upstreams_.reset();
-  for (Exchange* ex : free_exchanges_) delete ex;
 }
 
 void EventLoop::run() {
@@ -155,8 +158,8 @@ void EventLoop::accept_from(int lfd, const ListenerRef& listener) {
       ::close(fd);
       continue;
     }
-    if (!shared_.per_client.acquire(reinterpret_cast<sockaddr*>(&ss),
-                                    runtime_->config->limits.max_connections_per_client)) {
+    const uint64_t per_client = runtime_->config->limits.max_connections_per_client;
+    if (per_client > 0 && !shared_.per_client.acquire(reinterpret_cast<sockaddr*>(&ss), per_client)) {
       shared_.connections.fetch_sub(1, std::memory_order_relaxed);
       ::close(fd);
       continue;
@@ -178,25 +181,15 @@ std::string_view EventLoop::http_date() {
 }
 
 Exchange* EventLoop::acquire_exchange() {
-  Exchange* ex;
-  if (free_exchanges_.empty()) {
-    ex = new Exchange;
-  } else {
-    ex = free_exchanges_.back();
-    free_exchanges_.pop_back();
-  }
+  Exchange* ex = exchanges_.acquire();
   ex->loop = this;
-  if (++active_exchanges_ > peak_exchanges_) peak_exchanges_ = active_exchanges_;
+  if (exchanges_.in_use() > heap_peak_) heap_peak_ = exchanges_.in_use();
   return ex;
 }
 
 void EventLoop::release_exchange(Exchange* ex) {
-  --active_exchanges_;
   ex->reset();
-  if (free_exchanges_.size() < kMaxFreeExchanges)
-    free_exchanges_.push_back(ex);
-  else
-    delete ex;
+  exchanges_.release(ex);
 }
 
 void EventLoop::add_connection(Http1Connection* c) {

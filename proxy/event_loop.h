@@ -106,13 +106,17 @@ class EventLoop {
   base::UniqueFd drain_fd_;
   base::EventPtr drain_event_;
   base::EventPtr trim_event_;
-  size_t active_exchanges_ = 0;
-  size_t peak_exchanges_ = 0;  // most active at once since the last trim
+  size_t heap_peak_ = 0;  // most exchanges at once since the heap was last trimmed
   bool draining_ = false;
   std::unique_ptr<char[]> scratch_;
   BlockPool head_blocks_;
   std::unique_ptr<UpstreamPools> upstreams_;
-  std::vector<Exchange*> free_exchanges_;
+  struct ExchangeTraits {
+    using Item = Exchange;
+    Exchange* create() const;
+    void destroy(Exchange* ex) const;
+  };
+  Recycler<ExchangeTraits> exchanges_;
   Http1Connection* connections_ = nullptr;  // intrusive list, for draining
   size_t connection_count_ = 0;
   char date_[32] = {};

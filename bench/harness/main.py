@@ -21,7 +21,7 @@ import traceback
 import scenarios as sc_mod
 from procs import CLIENT_CPU, SERVER_CPU, ForeignLoad, Launcher, wait_quiet
 from report import Results
-from servers import BENCH_DIR, DEFAULT_SERVERS, REPO_DIR, SERVERS, Bench, spec
+from servers import BENCH_DIR, DEFAULT_SERVERS, REPO_DIR, SERVERS, Bench, snapshot_gatehouse, spec
 
 
 # Before each run, wait up to this many seconds for other processes to leave the CPUs alone.
@@ -197,6 +197,8 @@ def main() -> int:
     signal.signal(signal.SIGHUP, on_term)
 
     tmp = os.environ.get("BENCH_TMP") or tempfile.mkdtemp(prefix="gatehouse-bench-")
+    if "gatehouse" in servers:
+        snapshot_gatehouse(tmp)
     launcher = Launcher(tmp)
     bench = Bench(tmp, launcher, nofile)
     results = Results(scenarios, servers)

@@ -81,7 +81,21 @@ def _gatehouse_version() -> str:
         built = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(os.stat(b).st_mtime))
     except OSError:
         built = "?"
-    return f"{_first_line([b, '--version'])} ({os.path.relpath(b, REPO_DIR)}, built {built})"
+    shown = os.path.relpath(_GATEHOUSE_ORIGINAL or b, REPO_DIR)
+    return f"{_first_line([b, '--version'])} ({shown}, built {built})"
+
+
+_GATEHOUSE_ORIGINAL: str | None = None
+
+
+def snapshot_gatehouse(tmp: str) -> None:
+    """Copies the gatehouse binary into the bench's temporary directory and uses the copy, so a
+    rebuild during a long bench cannot mix two versions in one table."""
+    global _GATEHOUSE_ORIGINAL
+    _GATEHOUSE_ORIGINAL = gatehouse_bin()
+    copy = os.path.join(tmp, "gatehouse")
+    shutil.copy2(_GATEHOUSE_ORIGINAL, copy)
+    os.environ["GATEHOUSE_BIN"] = copy
 
 
 def gatehouse_bin() -> str:

@@ -371,7 +371,8 @@ void Http1Connection::close() {
   ::close(fd_);
   fd_ = -1;
   loop_.shared().connections.fetch_sub(1, std::memory_order_relaxed);
-  loop_.shared().per_client.release(peer());
+  if (loop_.runtime().config->limits.max_connections_per_client > 0)
+    loop_.shared().per_client.release(peer());
 }
 
 }  // namespace proxy

@@ -58,7 +58,7 @@ TEST_CASE("a minimal config gets the documented defaults") {
   CHECK(c->limits.max_request_line == 8 * KiB);
   CHECK(c->limits.max_request_body == 1 * GiB);
   CHECK(c->limits.max_connections == 100000);
-  CHECK(c->limits.max_connections_per_client == 512);
+  CHECK(c->limits.max_connections_per_client == 0);
   CHECK(c->cache.memory == 256 * MiB);
   CHECK_FALSE(c->cache.disk);
   CHECK(c->cache.status_header.empty());
