@@ -24,6 +24,8 @@ constexpr size_t kBodyReadRoom = 16 * 1024;
 // (gunicorn 2s, Puma 20s); keeping ours shorter than most makes stale connections rare.
 constexpr timeval kUpstreamIdle = {4, 0};
 constexpr timeval kLinger = {2, 0};
+// How long a response waits, memory full, for a client that fell behind before it spills to disk.
+constexpr timeval kSpillPatience = {0, 50 * 1000};
 // After a burst of connections, give the freed heap back to the system so that idle connections
 // cost what they hold, not what the peak held.
 constexpr timeval kTrimInterval = {1, 0};
@@ -63,6 +65,7 @@ EventLoop::EventLoop(std::shared_ptr<const Runtime> runtime,
   timeouts_.backend_response = common(to_timeval(t.backend_response));
   timeouts_.linger = common(kLinger);
   timeouts_.upstream_idle = common(kUpstreamIdle);
+  timeouts_.spill_patience = common(kSpillPatience);
 
   upstreams_ = std::make_unique<UpstreamPools>(*runtime_);
 

@@ -50,6 +50,7 @@ struct LoopTimeouts {
   const timeval* backend_response = nullptr;
   const timeval* linger = nullptr;
   const timeval* upstream_idle = nullptr;
+  const timeval* spill_patience = nullptr;
 };
 
 // One thread's event loop: accepts on the shared listening sockets and serves its connections

@@ -145,7 +145,8 @@ def replot(out: str) -> int:
     try:
         results.chart(os.path.join(out, "latest.png"), tmp,
                       f"gatehouse bench: server on CPU {SERVER_CPU}, load on CPU {CLIENT_CPU}, "
-                      f"median of {rounds}", chart_notes(header))
+                      f"median of {rounds}; under each other server: {results.base()} / that server",
+                      chart_notes(header))
     finally:
         import shutil
         shutil.rmtree(tmp, ignore_errors=True)
@@ -264,7 +265,7 @@ def main() -> int:
     files.append(os.path.join(out, "latest.txt"))
     try:
         subtitle = (f"gatehouse bench: server on CPU {SERVER_CPU}, load on CPU {CLIENT_CPU}, "
-                    f"median of {rounds}")
+                    f"median of {rounds}; under each other server: {results.base()} / that server")
         png = results.chart(os.path.join(out, "latest.png"), tmp, subtitle, chart_notes(header))
         if png:
             files.append(png)

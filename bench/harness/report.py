@@ -138,7 +138,7 @@ class Results:
         cols = min(3, len(panels))
         rows = math.ceil(len(panels) / cols)
         script = [
-            f"set terminal pngcairo size {520 * cols},{400 * rows + 60} font 'sans,11'",
+            f"set terminal pngcairo size {540 * cols},{400 * rows + 60} font 'sans,11'",
             f"set output '{out_png}'",
             "set style fill solid 0.85 border -1",
             "set boxwidth 0.6",
@@ -163,14 +163,14 @@ class Results:
                     if s != self.base():
                         r = self.ratio(sc.name, m.key, s)
                         if r is not None:
-                            label += f"\\n({self.base()}/{s} {r:.2f}x)"
+                            label += f"\\n{self.base()} {r:.2f}x"
                     color = int(spec(s).color.lstrip("#"), 16)
                     f.write(f'"{s}" {v:.6g} {color} "{label}"\n')
                 f.write("\n\n")
                 arrow = {"higher": "higher is better", "lower": "lower is better"}.get(m.better or "", "")
                 script += [
                     f'set title "{_q(sc.short or sc.name)}\\n{_q(m.label)} ({m.unit}){", " + arrow if arrow else ""}"',
-                    f"set yrange [0:{top * 1.25 if top > 0 else 1}]",
+                    f"set yrange [0:{top * 1.3 if top > 0 else 1}]",
                     f"plot '{dat}' index {i} using 0:2:3:xtic(1) with boxes lc rgb variable, "
                     f"'' index {i} using 0:2:4 with labels offset 0,1.4 font 'sans,9'",
                 ]

@@ -75,37 +75,40 @@ void Http1Connection::handle(short what) {
     writable_ = true;
     blocked_since_ = 0;
   }
-  if (what & EV_TIMEOUT) {
-    int64_t now_s = cached_seconds(loop_.base());
-    const auto& t = loop_.runtime().config->timeouts;
-    switch (state_) {
-      case State::kHead:
-        if (in_len_ == 0) {  // idle keep-alive or a silent new connection: just close
-          close();
-          drive();
-          return;
-        }
-        reject(408, "client_header timeout");
-        break;
-      case State::kBody:
-        reject(408, "client_body timeout");
-        break;
-      case State::kBusy:
-        if (blocked_since_ != 0 &&
-            now_s - blocked_since_ >=
-                std::chrono::duration_cast<std::chrono::seconds>(t.client_send).count()) {
-          LOG_INFO("client %s took no byte for %llds, closing", ex_ ? ex_->client_ip : "-",
-                   static_cast<long long>(now_s - blocked_since_));
-          if (ex_) ex_->aborted = true;
-          close();
-        }
-        break;
-      case State::kLinger:
-        close();
-        break;
-    }
-  }
+  if (what & EV_TIMEOUT) timed_out_ = true;
   drive();
+}
+
+// Runs inside drive(), so whatever it triggers (an error response written at once, a close) frees
+// the connection only when drive() is done with it.
+void Http1Connection::on_timeout() {
+  int64_t now_s = cached_seconds(loop_.base());
+  const auto& t = loop_.runtime().config->timeouts;
+  switch (state_) {
+    case State::kHead:
+      if (in_len_ == 0) {  // idle keep-alive or a silent new connection: just close
+        close();
+        return;
+      }
+      reject(408, "client_header timeout");
+      break;
+    case State::kBody:
+      reject(408, "client_body timeout");
+      break;
+    case State::kBusy:
+      if (blocked_since_ != 0 &&
+          now_s - blocked_since_ >=
+              std::chrono::duration_cast<std::chrono::seconds>(t.client_send).count()) {
+        LOG_INFO("client %s took no byte for %llds, closing", ex_ ? ex_->client_ip : "-",
+                 static_cast<long long>(now_s - blocked_since_));
+        if (ex_) ex_->aborted = true;
+        close();
+      }
+      break;
+    case State::kLinger:
+      close();
+      break;
+  }
 }
 
 // The one place that advances the connection. Re-entrant calls (a stage or the upstream calling
@@ -119,6 +122,11 @@ void Http1Connection::drive() {
   do {
     again_ = false;
     if (closed_) break;
+    if (timed_out_) {
+      timed_out_ = false;
+      on_timeout();
+      if (closed_) break;
+    }
     switch (state_) {
       case State::kHead:
         step_head();

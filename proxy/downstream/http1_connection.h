@@ -56,6 +56,7 @@ class Http1Connection {
   ~Http1Connection();
   static void on_event(evutil_socket_t fd, short what, void* arg);
   void handle(short what);
+  void on_timeout();
   void drive();
   void step_head();
   void step_body();
@@ -81,6 +82,7 @@ class Http1Connection {
   bool peer_closed_ = false;  // EV_CLOSED seen: the next reads end in EOF
   bool writable_ = true;
   bool driving_ = false;
+  bool timed_out_ = false;  // a timeout fired: handled at the next turn of drive()
   bool again_ = false;
   bool closed_ = false;
   bool draining_ = false;

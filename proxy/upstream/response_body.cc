@@ -96,12 +96,22 @@ bool UpstreamConnection::consume(const char* data, size_t len) {
   return true;
 }
 
+uint64_t UpstreamConnection::allowed_room() const {
+  const auto& out = ex_->out;
+  if (spill_ok_) return out.room();
+  uint64_t mem = out.memory_room();
+  return mem < out.room() ? mem : out.room();
+}
+
 void UpstreamConnection::read_body() {
   while (state_ == State::kBody && readable_ && !paused_) {
     Exchange& ex = *ex_;
-    uint64_t room = ex.out.room();
+    const uint64_t room = allowed_room();
     if (room == 0) {
       paused_ = true;
+      // Memory is full and the client is behind: give it a moment before spilling to disk, so a
+      // client that is only briefly slower costs no file I/O.
+      if (!spill_ok_ && ex.out.room() > 0) event_add(&ev_, loop_.timeouts().spill_patience);
       break;
     }
     const auto framing = ex.response.framing;
@@ -126,6 +136,7 @@ void UpstreamConnection::read_body() {
             break;
           }
         }
+        if (!notify_downstream()) return;
         continue;
       }
     } else {
@@ -136,6 +147,7 @@ void UpstreamConnection::read_body() {
         if (static_cast<size_t>(n) < want && !peer_closed_) readable_ = false;
         got_bytes_ = true;
         if (!consume(loop_.scratch(), static_cast<size_t>(n))) return;
+        if (state_ == State::kBody && !notify_downstream()) return;
         continue;
       }
     }
@@ -164,18 +176,27 @@ void UpstreamConnection::read_body() {
   if (ex_) notify_downstream();
 }
 
-void UpstreamConnection::notify_downstream() {
+// Hands what was read to the client at once, so the body flows through memory and spills to the
+// file only when the client really falls behind. False if this connection is gone meanwhile (the
+// client went away): the caller returns without touching it.
+bool UpstreamConnection::notify_downstream() {
   ++busy_;
   ex_->downstream->output_ready();
   --busy_;
+  if (dead_) {
+    if (busy_ == 0) delete this;
+    return false;
+  }
+  return ex_ != nullptr;
 }
 
 void UpstreamConnection::output_drained() {
   if (!paused_ || !ex_) return;
-  // Resume once half the room is back, so reads are large rather than many and small.
-  const Exchange& ex = *ex_;
-  if (ex.out.room() < ex.out.size()) return;
+  // Resume once there is room for a large read, rather than many small ones.
+  const uint64_t room = allowed_room();
+  if (room < kReadChunk / 4 && !ex_->out.empty()) return;
   paused_ = false;
+  event_add(&ev_, loop_.timeouts().backend_response);
   read_body();
 }
 

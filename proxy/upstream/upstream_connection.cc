@@ -98,6 +98,7 @@ void UpstreamConnection::attach(Exchange& ex) {
   got_bytes_ = false;
   reusable_ = true;
   paused_ = false;
+  spill_ok_ = false;
   request_sent_ = false;
   head_len_ = head_scanned_ = 0;
   body_left_ = 0;
@@ -144,7 +145,12 @@ void UpstreamConnection::handle(short what) {
         fail(base::ErrorCode::kTimeout, "backend_response timeout");
         return;
       case State::kBody:
-        if (!paused_) body_broken("backend_response timeout mid-body");
+        if (paused_ && !spill_ok_) {
+          spill_ok_ = true;  // the client stayed behind: from now on the file takes the rest
+          output_drained();
+        } else if (!paused_) {
+          body_broken("backend_response timeout mid-body");
+        }
         return;
       case State::kIdle:
         loop_.upstreams().forget_idle(this);

@@ -90,6 +90,10 @@ class Stack:
 def stack(tmp_path_factory):
     """One gatehouse (workers: auto) and one backend shared by a module's read-only tests."""
     f = _Factories(tmp_path_factory.mktemp("stack"))
-    s = Stack(f)
+    try:
+        s = Stack(f)
+    except BaseException:
+        f.teardown()  # the backend already started must not outlive a gatehouse that did not
+        raise
     yield s
     f.teardown()

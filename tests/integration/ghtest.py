@@ -45,6 +45,13 @@ def sanitized_build():
     return _sanitized[path]
 
 
+def _die_with_parent():
+    """In the child: get SIGTERM if the test run itself is killed, so nothing is left behind."""
+    import ctypes
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def clean_env():
     env = dict(os.environ)
     for k in list(env):
@@ -128,7 +135,7 @@ def basic_config(servers, tmpdir, **over):
 
 # ------------------------------------------------------------------------------------- processes
 
-def _children(pid):
+def children(pid):
     """Pids whose parent is |pid| (scans /proc; works without CONFIG_PROC_CHILDREN)."""
     out = []
     for entry in os.listdir("/proc"):
@@ -145,16 +152,13 @@ def _children(pid):
     return sorted(out)
 
 
-def children(pid):
-    return _children(pid)
-
-
 class Backend:
     def __init__(self, listen="127.0.0.1:0", name="backend"):
         self.name = name
         self.proc = subprocess.Popen(
             [sys.executable, BACKEND_PY, "--listen", listen, "--name", name],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env())
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
+            preexec_fn=_die_with_parent)
         line = _readline_with_timeout(self.proc.stdout, START_TIMEOUT)
         m = re.match(r"listening: (\S+)", line or "")
         if not m:
@@ -223,7 +227,7 @@ class Gatehouse:
         self._ready = threading.Event()
         self.proc = subprocess.Popen([gatehouse_bin(), "-c", config_path],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     env=clean_env())
+                                     env=clean_env(), preexec_fn=_die_with_parent)
         self.pid = self.proc.pid
         self._workers = set()
         self._drainer = threading.Thread(target=self._drain, daemon=True)

@@ -71,3 +71,14 @@ def test_a_slow_response_is_not_cut_by_client_idle(factory, backend):
     r = c.exchange(build("GET", "/bytes/10?delay=1.5"))
     assert r.status == 200 and r.complete
     c.close()
+
+
+def test_a_timed_out_client_does_not_disturb_the_others(short_timeouts):
+    busy = short_timeouts.connect()
+    busy.send(build("GET", "/bytes/1000?delay=2"))  # in flight while the other one times out
+    slow = short_timeouts.connect()
+    slow.send(b"GET /echo HTTP/1.1\r\nHost: x\r\n")
+    assert slow.closed_within(4)
+    r = busy.response()
+    busy.close()
+    assert r.status == 200 and r.complete and len(r.body) == 1000

@@ -68,7 +68,8 @@ TEST_CASE("overflow is sticky: once something did not fit, ok() stays false") {
     CHECK(h.size() <= sizeof buf);
   }
   SUBCASE("an empty buffer") {
-    HeadBuilder h(buf, 0);
+    std::string storage(1, '\0');
+    HeadBuilder h(storage.data(), 0);
     CHECK(h.add("").ok());
     CHECK_FALSE(h.add("x").ok());
     CHECK(h.size() == 0);

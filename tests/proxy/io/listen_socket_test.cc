@@ -123,8 +123,8 @@ TEST_CASE("sync keeps unchanged addresses, opens new ones and closes removed one
   TempDir dir;
   const std::string b_path = dir.path() + "/b.sock", c_path = dir.path() + "/c.sock";
   std::vector<ListenSocket> sockets;
-  REQUIRE(sync_listen_sockets(config_with({{"a", "127.0.0.1:0"}, {"b", "unix:" + b_path}}),
-                              sockets));
+  REQUIRE(
+      sync_listen_sockets(config_with({{"a", "127.0.0.1:0"}, {"b", "unix:" + b_path}}), sockets));
   REQUIRE(sockets.size() == 2);
   CHECK(sockets[0].name == "a");
   CHECK(sockets[1].name == "b");
@@ -134,8 +134,8 @@ TEST_CASE("sync keeps unchanged addresses, opens new ones and closes removed one
   const int a_port = port_of(a_fd);
 
   // "a" is renamed but keeps its address; "b" goes; "c" comes.
-  REQUIRE(sync_listen_sockets(config_with({{"c", "unix:" + c_path}, {"a2", "127.0.0.1:0"}}),
-                              sockets));
+  REQUIRE(
+      sync_listen_sockets(config_with({{"c", "unix:" + c_path}, {"a2", "127.0.0.1:0"}}), sockets));
   REQUIRE(sockets.size() == 2);
   CHECK(sockets[0].name == "c");
   CHECK(sockets[1].name == "a2");

