@@ -198,29 +198,25 @@ void UpstreamConnection::handle(short what) {
 }
 
 void UpstreamConnection::send_request() {
-  while (evbuffer_get_length(out_.get()) > 0 && writable_) {
-    int n = evbuffer_write(out_.get(), fd_);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        writable_ = false;
-        break;
-      }
-      if (errno == EINTR) continue;
-      fail(base::ErrorCode::kConnectionLost, "backend closed the connection");
-      return;
-    }
+  bool failed = false;
+  // One write's outcome: true to keep writing.
+  auto go_on = [&](ssize_t n) {
+    if (n >= 0 || errno == EINTR) return true;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      writable_ = false;
+    else
+      failed = true;
+    return false;
+  };
+  evbuffer* head = out_.get();
+  while (writable_ && evbuffer_get_length(head) > 0 && go_on(evbuffer_write(head, fd_))) {
   }
-  while (evbuffer_get_length(out_.get()) == 0 && !ex_->request_body.empty() && writable_) {
-    ssize_t n = ex_->request_body.write_to(fd_);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        writable_ = false;
-        break;
-      }
-      if (errno == EINTR) continue;
-      fail(base::ErrorCode::kConnectionLost, "backend closed the connection");
-      return;
-    }
+  while (writable_ && evbuffer_get_length(head) == 0 && !ex_->request_body.empty() &&
+         go_on(ex_->request_body.write_to(fd_))) {
+  }
+  if (failed) {
+    fail(base::ErrorCode::kConnectionLost, "backend closed the connection");
+    return;
   }
   if (evbuffer_get_length(out_.get()) == 0 && ex_->request_body.empty()) {
     request_sent_ = true;
