@@ -93,8 +93,12 @@ void EventLoop::on_trim(evutil_socket_t, short, void* arg) {
     self->heap_peak_ = now;
   }
 }
-Exchange* EventLoop::ExchangeTraits::create() const { return new Exchange; }
-void EventLoop::ExchangeTraits::destroy(Exchange* ex) const { delete ex; }
+Exchange* EventLoop::ExchangeTraits::create() const {
+  return new Exchange;
+}
+void EventLoop::ExchangeTraits::destroy(Exchange* ex) const {
+  delete ex;
+}
 
 EventLoop::~EventLoop() {
   for (auto& ev : accept_events_)
@@ -162,7 +166,8 @@ void EventLoop::accept_from(int lfd, const ListenerRef& listener) {
       continue;
     }
     const uint64_t per_client = runtime_->config->limits.max_connections_per_client;
-    if (per_client > 0 && !shared_.per_client.acquire(reinterpret_cast<sockaddr*>(&ss), per_client)) {
+    if (per_client > 0 &&
+        !shared_.per_client.acquire(reinterpret_cast<sockaddr*>(&ss), per_client)) {
       shared_.connections.fetch_sub(1, std::memory_order_relaxed);
       ::close(fd);
       continue;

@@ -40,7 +40,8 @@ size_t Http1Connection::format_client_ip(char* buf, size_t cap) const {
 }
 
 void Http1Connection::start() {
-  event_assign(&ev_, loop_.base(), fd_, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST, on_event, this);
+  event_assign(&ev_, loop_.base(), fd_, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST,
+               on_event, this);
   head_deadline_ = 0;
   event_add(&ev_, loop_.timeouts().client_header);
   drive();

@@ -78,7 +78,7 @@ class Http1Connection {
   event ev_;
   int fd_;
   State state_ = State::kHead;
-  bool readable_ = true;  // edge-triggered: true until a read says EAGAIN
+  bool readable_ = true;      // edge-triggered: true until a read says EAGAIN
   bool peer_closed_ = false;  // EV_CLOSED seen: the next reads end in EOF
   bool writable_ = true;
   bool driving_ = false;

@@ -86,7 +86,8 @@ bool UpstreamConnection::connect_now() {
   if (rc != 0 && errno != EINPROGRESS) return false;
   state_ = rc == 0 ? State::kSending : State::kConnecting;
   writable_ = rc == 0;
-  event_assign(&ev_, loop_.base(), fd_, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST, on_event, this);
+  event_assign(&ev_, loop_.base(), fd_, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST,
+               on_event, this);
   event_add(&ev_, loop_.timeouts().backend_connect);
   event_added_ = true;
   return true;
