@@ -118,8 +118,20 @@ def chart_notes(header: str) -> str:
     return "\n".join(out)
 
 
+def report_text(header: str, rounds: int, results: Results, extra: str) -> str:
+    """latest.txt: context, the table, the issue's targets, then |extra| (skips, warnings)."""
+    report = [header, "", f"median of {rounds} run(s) per figure; ratios are {results.base()} / "
+              "each other server; spread: the noisiest server's (max - min) / median", "",
+              results.table()]
+    targets = results.target_lines()
+    if targets:
+        report += ["", "targets (issue 2):", *targets]
+    return "\n".join(report) + extra
+
+
 def replot(out: str) -> int:
-    """Rebuilds latest.csv and latest.png from the per-scenario CSVs (and latest.txt's header)."""
+    """Rebuilds latest.csv, latest.txt and latest.png from the per-scenario CSVs (keeping
+    latest.txt's header and warnings)."""
     import csv
     names = [s.name for s in sc_mod.SCENARIOS if os.path.exists(os.path.join(out, f"{s.name}.csv"))]
     scenarios = sc_mod.select(names)
@@ -133,14 +145,20 @@ def replot(out: str) -> int:
     for name, r in rows:
         results.add(int(r["round"]), name, r["server"], {r["metric"]: float(r["value"])})
     rounds = max(int(r["round"]) for _, r in rows)
-    header = ""
+    header, extra = "", ""
     try:
         with open(os.path.join(out, "latest.txt")) as f:
-            header = f.read().split("\n\n", 1)[0]
+            old = f.read().rstrip("\n")
+        header = old.split("\n\n", 1)[0]
+        cuts = [i for i in (old.find("\n\nskipped:"), old.find("\n\nwarnings:")) if i >= 0]
+        extra = old[min(cuts):] if cuts else ""
     except OSError:
         pass
-    print(results.table())
+    text = report_text(header, rounds, results, extra)
+    print(text)
     results.write_csv(out)
+    with open(os.path.join(out, "latest.txt"), "w") as f:
+        f.write(text + "\n")
     tmp = tempfile.mkdtemp(prefix="gatehouse-replot-")
     try:
         results.chart(os.path.join(out, "latest.png"), tmp,
@@ -244,17 +262,13 @@ def main() -> int:
 
     if not results.samples:
         return 130 if interrupted else 1
-    report = [header, "", f"median of {rounds} run(s) per figure; ratios are "
-              f"{results.base()} / each other server", "", results.table()]
-    targets = results.target_lines()
-    if targets:
-        report += ["", "targets (issue 2):", *targets]
+    extra = []
     if skipped:
-        report += ["", "skipped:", *[f"  {s}" for s in skipped]]
+        extra += ["", "skipped:", *[f"  {s}" for s in skipped]]
     if results.warnings:
-        report += ["", "warnings:", *[f"  round {r} {sc} {sv}: {w.splitlines()[0]}"
-                                      for r, sc, sv, w in results.warnings]]
-    text = "\n".join(report)
+        extra += ["", "warnings:", *[f"  round {r} {sc} {sv}: {w.splitlines()[0]}"
+                                     for r, sc, sv, w in results.warnings]]
+    text = report_text(header, rounds, results, "\n".join(extra))
     print("\n" + text[len(header) + 2:] if not interrupted else "\n" + text)
     if interrupted:
         return 130

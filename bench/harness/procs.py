@@ -245,12 +245,13 @@ def _pid_cpu_seconds(pid: int) -> float:
 
 
 def _own_seconds(roots: list[int]) -> float:
-    """CPU of the bench: this process, its reaped children (wrk, curl, idle client) and the
-    process trees of |roots| (origin, server under test)."""
+    """CPU of the bench: this process, its reaped children (wrk, curl, idle client), the
+    process trees of |roots| (origin, server under test) and the kernel's threads (pid 2's
+    children: during a run they mostly write back the servers' temporary files for them)."""
     import resource
     s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     total = s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
-    for root in roots:
+    for root in [*roots, 2]:
         total += sum(_pid_cpu_seconds(p) for p in tree_pids(root))
     return total
 

@@ -54,11 +54,21 @@ class Results:
             return None
         return a / b
 
+    def spread(self, scenario: str, metric: str) -> str:
+        """The noisiest server's (max - min) / median over the rounds, as a percentage."""
+        worst = None
+        for s in self.servers:
+            v = self.values(scenario, s, metric)
+            med = statistics.median(v) if v else 0
+            if len(v) > 1 and med:
+                worst = max(worst or 0.0, (max(v) - min(v)) / abs(med) * 100)
+        return "-" if worst is None else f"{worst:.0f}%"
+
     def rows(self) -> list[list[str]]:
         """Header + one row per (scenario, metric): medians per server, ratios base/other."""
         others = self.servers[1:]
         head = ["scenario", "metric", "unit", "better", *self.servers,
-                *[f"{self.base()}/{o}" for o in others], "runs"]
+                *[f"{self.base()}/{o}" for o in others], "runs", "spread"]
         out = [head]
         for sc in self.scenarios:
             for m in sc.metrics:
@@ -67,7 +77,8 @@ class Results:
                 runs = min((len(self.values(sc.name, s, m.key)) for s in self.servers), default=0)
                 out.append([sc.name, m.label, m.unit, m.better or "-",
                             *[_fmt(m, v) for v in meds],
-                            *["-" if r is None else f"{r:.2f}x" for r in ratios], str(runs)])
+                            *["-" if r is None else f"{r:.2f}x" for r in ratios], str(runs),
+                            self.spread(sc.name, m.key)])
         return out
 
     def table(self) -> str:
