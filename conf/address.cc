@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "conf/address.h"
+#include "conf/quote.h"
 
 #include <arpa/inet.h>
 #include <sys/un.h>
@@ -12,10 +13,6 @@ namespace {
 using proxy::base::unexpected;
 
 constexpr std::string_view kForms = "host:port, [v6]:port or unix:/path";
-
-std::string quoted(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
-}
 
 bool is_ip(std::string_view s, int family, unsigned char* out) {
   unsigned char buf[16];

@@ -8,14 +8,11 @@
 #include <set>
 
 #include "conf/address.h"
+#include "conf/quote.h"
 #include "conf/sections.h"
 
 namespace conf::sections {
 namespace {
-
-std::string quoted(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
-}
 
 // Reports |v| when the file it names cannot be opened for reading. Whether the contents make
 // sense (PEM, matching key) is the tls module's check.

@@ -3,13 +3,10 @@
 
 #include "conf/address.h"
 #include "conf/match.h"
+#include "conf/quote.h"
 
 namespace conf::sections {
 namespace {
-
-std::string quoted(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
-}
 
 // The items of a match key; reports an empty list, which would match no request.
 std::vector<Value> match_items(Reader& r, const Value& v) {

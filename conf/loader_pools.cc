@@ -2,6 +2,7 @@
 #include <set>
 
 #include "conf/address.h"
+#include "conf/quote.h"
 #include "conf/sections.h"
 
 namespace conf::sections {
@@ -9,10 +10,6 @@ namespace {
 
 constexpr int64_t kMaxWeight = 1000;
 constexpr int64_t kIntMax = 1000000000;
-
-std::string quoted(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
-}
 
 void read_balance(Reader& r, const Value& v, Pool& pool) {
   if (v.node.IsMap()) {

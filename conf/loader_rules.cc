@@ -4,15 +4,12 @@
 #include <set>
 
 #include "conf/match.h"
+#include "conf/quote.h"
 #include "conf/sections.h"
 #include "conf/units.h"
 
 namespace conf::sections {
 namespace {
-
-std::string quoted(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
-}
 
 bool has_line_break(std::string_view s) {
   return s.find_first_of("\r\n") != std::string::npos;

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "conf/address.h"
+#include "conf/quote.h"
 #include "conf/sections.h"
 
 namespace conf::sections {
@@ -60,7 +61,7 @@ void read_cache(Reader& r, const Value& v, CacheConfig& c) {
     auto enc = r.choice(item, {"gzip", "br"});
     if (!enc) continue;
     if (std::find(c.compress.begin(), c.compress.end(), *enc) != c.compress.end())
-      r.error(item, "\"" + *enc + "\" is listed twice");
+      r.error(item, quoted(*enc) + " is listed twice");
     else
       c.compress.push_back(*enc);
   }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "conf/reader.h"
+#include "conf/quote.h"
 
 #include <algorithm>
 #include <set>
@@ -9,10 +10,6 @@
 
 namespace conf {
 namespace {
-
-std::string quoted(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
-}
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "conf/units.h"
+#include "conf/quote.h"
 
 #include <charconv>
 #include <limits>
@@ -8,10 +9,6 @@ namespace conf {
 namespace {
 
 using proxy::base::unexpected;
-
-std::string quoted(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
-}
 
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
