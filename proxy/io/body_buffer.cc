@@ -2,7 +2,8 @@
 #include "proxy/io/body_buffer.h"
 
 #include <fcntl.h>
-#include <sys/sendfile.h>
+#include <linux/falloc.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -15,6 +16,8 @@
 
 namespace proxy::io {
 namespace {
+
+constexpr uint64_t kBlock = 4096;
 
 base::Error io_error(const char* what) {
   return base::Error{base::ErrorCode::kIo, base::Side::kInternal, false, what};
@@ -44,9 +47,9 @@ size_t BodyBuffer::memory_room() const {
 }
 
 uint64_t BodyBuffer::room() const {
-  uint64_t cap = memory_limit_ + file_limit_;
-  uint64_t used = size();
-  return used < cap ? cap - used : 0;
+  // While the file holds bytes, new ones go behind them: memory is not usable until it drains.
+  uint64_t file_room = file_limit_ > file_size() ? file_limit_ - file_size() : 0;
+  return memory_room() + file_room;
 }
 
 base::Expected<void, base::Error> BodyBuffer::append(const char* data, size_t len) {
@@ -119,6 +122,14 @@ ssize_t BodyBuffer::read_from(int fd, size_t max) {
   return n;
 }
 
+// Holes are punched in steps of a quarter of the limit (at most 1 MiB): few system calls, and the
+// space used on disk stays within the limit plus one step.
+uint64_t BodyBuffer::punch_step() const {
+  uint64_t step = file_limit_ / 4;
+  if (step > (1u << 20)) step = 1u << 20;
+  return step < kBlock ? kBlock : step;
+}
+
 ssize_t BodyBuffer::write_to(int fd) {
   ssize_t total = 0;
   if (memory_size() > 0) {
@@ -127,27 +138,39 @@ ssize_t BodyBuffer::write_to(int fd) {
     total += n;
     if (memory_size() > 0) return total;
   }
+  // Copied through a buffer, not sendfile: sendfile leaves the socket pointing at the file's page
+  // cache until the peer reads it, and the file is then punched or rewritten under it.
+  char buf[64 * 1024];
   while (file_size() > 0) {
-    off_t off = static_cast<off_t>(file_pos_);
     uint64_t left = file_size();
-    size_t chunk = left > (1u << 30) ? (1u << 30) : static_cast<size_t>(left);
-    ssize_t n = ::sendfile(fd, file_.get(), &off, chunk);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (total > 0 && errno == EAGAIN) return total;
+    size_t want = left < sizeof buf ? static_cast<size_t>(left) : sizeof buf;
+    ssize_t got = ::pread(file_.get(), buf, want, static_cast<off_t>(file_pos_));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      if (got == 0) errno = EIO;  // the file is shorter than written: never a silent short body
       return -1;
     }
-    if (n == 0) {
-      errno = EIO;  // the file is shorter than written: never send a silent short body
-      return -1;
+    ssize_t n = ::send(fd, buf, static_cast<size_t>(got), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (total == 0 || errno != EAGAIN) return -1;
+      break;  // the socket is full: keep what was sent, and free its disk blocks below
     }
     file_pos_ += static_cast<uint64_t>(n);
     total += n;
+    if (n < got) break;
   }
   if (file_ && file_size() == 0) {
     // Drained: start over at the beginning so the file does not grow with the whole body.
-    file_pos_ = file_end_ = 0;
+    file_pos_ = file_end_ = punched_ = 0;
     if (::ftruncate(file_.get(), 0) != 0) file_.reset();
+  } else if (file_pos_ - punched_ >= punch_step()) {
+    // A client a little slower than its backend never lets the file drain: free the disk blocks
+    // already sent, so the space used stays what is unsent (at most max_temp_file).
+    uint64_t upto = file_pos_ & ~(kBlock - 1);
+    if (::fallocate(file_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                    static_cast<off_t>(punched_), static_cast<off_t>(upto - punched_)) == 0)
+      punched_ = upto;
   }
   return total;
 }
@@ -156,7 +179,7 @@ void BodyBuffer::reset() {
   // The evbuffer stays for the next exchange; its chains are freed by the drain.
   if (mem_) evbuffer_drain(mem_.get(), evbuffer_get_length(mem_.get()));
   file_.reset();
-  file_pos_ = file_end_ = 0;
+  file_pos_ = file_end_ = punched_ = 0;
 }
 
 }  // namespace proxy::io

@@ -48,7 +48,7 @@ class BodyBuffer {
   // bytes read, 0 on EOF, -1 with errno set (EAGAIN included).
   ssize_t read_from(int fd, size_t max);
 
-  // Writes as much as `fd` takes: memory with writev, then the file with sendfile. Returns bytes
+  // Writes as much as the socket `fd` takes: memory with writev, then the file. Returns bytes
   // written (0 if empty), -1 with errno on error (EAGAIN when the socket is full).
   ssize_t write_to(int fd);
 
@@ -64,12 +64,14 @@ class BodyBuffer {
 
  private:
   evbuffer* mem();
+  uint64_t punch_step() const;
   base::Expected<void, base::Error> append_file(const char* data, size_t len);
 
   base::EvbufferPtr mem_;
   base::UniqueFd file_;
   uint64_t file_pos_ = 0;  // next byte to send
   uint64_t file_end_ = 0;  // next byte to write
+  uint64_t punched_ = 0;   // the file's first bytes up to here were sent and freed on disk
   size_t memory_limit_ = 256 * 1024;
   uint64_t file_limit_ = 0;
   const char* temp_dir_ = "/tmp";

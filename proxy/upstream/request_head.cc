@@ -28,22 +28,20 @@ void build_request_head(const Exchange& ex, io::HeadBuilder& out) {
     if (req.has_query) out.add("?").add(req.query);
   }
   out.add(" HTTP/1.1\r\n");
-  if (!req.authority.empty()) out.field("Host", req.authority);
+  // An HTTP/1.0 request may come without a host; HTTP/1.1 then wants an empty Host (RFC 9112 3.2).
+  out.field("Host", req.authority);
 
   const http::Header* connection = req.headers.find("connection");
-  std::string_view xff;
   for (const auto& h : req.headers) {
-    if (http::is_hop_by_hop(h.name)) continue;
-    if (replaced_by_proxy(h.name)) {
-      if (http::iequals(h.name, "x-forwarded-for")) xff = h.value;
-      continue;
-    }
+    if (http::is_hop_by_hop(h.name) || replaced_by_proxy(h.name)) continue;
     if (connection && http::list_contains(connection->value, h.name)) continue;
     out.field(h.name, h.value);
   }
   const std::string_view ip(ex.client_ip, ex.client_ip_len);
+  // Earlier hops first, in order, even when they came on several lines (RFC 9110 5.3).
   out.add("X-Forwarded-For: ");
-  if (!xff.empty()) out.add(xff).add(", ");
+  for (const auto& h : req.headers)
+    if (http::iequals(h.name, "x-forwarded-for") && !h.value.empty()) out.add(h.value).add(", ");
   out.add(ip).add("\r\n");
   out.field("X-Forwarded-Proto", ex.downstream->tls() ? "https" : "http");
   if (!req.authority.empty()) out.field("X-Forwarded-Host", req.authority);

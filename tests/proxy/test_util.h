@@ -55,14 +55,18 @@ inline std::vector<std::string> open_fd_targets() {
 
 // Sizes of the open files inside `dir` (an unlinked temporary file stays reachable through
 // /proc/self/fd), one per open descriptor.
-inline std::vector<uint64_t> open_file_sizes_in(const std::string& dir) {
+// Sizes of the files this process has open under `dir`: apparent sizes, or with `on_disk` the
+// bytes really allocated (a file with holes punched is smaller on disk than it looks).
+inline std::vector<uint64_t> open_file_sizes_in(const std::string& dir, bool on_disk = false) {
   std::vector<uint64_t> out;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
     auto target = std::filesystem::read_symlink(e.path(), ec);
     if (ec || target.string().rfind(dir + "/", 0) != 0) continue;
     struct stat st;
-    if (::stat(e.path().c_str(), &st) == 0) out.push_back(static_cast<uint64_t>(st.st_size));
+    if (::stat(e.path().c_str(), &st) == 0)
+      out.push_back(on_disk ? static_cast<uint64_t>(st.st_blocks) * 512
+                            : static_cast<uint64_t>(st.st_size));
   }
   return out;
 }
