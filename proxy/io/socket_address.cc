@@ -39,6 +39,10 @@ base::Expected<SocketAddress, std::string> resolve_address(std::string_view text
     host = std::string(text.substr(0, colon));
     port = std::string(text.substr(colon + 1));
   }
+  // getaddrinfo would take "" as 0 and wrap 99999: the port is checked here.
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535)
+    return base::unexpected(std::string("expected a port from 0 to 65535"));
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -83,7 +87,9 @@ std::string format_address(const sockaddr* sa, socklen_t len) {
   format_ip(sa, ip, sizeof ip);
   int port = sa->sa_family == AF_INET ? ntohs(reinterpret_cast<const sockaddr_in*>(sa)->sin_port)
                                       : ntohs(reinterpret_cast<const sockaddr_in6*>(sa)->sin6_port);
-  if (sa->sa_family == AF_INET6) return "[" + std::string(ip) + "]:" + std::to_string(port);
+  // A v4-mapped address is shown as IPv4 by format_ip, and so without brackets here.
+  if (sa->sa_family == AF_INET6 && strchr(ip, ':'))
+    return "[" + std::string(ip) + "]:" + std::to_string(port);
   return std::string(ip) + ":" + std::to_string(port);
 }
 
