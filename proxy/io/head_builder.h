@@ -15,6 +15,7 @@ class HeadBuilder {
   HeadBuilder(char* buf, size_t cap) : buf_(buf), cap_(cap) {}
 
   HeadBuilder& add(std::string_view s) {
+    if (s.empty()) return *this;  // an empty view may have no data pointer at all
     if (len_ + s.size() > cap_) {
       overflow_ = true;
       return *this;
