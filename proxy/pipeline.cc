@@ -29,8 +29,10 @@ void run(Exchange& ex) {
         return;
     }
   }
-  // Last, and nothing touches `ex` after: writing may complete the exchange and recycle it.
-  ex.downstream->output_ready();
+  // Last, and nothing touches `ex` after: writing may complete the exchange and recycle it. With
+  // a backend attached, it hands over the output itself once it has added the body bytes that
+  // came with the head, so head and body leave in one write.
+  if (!ex.upstream) ex.downstream->output_ready();
 }
 
 }  // namespace

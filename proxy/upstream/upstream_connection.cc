@@ -308,11 +308,12 @@ void UpstreamConnection::on_head(size_t end) {
   if (ex.response.framing == http::Framing::kChunked) chunked_.reset();
   if (!request_sent_) reusable_ = false;
 
-  ++busy_;
-  pipeline::resume(ex);  // deliver: the client's head goes out first
-  --busy_;
-  if (dead_) {
-    if (busy_ == 0) delete this;
+  pipeline::resume(ex);  // deliver queues the client's head; the paths below hand it over
+  if (ex.local_response) {  // deliver refused the head (too large): the 502 replaces it
+    ex.upstream = nullptr;
+    ex_ = nullptr;
+    destroy();
+    ex.downstream->output_ready();
     return;
   }
 
