@@ -308,7 +308,7 @@ void UpstreamConnection::on_head(size_t end) {
   if (ex.response.framing == http::Framing::kChunked) chunked_.reset();
   if (!request_sent_) reusable_ = false;
 
-  pipeline::resume(ex);  // deliver queues the client's head; the paths below hand it over
+  pipeline::resume(ex);     // deliver queues the client's head; the paths below hand it over
   if (ex.local_response) {  // deliver refused the head (too large): the 502 replaces it
     ex.upstream = nullptr;
     ex_ = nullptr;

@@ -16,31 +16,11 @@
 
 #include "conf/config.h"
 #include "proxy/runtime.h"
+#include "tests/temp_dir.h"
 
 namespace proxy::test {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/gatehouse-proxy-XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  const char* c_str() const { return path_.c_str(); }
-
- private:
-  std::string path_;
-};
+using gatehouse_test::TempDir;
 
 // The targets of this process's open descriptors ("socket:[123]", "/tmp/x/#45 (deleted)").
 inline std::vector<std::string> open_fd_targets() {
