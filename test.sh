@@ -15,12 +15,11 @@ failed=0
 record() {  # record NAME STATUS
   if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "== $1: ok"; else failed=$((failed + 1)); echo "== $1: FAILED"; fi
 }
-count_meson() {  # adds meson's per-test results of build dir $1 to the totals
+count_meson() {  # adds the test cases run in build dir $1 (doctest and pytest counts) to the totals
   local log="$1/meson-logs/testlog.json"
   [ -f "$log" ] || return
   local ok bad
-  ok=$(grep -c '"result": "OK"' "$log")
-  bad=$(grep -c -E '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log")
+  read -r ok bad < <(python3 scripts/count_tests.py "$log")
   passed=$((passed + ok))
   failed=$((failed + bad))
 }
