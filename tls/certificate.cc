@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+#include "tls/certificate.h"
+
+#include <openssl/asn1.h>
+#include <openssl/err.h>
+#include <openssl/ocsp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "tls/errors.h"
+
+namespace tls {
+namespace {
+
+using proxy::base::Expected;
+using proxy::base::unexpected;
+
+using Bytes = std::vector<unsigned char>;
+
+Expected<Bytes, std::string> read_file(const std::string& path, const char* what) {
+  if (path.empty()) return unexpected(std::string(what) + ": no path configured");
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return unexpected(std::string(what) + " " + path + ": " + std::strerror(errno));
+  Bytes out;
+  unsigned char buf[16384];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.insert(out.end(), buf, buf + n);
+  bool failed = std::ferror(f);
+  int err = errno;
+  std::fclose(f);
+  if (failed) return unexpected(std::string(what) + " " + path + ": " + std::strerror(err));
+  return out;
+}
+
+BioPtr memory_bio(const Bytes& b) {
+  return BioPtr(BIO_new_mem_buf(b.data(), static_cast<int>(b.size())));
+}
+
+// Refuses to prompt on a terminal for an encrypted key's passphrase.
+int no_passphrase(char*, int, int, void*) {
+  return -1;
+}
+
+std::string lower(std::string s) {
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+std::string asn1_string(const ASN1_STRING* s) {
+  const unsigned char* p = ASN1_STRING_get0_data(s);
+  return std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(ASN1_STRING_length(s)));
+}
+
+// SAN dNSNames; the subject CN only when the certificate has no dNSName (RFC 6125 6.4.4).
+std::vector<std::string> sni_names(X509* leaf) {
+  std::vector<std::string> names;
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(leaf, NID_subject_alt_name, nullptr, nullptr));
+  if (sans) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
+      const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, i);
+      if (gn->type != GEN_DNS) continue;
+      std::string name = asn1_string(gn->d.dNSName);
+      if (name.empty() || name.find('\0') != std::string::npos) continue;
+      names.push_back(lower(std::move(name)));
+    }
+    GENERAL_NAMES_free(sans);
+  }
+  if (!names.empty()) return names;
+  X509_NAME* subject = X509_get_subject_name(leaf);
+  int idx = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+  if (idx < 0) return names;
+  unsigned char* utf8 = nullptr;
+  int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, idx)));
+  if (len > 0) {
+    std::string cn(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
+    if (cn.find('\0') == std::string::npos) names.push_back(lower(std::move(cn)));
+  }
+  OPENSSL_free(utf8);
+  return names;
+}
+
+std::string one_line(X509_NAME* name) {
+  char buf[512];
+  X509_NAME_oneline(name, buf, sizeof buf);
+  return buf;
+}
+
+Expected<std::time_t, std::string> to_time_t(const ASN1_TIME* t) {
+  struct tm tm {};
+  if (!ASN1_TIME_to_tm(t, &tm)) return unexpected(error_with_queue("bad certificate time"));
+  return timegm(&tm);
+}
+
+}  // namespace
+
+Expected<LoadedCertificate, std::string> load_certificate(const conf::Certificate& c,
+                                                          std::time_t now) {
+  ERR_clear_error();
+  LoadedCertificate out;
+
+  auto pem = read_file(c.cert, "certificate");
+  if (!pem) return unexpected(pem.error());
+  {
+    BioPtr bio = memory_bio(*pem);
+    while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, no_passphrase, nullptr)) {
+      if (!out.leaf)
+        out.leaf.reset(x);
+      else
+        out.chain.emplace_back(x);
+    }
+    ERR_clear_error();  // the loop always ends on "no start line"
+  }
+  if (!out.leaf) return unexpected("certificate " + c.cert + ": no PEM certificate found");
+
+  auto key_pem = read_file(c.key, "key");
+  if (!key_pem) return unexpected(key_pem.error());
+  {
+    BioPtr bio = memory_bio(*key_pem);
+    out.key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
+    OPENSSL_cleanse(key_pem->data(), key_pem->size());
+  }
+  if (!out.key) {
+    ERR_clear_error();  // the queue may quote the key file; say only which file failed
+    return unexpected("key " + c.key + ": not an unencrypted PEM private key");
+  }
+  if (X509_check_private_key(out.leaf.get(), out.key.get()) != 1) {
+    ERR_clear_error();
+    return unexpected("key " + c.key + " does not match certificate " + c.cert);
+  }
+  switch (EVP_PKEY_get_base_id(out.key.get())) {
+    case EVP_PKEY_RSA:
+      out.key_type = KeyType::kRsa;
+      break;
+    case EVP_PKEY_EC:
+      out.key_type = KeyType::kEcdsa;
+      break;
+    default:
+      out.key_type = KeyType::kOther;
+  }
+
+  out.subject = one_line(X509_get_subject_name(out.leaf.get()));
+  auto not_after = to_time_t(X509_get0_notAfter(out.leaf.get()));
+  if (!not_after) return unexpected("certificate " + c.cert + ": " + not_after.error());
+  out.not_after = *not_after;
+  if (out.not_after < now)
+    return unexpected("certificate " + c.cert + " (" + out.subject + ") expired");
+  if (out.not_after - now < kExpiryWarningSeconds) {
+    out.warning = "certificate " + c.cert + " (" + out.subject + ") expires in " +
+                  std::to_string((out.not_after - now) / 86400) + " days";
+  }
+
+  out.names = sni_names(out.leaf.get());
+  if (out.names.empty())
+    return unexpected("certificate " + c.cert + ": no DNS name in subjectAltName or CN");
+
+  if (!c.ocsp_staple.empty()) {
+    auto der = read_file(c.ocsp_staple, "OCSP response");
+    if (!der) return unexpected(der.error());
+    const unsigned char* p = der->data();
+    OCSP_RESPONSE* resp = d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der->size()));
+    if (!resp || p != der->data() + der->size()) {
+      OCSP_RESPONSE_free(resp);
+      return unexpected(error_with_queue("OCSP response " + c.ocsp_staple + ": not DER"));
+    }
+    OCSP_RESPONSE_free(resp);
+    out.ocsp = std::move(*der);
+  }
+  return out;
+}
+
+}  // namespace tls
