@@ -3,20 +3,18 @@
 
 #include <algorithm>
 
+#include "proxy/http/headers.h"
+
 namespace rules {
 
 namespace {
 
 using proxy::base::unexpected;
 
+using proxy::http::iequals;
+
 char ascii_lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return ascii_lower(x) == ascii_lower(y);
-         });
 }
 
 std::string_view without_trailing_dot(std::string_view host) {

@@ -1,19 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "tls/sni.h"
 
+#include "proxy/http/headers.h"
+
 namespace tls {
 namespace {
 
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view lower_a, std::string_view b) {
-  if (lower_a.size() != b.size()) return false;
-  for (size_t i = 0; i < b.size(); ++i)
-    if (lower_a[i] != lower(b[i])) return false;
-  return true;
-}
+using proxy::http::iequals;
 
 bool is_wildcard(std::string_view p) {
   return p.size() > 2 && p[0] == '*' && p[1] == '.';
