@@ -128,8 +128,8 @@ void EventLoop::begin_drain() {
   if (draining_) return;
   draining_ = true;
   for (auto& ev : accept_events_) event_del(ev.get());
-  for (Http1Connection* c = connections_; c;) {
-    Http1Connection* next = c->next;
+  for (Connection* c = connections_; c;) {
+    Connection* next = c->next;
     c->drain();
     c = next;
   }
@@ -200,7 +200,7 @@ void EventLoop::release_exchange(Exchange* ex) {
   exchanges_.release(ex);
 }
 
-void EventLoop::add_connection(Http1Connection* c) {
+void EventLoop::add_connection(Connection* c) {
   c->prev = nullptr;
   c->next = connections_;
   if (connections_) connections_->prev = c;
@@ -208,7 +208,7 @@ void EventLoop::add_connection(Http1Connection* c) {
   ++connection_count_;
 }
 
-void EventLoop::remove_connection(Http1Connection* c) {
+void EventLoop::remove_connection(Connection* c) {
   if (c->prev)
     c->prev->next = c->next;
   else

@@ -20,7 +20,7 @@
 namespace proxy {
 
 class AccessLog;
-class Http1Connection;
+class Connection;
 class UpstreamPools;
 struct Exchange;
 
@@ -87,8 +87,8 @@ class EventLoop {
   Exchange* acquire_exchange();
   void release_exchange(Exchange* ex);
 
-  void add_connection(Http1Connection* c);
-  void remove_connection(Http1Connection* c);
+  void add_connection(Connection* c);
+  void remove_connection(Connection* c);
 
  private:
   static void on_accept(evutil_socket_t fd, short what, void* arg);
@@ -118,7 +118,7 @@ class EventLoop {
     void destroy(Exchange* ex) const;
   };
   Recycler<ExchangeTraits> exchanges_;
-  Http1Connection* connections_ = nullptr;  // intrusive list, for draining
+  Connection* connections_ = nullptr;  // intrusive list, for draining
   size_t connection_count_ = 0;
   char date_[32] = {};
   time_t date_second_ = -1;

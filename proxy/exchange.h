@@ -16,13 +16,13 @@
 namespace proxy {
 
 class EventLoop;
-class Http1Connection;
+class Downstream;
 class UpstreamConnection;
 
 // One request and its response, from the parsed head to the access log line. Owned by the
 // downstream connection; recycled by the event loop so the hot path allocates nothing.
 struct Exchange {
-  Http1Connection* downstream = nullptr;
+  Downstream* downstream = nullptr;
   EventLoop* loop = nullptr;
   std::shared_ptr<const Runtime> runtime;  // the config this exchange started with
   uint64_t id = 0;

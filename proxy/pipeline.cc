@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "proxy/pipeline.h"
 
-#include "proxy/downstream/http1_connection.h"
+#include "proxy/downstream/downstream.h"
 #include "proxy/exchange.h"
 #include "proxy/stages/stages.h"
 #include "proxy/upstream/upstream_connection.h"

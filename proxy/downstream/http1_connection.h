@@ -10,6 +10,8 @@
 #include <string_view>
 
 #include "proxy/base/clock.h"
+#include "proxy/connection.h"
+#include "proxy/downstream/downstream.h"
 #include "proxy/http/parser.h"
 
 namespace proxy {
@@ -24,7 +26,7 @@ struct ListenerRef;
 //
 // Memory: an idle keep-alive connection holds only this object (no buffers): the head block and
 // the exchange are taken from the loop's pools when a request starts and returned after it.
-class Http1Connection {
+class Http1Connection final : public Connection, public Downstream {
  public:
   Http1Connection(EventLoop& loop, int fd, const sockaddr* peer, socklen_t peer_len,
                   const ListenerRef& listener);
@@ -34,21 +36,17 @@ class Http1Connection {
   void start();
 
   // The receive_body stage: read the request body, then resume the pipeline.
-  void read_body();
+  void read_body() override;
   // The exchange has new output, or its backend finished: write what the client takes.
-  void output_ready();
+  void output_ready() override;
   // Graceful stop: close now if idle, else after the current response.
-  void drain();
+  void drain() override;
 
-  const sockaddr* peer() const { return reinterpret_cast<const sockaddr*>(&peer_); }
+  const sockaddr* peer() const override { return reinterpret_cast<const sockaddr*>(&peer_); }
   // Writes the client's IP as text (for X-Forwarded-For and logs); returns its length.
   size_t format_client_ip(char* buf, size_t cap) const;
-  const ListenerRef& listener() const { return listener_; }
-  bool tls() const { return false; }
-
-  // Intrusive list of the loop's connections.
-  Http1Connection* prev = nullptr;
-  Http1Connection* next = nullptr;
+  const ListenerRef& listener() const override { return listener_; }
+  bool tls() const override { return false; }
 
  private:
   enum class State : uint8_t { kHead, kBody, kBusy, kLinger };

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "proxy/base/log.h"
+#include "proxy/io/transport.h"
 
 namespace proxy::io {
 namespace {
@@ -130,11 +131,18 @@ uint64_t BodyBuffer::punch_step() const {
   return step < kBlock ? kBlock : step;
 }
 
-ssize_t BodyBuffer::write_to(int fd) {
+template <typename Sink>
+ssize_t BodyBuffer::write_with(Sink& sink) {
   ssize_t total = 0;
   if (memory_size() > 0) {
-    int n = evbuffer_write(mem_.get(), fd);
+    iovec iov[kMaxIov];
+    evbuffer_iovec vec[kMaxIov];
+    const int count = evbuffer_peek(mem_.get(), -1, nullptr, vec, kMaxIov);
+    const int used = count < kMaxIov ? count : kMaxIov;
+    for (int i = 0; i < used; ++i) iov[i] = {vec[i].iov_base, vec[i].iov_len};
+    ssize_t n = sink.writev(iov, used);
     if (n < 0) return -1;
+    evbuffer_drain(mem_.get(), static_cast<size_t>(n));
     total += n;
     if (memory_size() > 0) return total;
   }
@@ -150,7 +158,7 @@ ssize_t BodyBuffer::write_to(int fd) {
       if (got == 0) errno = EIO;  // the file is shorter than written: never a silent short body
       return -1;
     }
-    ssize_t n = ::send(fd, buf, static_cast<size_t>(got), MSG_NOSIGNAL);
+    ssize_t n = sink.write(buf, static_cast<size_t>(got));
     if (n < 0) {
       if (errno == EINTR) continue;
       if (total == 0 || errno != EAGAIN) return -1;
@@ -173,6 +181,29 @@ ssize_t BodyBuffer::write_to(int fd) {
       punched_ = upto;
   }
   return total;
+}
+
+namespace {
+// A plain socket as a BodyBuffer sink, for the upstream side.
+struct SocketSink {
+  int fd;
+  ssize_t writev(const iovec* iov, int count) {
+    msghdr msg{};
+    msg.msg_iov = const_cast<iovec*>(iov);
+    msg.msg_iovlen = static_cast<size_t>(count);
+    return ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+  }
+  ssize_t write(const char* buf, size_t len) { return ::send(fd, buf, len, MSG_NOSIGNAL); }
+};
+}  // namespace
+
+ssize_t BodyBuffer::write_to(int fd) {
+  SocketSink sink{fd};
+  return write_with(sink);
+}
+
+ssize_t BodyBuffer::write_to(Transport& transport) {
+  return write_with(transport);
 }
 
 void BodyBuffer::reset() {

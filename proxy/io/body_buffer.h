@@ -14,6 +14,8 @@
 
 namespace proxy::io {
 
+class Transport;
+
 // A byte FIFO kept in memory up to a limit and spilled to an anonymous temporary file past it, so
 // a fast producer (a backend) never waits for a slow consumer (a client) and memory stays bounded.
 // Order is kept: bytes leave in the order they came, memory first, then the file; once the file
@@ -48,9 +50,10 @@ class BodyBuffer {
   // bytes read, 0 on EOF, -1 with errno set (EAGAIN included).
   ssize_t read_from(int fd, size_t max);
 
-  // Writes as much as the socket `fd` takes: memory with writev, then the file. Returns bytes
-  // written (0 if empty), -1 with errno on error (EAGAIN when the socket is full).
+  // Writes as much as the socket `fd` (or the transport) takes: memory with writev, then the
+  // file. Returns bytes written (0 if empty), -1 with errno on error (EAGAIN when it is full).
   ssize_t write_to(int fd);
+  ssize_t write_to(Transport& transport);
 
   size_t memory_size() const { return mem_ ? evbuffer_get_length(mem_.get()) : 0; }
   uint64_t file_size() const { return file_end_ - file_pos_; }
@@ -66,6 +69,10 @@ class BodyBuffer {
   evbuffer* mem();
   uint64_t punch_step() const;
   base::Expected<void, base::Error> append_file(const char* data, size_t len);
+  template <typename Sink>
+  ssize_t write_with(Sink& sink);
+
+  static constexpr int kMaxIov = 16;
 
   base::EvbufferPtr mem_;
   base::UniqueFd file_;

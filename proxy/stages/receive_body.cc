@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "proxy/downstream/http1_connection.h"
+#include "proxy/downstream/downstream.h"
 #include "proxy/exchange.h"
 #include "proxy/stages/stages.h"
 

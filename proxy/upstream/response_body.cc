@@ -6,7 +6,7 @@
 #include <cerrno>
 
 #include "proxy/base/log.h"
-#include "proxy/downstream/http1_connection.h"
+#include "proxy/downstream/downstream.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
 #include "proxy/upstream/upstream_connection.h"

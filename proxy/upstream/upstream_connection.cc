@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "proxy/base/log.h"
-#include "proxy/downstream/http1_connection.h"
+#include "proxy/downstream/downstream.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
 #include "proxy/pipeline.h"

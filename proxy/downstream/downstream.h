@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <sys/socket.h>
+
+namespace proxy {
+
+struct ListenerRef;
+
+// The client side of one exchange, as the pipeline and the upstream see it: an HTTP/1.1
+// connection (one exchange at a time) or one HTTP/2 stream. Small on purpose: the stages ask for
+// the body and announce output; everything else about the protocol stays in the codec.
+class Downstream {
+ public:
+  // The receive_body stage: receive the request body, then resume the pipeline.
+  virtual void read_body() = 0;
+  // The exchange has new output, or its backend finished: send what the client takes.
+  virtual void output_ready() = 0;
+
+  virtual const sockaddr* peer() const = 0;
+  virtual const ListenerRef& listener() const = 0;
+  // The client came over TLS (X-Forwarded-Proto: https).
+  virtual bool tls() const = 0;
+  // An HTTP/2 stream: the deliver stage leaves the response head to the codec (a HEADERS frame,
+  // not text in the output) and never chunks the body.
+  virtual bool http2() const { return false; }
+
+ protected:
+  ~Downstream() = default;
+};
+
+}  // namespace proxy

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "proxy/base/unique_fd.h"
+#include "tls/handles.h"
+
+namespace proxy::io {
+
+// The byte stream under a client connection: a non-blocking socket, or TLS over one. Owns the
+// socket and the SSL. Calls never block; the results follow read(2)/write(2):
+//   > 0  bytes moved;  0  clean end (read only);  -1  errno set: EAGAIN when it must wait (then
+//   want() says for which readiness), anything else is fatal for the connection.
+// TLS calls go straight to SSL_read/SSL_write on the caller's memory (no filter layer).
+class Transport {
+ public:
+  enum class Want : uint8_t { kRead, kWrite };
+
+  Transport() = default;
+  explicit Transport(int fd) : fd_(fd) {}
+  // |ssl| becomes the server side of a handshake on |fd|.
+  Transport(int fd, tls::SslPtr ssl);
+  Transport(Transport&&) noexcept = default;
+  Transport& operator=(Transport&&) noexcept = default;
+
+  int fd() const { return fd_.get(); }
+  SSL* ssl() const { return ssl_.get(); }
+  bool tls() const { return ssl_ != nullptr; }
+  bool handshake_done() const { return !ssl_ || handshake_done_; }
+
+  // TLS: advances the handshake: 1 done, 0 must wait (see want()), -1 failed (errno EPROTO).
+  // Plain: always 1.
+  int handshake();
+  // The ALPN protocol the handshake chose ("" when none or plain).
+  const unsigned char* alpn(unsigned& len) const;
+
+  ssize_t read(char* buf, size_t len);
+  ssize_t write(const char* buf, size_t len);
+  // Writes the pieces in order; stops at the first one not taken whole.
+  ssize_t writev(const iovec* iov, int count);
+
+  // After a read that returned fewer bytes than asked: true when the source is known to be
+  // empty until the next readiness event (plain: a short read; TLS: OpenSSL asked for more bytes
+  // and holds none decrypted). Edge-triggered callers stop reading only then.
+  bool drained() const { return drained_; }
+  // What an EAGAIN waits for. A TLS read may have to wait for writability and a write for
+  // readability; plain sockets wait for the direction of the call.
+  Want want() const { return want_; }
+
+  // Sends close_notify (TLS, best effort) and shuts the write side.
+  void shutdown_write();
+  // Closes the socket (and frees the SSL) now.
+  void close();
+
+ private:
+  ssize_t ssl_result(int ret);
+
+  base::UniqueFd fd_;
+  tls::SslPtr ssl_;
+  bool handshake_done_ = false;
+  bool drained_ = false;
+  Want want_ = Want::kRead;
+};
+
+}  // namespace proxy::io
