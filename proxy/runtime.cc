@@ -4,9 +4,10 @@
 namespace proxy {
 
 base::Expected<std::shared_ptr<const Runtime>, std::string> Runtime::build(
-    std::shared_ptr<const conf::Config> config) {
+    std::shared_ptr<const conf::Config> config, std::shared_ptr<const TlsContexts> tls) {
   auto rt = std::make_shared<Runtime>();
   rt->config = std::move(config);
+  rt->tls = tls ? std::move(tls) : std::make_shared<const TlsContexts>();
   const conf::Config& c = *rt->config;
   for (const auto& p : c.pools) {
     UpstreamPoolInfo info;

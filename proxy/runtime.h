@@ -8,6 +8,7 @@
 #include "conf/config.h"
 #include "proxy/base/expected.h"
 #include "proxy/io/socket_address.h"
+#include "proxy/tls_contexts.h"
 #include "rules/rule_set.h"
 
 namespace proxy {
@@ -32,9 +33,11 @@ struct Runtime {
   std::vector<UpstreamPoolInfo> pools;              // config->pools order
   std::vector<const UpstreamPoolInfo*> rule_pools;  // config->rules order; null: no pool
   size_t server_count = 0;
+  // TLS contexts by listener index (config->listeners order); never null itself.
+  std::shared_ptr<const TlsContexts> tls;
 
   static base::Expected<std::shared_ptr<const Runtime>, std::string> build(
-      std::shared_ptr<const conf::Config> config);
+      std::shared_ptr<const conf::Config> config, std::shared_ptr<const TlsContexts> tls = nullptr);
 
   const UpstreamPoolInfo* pool_for(const conf::Rule* rule) const {
     return rule ? rule_pools[static_cast<size_t>(rule - config->rules.data())] : nullptr;

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MIT
+#include "proxy/tls_contexts.h"
+
+namespace proxy {
+
+base::Expected<std::shared_ptr<const TlsContexts>, std::string> build_tls_contexts(
+    const conf::Config& config, std::time_t now, std::shared_ptr<tls::TicketKeys> ticket_keys) {
+  auto out = std::make_shared<TlsContexts>();
+  for (const auto& l : config.listeners) {
+    if (!l.tls) {
+      out->by_listener.push_back(nullptr);
+      continue;
+    }
+    auto ctx = tls::ServerContext::build(*l.tls, now, ticket_keys);
+    if (!ctx) return base::unexpected("listener " + l.name + ": " + ctx.error());
+    for (auto& w : (*ctx)->warnings()) out->warnings.push_back("listener " + l.name + ": " + w);
+    out->by_listener.push_back(std::shared_ptr<const tls::ServerContext>(std::move(*ctx)));
+  }
+  return std::shared_ptr<const TlsContexts>(std::move(out));
+}
+
+}  // namespace proxy

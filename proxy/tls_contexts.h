@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <ctime>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "conf/config.h"
+#include "proxy/base/expected.h"
+#include "tls/server_context.h"
+#include "tls/ticket_keys.h"
+
+namespace proxy {
+
+// The TLS contexts of a config, one per listener (null for plain and admin listeners without
+// `tls:`), indexed like config.listeners. Built by the main process, which can read the keys
+// before the worker drops its privileges; the worker inherits them through fork.
+struct TlsContexts {
+  std::vector<std::shared_ptr<const tls::ServerContext>> by_listener;
+  std::vector<std::string> warnings;  // e.g. a certificate that expires within 14 days
+};
+
+// Loads every certificate of |config| as of |now|. The first error refuses the whole config
+// (a reload then keeps the running one). |ticket_keys| is shared by all listeners.
+base::Expected<std::shared_ptr<const TlsContexts>, std::string> build_tls_contexts(
+    const conf::Config& config, std::time_t now, std::shared_ptr<tls::TicketKeys> ticket_keys);
+
+}  // namespace proxy
