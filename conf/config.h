@@ -27,6 +27,8 @@ struct Certificate {
   std::string cert;         // PEM path: leaf first, then chain
   std::string key;          // PEM path
   std::string ocsp_staple;  // DER path, empty if none
+  int line = 0;             // where `cert:` is, for messages
+  int column = 0;
 };
 
 struct TlsConfig {

@@ -48,7 +48,12 @@ TlsConfig read_tls(Reader& r, const Value& v) {
     MapView c(r, item, {"cert", "key", "ocsp_staple"});
     if (!c.ok()) continue;
     Certificate cert;
-    store(read_file_path(r, c.require("cert")), cert.cert);
+    Value cert_path = c.require("cert");
+    if (cert_path) {
+      cert.line = cert_path.mark.line + 1;
+      cert.column = cert_path.mark.column + 1;
+    }
+    store(read_file_path(r, cert_path), cert.cert);
     store(read_file_path(r, c.require("key")), cert.key);
     store(read_file_path(r, c.get("ocsp_staple")), cert.ocsp_staple);
     tls.certificates.push_back(std::move(cert));

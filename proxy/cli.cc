@@ -5,12 +5,14 @@
 
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 #include "conf/loader.h"
 #include "gatehouse_version.h"
 #include "proxy/base/log.h"
 #include "proxy/supervisor.h"
+#include "proxy/tls_contexts.h"
 
 namespace proxy {
 namespace {
@@ -35,6 +37,16 @@ int check(const std::string& path) {
   conf::LoadResult r = conf::load_file(path);
   for (const auto& p : r.problems) printf("%s\n", conf::format_problem(p).c_str());
   if (!r.config) return 1;
+  bool failed = false;
+  for (const auto& p : check_certificates(*r.config, path, time(nullptr))) {
+    printf("%s\n", conf::format_problem(p).c_str());
+    failed = failed || !p.warning;
+  }
+  if (failed) return 1;
+  if (auto contexts = build_tls_contexts(*r.config, time(nullptr), nullptr); !contexts) {
+    printf("%s: error: %s\n", path.c_str(), contexts.error().c_str());
+    return 1;
+  }
   printf("%s: ok\n", path.c_str());
   return 0;
 }

@@ -15,6 +15,7 @@
 #include "conf/loader.h"
 #include "proxy/base/log.h"
 #include "proxy/io/listen_socket.h"
+#include "proxy/tls_contexts.h"
 #include "proxy/worker.h"
 
 namespace proxy {
@@ -35,6 +36,8 @@ class Supervisor {
 
  private:
   std::shared_ptr<const conf::Config> load();
+  // Loads the certificates of |config|; null (logged) if one cannot be used.
+  std::shared_ptr<const TlsContexts> load_tls(const conf::Config& config);
   pid_t spawn();
   void reap();
   void reload();
@@ -43,6 +46,7 @@ class Supervisor {
 
   std::string path_;
   std::shared_ptr<const conf::Config> config_;
+  WorkerTls tls_;
   std::vector<io::ListenSocket> sockets_;
   sigset_t signals_{};
   pid_t worker_ = -1;
@@ -55,6 +59,13 @@ class Supervisor {
 
 std::shared_ptr<const conf::Config> Supervisor::load() {
   conf::LoadResult r = conf::load_file(path_);
+  if (r.config) {
+    auto certs = check_certificates(*r.config, path_, time(nullptr));
+    for (auto& p : certs) {
+      if (!p.warning) r.config = nullptr;
+      r.problems.push_back(std::move(p));
+    }
+  }
   for (const auto& p : r.problems) {
     std::string line = conf::format_problem(p);
     if (p.warning)
@@ -65,6 +76,16 @@ std::shared_ptr<const conf::Config> Supervisor::load() {
   return r.config;
 }
 
+std::shared_ptr<const TlsContexts> Supervisor::load_tls(const conf::Config& config) {
+  auto contexts = build_tls_contexts(config, time(nullptr), tls_.keys);
+  if (!contexts) {
+    LOG_ERROR("%s", contexts.error().c_str());
+    return nullptr;
+  }
+  for (const auto& w : (*contexts)->warnings) LOG_WARN("%s", w.c_str());
+  return std::move(*contexts);
+}
+
 pid_t Supervisor::spawn() {
   pid_t pid = fork();
   if (pid < 0) {
@@ -73,7 +94,7 @@ pid_t Supervisor::spawn() {
   }
   if (pid == 0) {
     sigprocmask(SIG_UNBLOCK, &signals_, nullptr);
-    _exit(run_worker(config_, sockets_));
+    _exit(run_worker(config_, tls_, sockets_));
   }
   worker_started_ = monotonic_seconds();
   LOG_INFO("worker %d started (config generation %d)", pid, generation_);
@@ -111,12 +132,20 @@ void Supervisor::reload() {
     LOG_ERROR("reload refused: %s has errors; the running config keeps serving", path_.c_str());
     return;
   }
+  // New handshakes use the new certificates; connections already up keep theirs in the old
+  // worker. The ticket keys stay, so sessions resume across the reload.
+  auto contexts = load_tls(*next);
+  if (!contexts) {
+    LOG_ERROR("reload refused: a certificate cannot be used; the running config keeps serving");
+    return;
+  }
   if (auto ok = io::sync_listen_sockets(*next, sockets_); !ok) {
     LOG_ERROR("reload refused: %s; the running config keeps serving", ok.error().c_str());
     return;
   }
   for (const auto& s : sockets_) LOG_INFO("listening: %s %s", s.name.c_str(), s.bound.c_str());
   config_ = std::move(next);
+  tls_.contexts = std::move(contexts);
   ++generation_;
   pid_t old = worker_;
   worker_ = spawn();
@@ -142,6 +171,18 @@ int Supervisor::run() {
   base::set_log_process_tag("main");
   config_ = load();
   if (!config_) return 1;
+  tls_.schedule = tls::TicketSchedule::random(tls::kTicketPeriodSeconds);
+  if (!tls_.schedule) {
+    LOG_ERROR("cannot make the session ticket secret: the random generator failed");
+    return 1;
+  }
+  tls_.keys = std::make_shared<tls::TicketKeys>(tls::TicketKey{}, std::nullopt);
+  if (!tls_.schedule->apply(*tls_.keys, time(nullptr))) {
+    LOG_ERROR("cannot derive the session ticket keys");
+    return 1;
+  }
+  tls_.contexts = load_tls(*config_);
+  if (!tls_.contexts) return 1;
   if (auto ok = io::sync_listen_sockets(*config_, sockets_); !ok) {
     LOG_ERROR("%s", ok.error().c_str());
     return 1;

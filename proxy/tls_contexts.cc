@@ -3,6 +3,23 @@
 
 namespace proxy {
 
+std::vector<conf::ConfigError> check_certificates(const conf::Config& config,
+                                                  const std::string& file, std::time_t now) {
+  std::vector<conf::ConfigError> problems;
+  for (const auto& l : config.listeners) {
+    if (!l.tls) continue;
+    for (const auto& c : l.tls->certificates) {
+      auto loaded = tls::load_certificate(c, now);
+      if (!loaded)
+        problems.push_back({file, c.line, c.column, "listener " + l.name + ": " + loaded.error()});
+      else if (!loaded->warning.empty())
+        problems.push_back(
+            {file, c.line, c.column, "listener " + l.name + ": " + loaded->warning, true});
+    }
+  }
+  return problems;
+}
+
 base::Expected<std::shared_ptr<const TlsContexts>, std::string> build_tls_contexts(
     const conf::Config& config, std::time_t now, std::shared_ptr<tls::TicketKeys> ticket_keys) {
   auto out = std::make_shared<TlsContexts>();

@@ -8,6 +8,7 @@
 
 #include "conf/config.h"
 #include "proxy/base/expected.h"
+#include "tls/certificate.h"
 #include "tls/server_context.h"
 #include "tls/ticket_keys.h"
 
@@ -20,6 +21,12 @@ struct TlsContexts {
   std::vector<std::shared_ptr<const tls::ServerContext>> by_listener;
   std::vector<std::string> warnings;  // e.g. a certificate that expires within 14 days
 };
+
+// Reads and checks every certificate of |config| as of |now| (tls::load_certificate), for
+// `gatehouse check` and before a config is applied: an unusable certificate is an error at its
+// `cert:` line, one that expires soon a warning there.
+std::vector<conf::ConfigError> check_certificates(const conf::Config& config,
+                                                  const std::string& file, std::time_t now);
 
 // Loads every certificate of |config| as of |now|. The first error refuses the whole config
 // (a reload then keeps the running one). |ticket_keys| is shared by all listeners.

@@ -44,14 +44,20 @@ bool drop_privileges(const std::string& user) {
 
 }  // namespace
 
-int run_worker(std::shared_ptr<const conf::Config> config,
+int run_worker(std::shared_ptr<const conf::Config> config, const WorkerTls& tls,
                const std::vector<io::ListenSocket>& sockets) {
   base::set_log_process_tag("worker");
   pid_t parent = getppid();
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != parent) return 0;  // the main process died before we got here
 
-  auto runtime = Runtime::build(config);
+  std::optional<tls::TicketSchedule> schedule = tls.schedule;
+  auto update_ticket_keys = [&] {
+    if (schedule && tls.keys && !schedule->apply(*tls.keys, time(nullptr)))
+      LOG_ERROR("cannot derive the session ticket keys; keeping the current ones");
+  };
+  update_ticket_keys();
+  auto runtime = Runtime::build(config, tls.contexts);
   if (!runtime) {
     LOG_ERROR("cannot start: %s", runtime.error().c_str());
     return 2;
@@ -116,6 +122,7 @@ int run_worker(std::shared_ptr<const conf::Config> config,
       if (shared.access_log && !access_log.reopen()) LOG_ERROR("cannot reopen the access log: %m");
     }
     if (running.load() == 0) break;
+    update_ticket_keys();
     if (draining) {
       timespec now;
       clock_gettime(CLOCK_MONOTONIC, &now);

@@ -2,17 +2,31 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "conf/config.h"
 #include "proxy/io/listen_socket.h"
+#include "proxy/tls_contexts.h"
+#include "tls/ticket_keys.h"
+#include "tls/ticket_schedule.h"
 
 namespace proxy {
 
 // The worker process: serves `config` on the inherited listening sockets with one event loop per
 // thread, until SIGTERM/SIGINT (graceful: stop accepting, finish in-flight exchanges up to
 // timeouts.shutdown) or the main process goes away. Returns the process exit code.
-int run_worker(std::shared_ptr<const conf::Config> config,
+//
+// TLS: the main process loads the certificates (it can read the keys; the worker may run as an
+// unprivileged user) and hands over the contexts. The worker keeps `keys` on `schedule`, so
+// every worker, old and new, seals tickets with the same key at the same time.
+struct WorkerTls {
+  std::shared_ptr<const TlsContexts> contexts;
+  std::shared_ptr<tls::TicketKeys> keys;
+  std::optional<tls::TicketSchedule> schedule;
+};
+
+int run_worker(std::shared_ptr<const conf::Config> config, const WorkerTls& tls,
                const std::vector<io::ListenSocket>& sockets);
 
 }  // namespace proxy

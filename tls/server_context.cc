@@ -9,6 +9,7 @@
 
 #include "tls/errors.h"
 #include "tls/sni.h"
+#include "tls/ticket_schedule.h"
 
 namespace tls {
 namespace {
@@ -118,6 +119,10 @@ Expected<SslCtxPtr, std::string> ServerContext::new_ctx(int min_version) {
   SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
   // Resumption is by stateless tickets only: no per-process session cache to share or to grow.
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+  // A ticket lives no longer than its key stays in rotation (TicketSchedule), and one ticket per
+  // handshake is enough for a client to resume: each costs an encryption on every new connection.
+  SSL_CTX_set_timeout(c, static_cast<long>(kTicketPeriodSeconds));
+  SSL_CTX_set_num_tickets(c, 1);
   SSL_CTX_set_tlsext_servername_callback(c, &ServerContext::on_servername);
   SSL_CTX_set_tlsext_servername_arg(c, this);
   if (!alpn_wire_.empty()) SSL_CTX_set_alpn_select_cb(c, &ServerContext::on_alpn, this);

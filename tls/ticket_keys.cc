@@ -60,6 +60,12 @@ void TicketKeys::rotate(const TicketKey& next) {
   current_ = next;
 }
 
+void TicketKeys::set(const TicketKey& current, const TicketKey& previous) {
+  std::unique_lock lock(mu_);
+  current_ = current;
+  previous_ = previous;
+}
+
 TicketKey TicketKeys::current() const {
   std::shared_lock lock(mu_);
   return current_;

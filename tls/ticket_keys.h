@@ -48,6 +48,8 @@ class TicketKeys {
   bool rotate();
   // Same with a given key.
   void rotate(const TicketKey& next);
+  // Replaces both keys at once (TicketSchedule).
+  void set(const TicketKey& current, const TicketKey& previous);
 
   // Makes |ctx| seal and open its tickets with these keys
   // (SSL_CTX_set_tlsext_ticket_key_evp_cb: AES-256-CBC, EVP_MAC HMAC-SHA256).
