@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Side-by-side load bench: gatehouse vs nginx vs HAProxy. See bench/README.md.
-#   bench/run.sh [--only gatehouse,nginx] [--scenarios small-keepalive,...] [--out DIR]
-#   env: BENCH_QUICK=1 BENCH_ROUNDS=3 BENCH_DURATION=10s BENCH_IDLE_CONNS=9000 GATEHOUSE_BIN=...
+# Side-by-side load bench: gatehouse vs nginx vs HAProxy (+ nghttpx for TLS and HTTP/2).
+# See bench/README.md.
+#   bench/run.sh [--only gatehouse,nginx] [--scenarios small-keepalive,tls,...] [--out DIR]
+#   env: BENCH_QUICK=1 BENCH_SCENARIOS=tls BENCH_ROUNDS=3 BENCH_DURATION=5s BENCH_IDLE_CONNS=9000
+#        GATEHOUSE_BIN=...
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -10,8 +12,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # Tools, installed only when missing (a fresh Debian 12 machine runs this as root).
 need=()
 declare -A pkg=([nginx]=nginx-light [haproxy]=haproxy [wrk]=wrk [h2load]=nghttp2-client
-                [gnuplot]=gnuplot-nox [curl]=curl [taskset]=util-linux [python3]=python3)
-for cmd in nginx haproxy wrk h2load gnuplot curl taskset python3; do
+                [nghttpx]=nghttp2-proxy [openssl]=openssl [gnuplot]=gnuplot-nox [curl]=curl
+                [taskset]=util-linux [python3]=python3)
+for cmd in nginx haproxy wrk h2load nghttpx openssl gnuplot curl taskset python3; do
   command -v "$cmd" >/dev/null 2>&1 || need+=("${pkg[$cmd]}")
 done
 if ((${#need[@]})); then
@@ -22,7 +25,13 @@ if ((${#need[@]})); then
   # Debian's nginx package starts a system nginx on :80; the bench never uses it.
 fi
 
-# Idle-connection scenario: one fd per connection in the client and in the proxy.
+# Idle-connection scenarios (9,000 plain or TLS connections): one fd per connection in the client
+# and in the proxy. Raise the soft limit to the hard one (and the hard one too, as root, if it is
+# below what they need).
+hard="$(ulimit -Hn)"
+if [[ $hard =~ ^[0-9]+$ ]] && ((hard < 20000)) && [[ $(id -u) -eq 0 ]]; then
+  ulimit -Hn 20000 2>/dev/null || true
+fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 BENCH_TMP="$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-bench.XXXXXX")"

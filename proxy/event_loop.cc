@@ -69,6 +69,12 @@ EventLoop::EventLoop(std::shared_ptr<const Runtime> runtime,
 
   upstreams_ = std::make_unique<UpstreamPools>(*runtime_);
 
+  const auto& configured = runtime_->config->listeners;
+  for (auto& l : listeners_) {
+    for (size_t i = 0; i < configured.size(); ++i)
+      if (configured[i].name == l.name) l.index = i;
+    l.tls = runtime_->tls_for(l.index);
+  }
   for (const auto& l : listeners_) {
     auto* ctx = new AcceptContext{this, &l};
     event* ev = event_new(base_.get(), l.fd, EV_READ | EV_PERSIST, on_accept, ctx);
@@ -172,7 +178,22 @@ void EventLoop::accept_from(int lfd, const ListenerRef& listener) {
       ::close(fd);
       continue;
     }
-    auto* c = new Http1Connection(*this, fd, reinterpret_cast<sockaddr*>(&ss), len, listener);
+    io::Transport transport;
+    if (listener.tls) {
+      tls::SslPtr ssl = listener.tls->new_ssl();
+      if (!ssl) {
+        LOG_ERROR("accept on %s: cannot make a TLS session (out of memory)", listener.name.c_str());
+        ::close(fd);
+        shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+        if (per_client > 0) shared_.per_client.release(reinterpret_cast<sockaddr*>(&ss));
+        continue;
+      }
+      transport = io::Transport(fd, std::move(ssl));
+    } else {
+      transport = io::Transport(fd);
+    }
+    auto* c = new Http1Connection(*this, std::move(transport), reinterpret_cast<sockaddr*>(&ss),
+                                  len, listener);
     c->start();
   }
 }

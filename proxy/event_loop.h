@@ -5,6 +5,7 @@
 #include <event2/event_struct.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <ctime>
 #include <memory>
@@ -24,11 +25,13 @@ class Connection;
 class UpstreamPools;
 struct Exchange;
 
-// A listening socket as a worker sees it.
+// A listening socket as a worker sees it. The event loop fills in the last two from its runtime.
 struct ListenerRef {
   std::string name;
   int fd = -1;
   bool admin = false;
+  size_t index = SIZE_MAX;                  // in runtime.config->listeners
+  const tls::ServerContext* tls = nullptr;  // owned by the runtime; null: plain listener
 };
 
 // State shared by all event loops of one worker process.

@@ -25,6 +25,7 @@ void Exchange::reset() {
   local_response = false;
   chunked_out = false;
   close_after = false;
+  response_ready = false;
   bytes_out = 0;
   error_detail = "";
   stage = 0;

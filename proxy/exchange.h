@@ -57,6 +57,9 @@ struct Exchange {
   bool close_after = false;     // the connection closes after this response
   uint64_t bytes_out = 0;       // bytes written to the client, head included
   const char* error_detail = "";
+  // HTTP/2: the deliver stage decided the response (ex.response or a local one); the stream then
+  // sends it as a HEADERS frame and the body from `out` (which holds no head).
+  bool response_ready = false;
 
   // Pipeline position.
   uint8_t stage = 0;

@@ -9,6 +9,10 @@ base::Expected<std::shared_ptr<const Runtime>, std::string> Runtime::build(
   rt->config = std::move(config);
   rt->tls = tls ? std::move(tls) : std::make_shared<const TlsContexts>();
   const conf::Config& c = *rt->config;
+  // A listener with `tls:` but no context would otherwise serve in clear text.
+  for (size_t i = 0; i < c.listeners.size(); ++i)
+    if (c.listeners[i].tls && !rt->tls_for(i))
+      return base::unexpected("listener " + c.listeners[i].name + ": TLS contexts not loaded");
   for (const auto& p : c.pools) {
     UpstreamPoolInfo info;
     info.config = &p;

@@ -39,6 +39,11 @@ struct Runtime {
   static base::Expected<std::shared_ptr<const Runtime>, std::string> build(
       std::shared_ptr<const conf::Config> config, std::shared_ptr<const TlsContexts> tls = nullptr);
 
+  // The TLS context of config->listeners[index]; null for a plain listener.
+  const tls::ServerContext* tls_for(size_t index) const {
+    return index < tls->by_listener.size() ? tls->by_listener[index].get() : nullptr;
+  }
+
   const UpstreamPoolInfo* pool_for(const conf::Rule* rule) const {
     return rule ? rule_pools[static_cast<size_t>(rule - config->rules.data())] : nullptr;
   }

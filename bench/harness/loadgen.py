@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""Load generators pinned to the client CPU: wrk (HTTP/1.1 keep-alive) and curl (one big download).
-h2load (HTTP/2, TLS) goes here too when those scenarios arrive."""
+"""Load generators pinned to the client CPU: wrk (HTTP/1.1 keep-alive, plain or TLS), h2load
+(HTTP/2 over TLS; HTTP/1.1 with a new TLS connection per request) and curl (one big download).
+Each one runs under a deadline well past its own duration, so a server that stalls or drops every
+connection makes the run fail instead of hanging the bench."""
 
 from __future__ import annotations
 
@@ -11,6 +13,26 @@ from dataclasses import dataclass
 from procs import CLIENT_CPU, pinned
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+
+def seconds(duration: str) -> float:
+    """'10s', '1500ms', '2m', '3' (seconds) -> seconds ("" -> 0)."""
+    if not duration:
+        return 0.0
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)?", duration.strip())
+    if not m:
+        raise ValueError(f"unparsable duration {duration!r}")
+    return float(m.group(1)) * _UNITS[m.group(2) or "s"] / 1e3
+
+
+def _run(argv: list[str], deadline: float, what: str) -> subprocess.CompletedProcess:
+    """Runs a load generator; kills it (and fails) if it outlives |deadline| seconds."""
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, check=False, timeout=deadline)
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"")
+        out = out.decode(errors="replace") if isinstance(out, bytes) else out
+        raise RuntimeError(f"{what} still running after {deadline:.0f}s, killed:\n{out[-2000:]}")
 
 
 def _ms(text: str) -> float:
@@ -54,10 +76,81 @@ def wrk(url: str, duration: str, connections: int = 64, threads: int = 1,
         timeout: str = "5s") -> WrkResult:
     argv = pinned(CLIENT_CPU, ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}",
                                f"--timeout={timeout}", "--latency", url])
-    p = subprocess.run(argv, capture_output=True, text=True, check=False)
+    p = _run(argv, seconds(duration) + 30 + 2 * seconds(timeout), "wrk")
     if p.returncode != 0:
         raise RuntimeError(f"wrk failed ({p.returncode}): {p.stderr}{p.stdout}")
     return parse_wrk(p.stdout)
+
+
+@dataclass
+class H2loadResult:
+    rps: float          # h2load's req/s (requests done / time)
+    seconds: float      # h2load's "finished in"
+    total: int
+    done: int
+    succeeded: int
+    failed: int
+    errored: int
+    timeouts: int
+    status: dict[str, int]   # "2xx" .. "5xx" -> count
+    protocol: str            # "Application protocol:" (h2, http/1.1)
+    tls: str                 # "TLS Protocol: ..., Cipher: ..., Server Temp Key: ..."
+    raw: str
+
+    @property
+    def good(self) -> int:
+        """Requests answered 2xx or 3xx."""
+        return self.status.get("2xx", 0) + self.status.get("3xx", 0)
+
+    @property
+    def errors(self) -> int:
+        """Failed requests plus answers that were not 2xx/3xx."""
+        return self.failed + self.status.get("4xx", 0) + self.status.get("5xx", 0)
+
+
+def parse_h2load(out: str) -> H2loadResult:
+    fin = re.search(r"finished in ([\d.]+)(us|ms|s|m|h), ([\d.]+) req/s", out)
+    req = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
+                    r"(\d+) failed, (\d+) errored, (\d+) timeout", out)
+    if not fin or not req:
+        raise RuntimeError(f"h2load printed no result:\n{out[-2000:]}")
+    status = {f"{m.group(2)}xx": int(m.group(1))
+              for m in re.finditer(r"(\d+) ([2-5])xx", out.split("status codes:", 1)[-1][:200])}
+    proto = re.search(r"Application protocol: (\S+)", out)
+    tls = re.search(r"^(TLS Protocol: .*\n(?:Cipher: .*\n)?(?:Server Temp Key: .*)?)", out, re.M)
+    total, _started, done, ok, failed, errored, timeouts = (int(x) for x in req.groups())
+    return H2loadResult(
+        rps=float(fin.group(3)), seconds=_ms(fin.group(1) + fin.group(2)) / 1e3, total=total,
+        done=done, succeeded=ok, failed=failed, errored=errored, timeouts=timeouts, status=status,
+        protocol=proto.group(1) if proto else "", raw=out,
+        tls=" ".join(tls.group(1).split()) if tls else "")
+
+
+def h2load(url: str, *, clients: int, streams: int = 1, duration: str = "", warmup: str = "",
+           requests: int = 0, h1: bool = False, headers: tuple[str, ...] = (),
+           deadline: float = 0) -> H2loadResult:
+    """h2load with one thread on the client CPU. Timing-based with |duration| (and |warmup|:
+    connections are made during it, outside the measured time), else |requests| in all.
+    Without |h1| it offers only h2 in ALPN; with it only http/1.1."""
+    argv = ["h2load", "-t1", f"-c{clients}", f"-m{streams}"]
+    argv += ["--h1"] if h1 else ["--npn-list=h2"]
+    if duration:
+        argv.append(f"--duration={duration}")
+        if warmup:
+            argv.append(f"--warm-up-time={warmup}")
+    else:
+        argv.append(f"--requests={requests}")
+    for h in headers:
+        argv += ["-H", h]
+    argv.append(url)
+    if not deadline:
+        deadline = seconds(duration) + seconds(warmup) + 30 if duration else 120
+    p = _run(pinned(CLIENT_CPU, argv), deadline, "h2load")
+    try:
+        return parse_h2load(p.stdout)
+    except RuntimeError:
+        raise RuntimeError(f"h2load failed ({p.returncode}): {p.stderr.strip()[-1500:]}\n"
+                           f"{p.stdout[-1500:]}") from None
 
 
 @dataclass
@@ -71,7 +164,7 @@ class Download:
 def curl_download(url: str, max_seconds: int = 600) -> Download:
     argv = pinned(CLIENT_CPU, ["curl", "-sS", "-o", "/dev/null", "--max-time", str(max_seconds),
                                "-w", "%{http_code} %{size_download} %{time_total}", url])
-    p = subprocess.run(argv, capture_output=True, text=True, check=False)
+    p = _run(argv, max_seconds + 30, "curl")
     if p.returncode != 0:
         raise RuntimeError(f"curl failed ({p.returncode}): {p.stderr.strip()} [{p.stdout.strip()}]")
     code, size, secs = p.stdout.split()

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""Side-by-side load bench: gatehouse vs nginx vs HAProxy (see bench/README.md).
+"""Side-by-side load bench: gatehouse vs nginx vs HAProxy (and nghttpx in the TLS and HTTP/2
+scenarios); see bench/README.md.
 
 Usually started through bench/run.sh, which installs missing tools and raises the open-files limit.
 """
@@ -7,6 +8,7 @@ Usually started through bench/run.sh, which installs missing tools and raises th
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import os
 import platform
@@ -33,16 +35,21 @@ BUSY_RETRIES = 2
 
 def env_settings() -> tuple[sc_mod.Settings, int]:
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
-    duration = os.environ.get("BENCH_DURATION", "3s" if quick else "10s")
-    warmup = os.environ.get("BENCH_WARMUP", "1s" if quick else "2s")
-    rounds = int(os.environ.get("BENCH_ROUNDS", "1" if quick else "3"))
+    # The default run (all 7 scenarios, 3-4 servers each) stays around 6 minutes on the 2-CPU
+    # bench machine; BENCH_ROUNDS=3 BENCH_DURATION=10s BENCH_WARMUP=2s is the longer, steadier one.
+    duration = os.environ.get("BENCH_DURATION", "3s" if quick else "5s")
+    warmup = os.environ.get("BENCH_WARMUP", "1s" if quick else "1s")
+    rounds = int(os.environ.get("BENCH_ROUNDS", "1" if quick else "2"))
     idle = int(os.environ.get("BENCH_IDLE_CONNS", "2000" if quick else "9000"))
     conns = int(os.environ.get("BENCH_CONNS", "64"))
     big = int(os.environ.get("BENCH_BIG_BYTES", str(2**30)))
+    handshakes = int(os.environ.get("BENCH_HANDSHAKES", "1000" if quick else "3000"))
+    hs_clients = int(os.environ.get("BENCH_HANDSHAKE_CLIENTS", "8"))
     global QUIET_WAIT, BUSY_RETRIES
     BUSY_RETRIES = int(os.environ.get("BENCH_BUSY_RETRIES", "0" if quick else "2"))
     QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "5" if quick else "20"))
-    return sc_mod.Settings(duration, "" if warmup in ("0", "0s") else warmup, conns, idle, big), rounds
+    return sc_mod.Settings(duration, "" if warmup in ("0", "0s") else warmup, conns, idle, big,
+                           handshakes=handshakes, handshake_clients=hs_clients), rounds
 
 
 def raise_nofile(wanted: int) -> int:
@@ -65,17 +72,24 @@ def describe(settings: sc_mod.Settings, rounds: int, servers: list[str], nofile:
     lines = [
         f"date:      {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
         f"machine:   {cpu}, {os.cpu_count()} CPUs, Linux {platform.release()}",
-        f"pinning:   server under test on CPU {SERVER_CPU}; wrk/curl, idle client and origin nginx "
+        f"pinning:   server under test on CPU {SERVER_CPU}; wrk, h2load, curl, idle and handshake "
+        f"clients and origin nginx "
         f"on CPU {CLIENT_CPU}",
         f"settings:  rounds={rounds} duration={settings.duration} warmup={settings.warmup or 'none'} "
-        f"wrk -t1 -c{settings.connections}; idle conns={settings.idle_conns}; "
+        f"wrk -t1 -c{settings.connections}; h2load -t1 -c{settings.connections} "
+        f"-m{settings.h2_streams}; idle conns={settings.idle_conns}; "
+        f"TLS handshakes={settings.handshakes} ({settings.handshake_clients} at a time); "
         f"stream {settings.big_size} bytes; nofile={nofile}; "
         f"waits up to {QUIET_WAIT:.0f}s for a quiet machine before each run, "
         f"redoes a run disturbed by other processes up to {BUSY_RETRIES}x; nice {os.nice(0)}",
         f"repo:      {rev}",
     ]
+    lines.append("tls:       one self-signed ECDSA P-256 certificate for every server; TLS 1.2 + 1.3, "
+                 "ALPN h2, http/1.1; each server's default ciphers")
     for s in servers:
-        lines.append(f"{s + ':':10} {spec(s).version()}")
+        only = spec(s).scenarios
+        lines.append(f"{s + ':':10} {spec(s).version()}"
+                     + (f" [only {', '.join(only)}]" if only is not None else ""))
     return "\n".join(lines)
 
 
@@ -125,7 +139,7 @@ def report_text(header: str, rounds: int, results: Results, extra: str) -> str:
               results.table()]
     targets = results.target_lines()
     if targets:
-        report += ["", "targets (issue 2):", *targets]
+        report += ["", "targets (issues 2 and 3):", *targets]
     return "\n".join(report) + extra
 
 
@@ -175,8 +189,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--only", help="comma-separated servers to run (default: "
                     f"{','.join(DEFAULT_SERVERS)}; also: {','.join(s.name for s in SERVERS)})")
-    ap.add_argument("--scenarios", help="comma-separated scenarios (default: all): "
-                    + ",".join(s.name for s in sc_mod.SCENARIOS))
+    ap.add_argument("--scenarios", default=os.environ.get("BENCH_SCENARIOS") or None,
+                    help="comma-separated scenarios or groups (default: $BENCH_SCENARIOS, else "
+                    "all): " + ",".join(s.name for s in sc_mod.SCENARIOS) + "; groups: "
+                    + ",".join(sc_mod.GROUPS))
     ap.add_argument("--out", default=os.environ.get("BENCH_OUT", os.path.join(BENCH_DIR, "results")),
                     help="results directory (default bench/results)")
     ap.add_argument("--replot", action="store_true",
@@ -190,6 +206,10 @@ def main() -> int:
     for s in servers:
         spec(s)  # unknown names fail here
     scenarios = sc_mod.select(args.scenarios.split(",") if args.scenarios else None)
+
+    if not any(spec(s).supports(sc.name) for s in servers for sc in scenarios):
+        print("error: none of these servers takes part in these scenarios", file=sys.stderr)
+        return 1
 
     skipped = []
     for s in list(servers):
@@ -207,8 +227,7 @@ def main() -> int:
         capped = max(100, nofile - 500)
         print(f"warning: open-files limit {nofile}: idle connections capped at {capped}",
               file=sys.stderr)
-        settings = sc_mod.Settings(settings.duration, settings.warmup, settings.connections,
-                                   capped, settings.big_size)
+        settings = dataclasses.replace(settings, idle_conns=capped)
 
     def on_term(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
@@ -236,6 +255,8 @@ def main() -> int:
             order = servers[r % len(servers):] + servers[:r % len(servers)]
             for scenario in scenarios:
                 for name in order:
+                    if not spec(name).supports(scenario.name):
+                        continue  # shown as "-" in the table
                     warnings: list[str] = []
                     try:
                         values = measure(bench, launcher, scenario, name, settings, warnings)
@@ -246,6 +267,7 @@ def main() -> int:
                         raise
                     except Exception as e:  # noqa: BLE001 - one failed run must not end the bench
                         warnings.append(f"run failed: {e}")
+                        results.failed.add((scenario.name, name))
                         if os.environ.get("BENCH_DEBUG"):
                             traceback.print_exc()
                         shown = "FAILED"

@@ -244,6 +244,12 @@ def _pid_cpu_seconds(pid: int) -> float:
         return 0.0
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system, of the processes and of their reaped children) of |root| and
+    all its descendants, from /proc/PID/stat (clock-tick resolution)."""
+    return sum(_pid_cpu_seconds(p) for p in tree_pids(root))
+
+
 def _own_seconds(roots: list[int]) -> float:
     """CPU of the bench: this process, its reaped children (wrk, curl, idle client), the
     process trees of |roots| (origin, server under test) and the kernel's threads (pid 2's
@@ -278,7 +284,7 @@ class ForeignLoad:
 
 
 def wait_quiet(roots: Callable[[], list[int]], max_wait: float, threshold: float = 0.05,
-               window: float = 1.0) -> float:
+               window: float = 0.5) -> float:
     """Waits (up to |max_wait| s) until a |window| passes with less than |threshold| cores of
     foreign load; returns the last load seen."""
     deadline = time.monotonic() + max_wait

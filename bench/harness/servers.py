@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: MIT
 """The servers under test, and the origin behind them.
 
-Adding a server (Varnish, nghttpx, ...) is one config template under bench/conf/ and one entry in
-SERVERS: how to render its config, the command line that runs it in the foreground, and its version.
-Every server is started fresh for each measurement, pinned to SERVER_CPU, with its config, pid and
-temporary files in its own directory under the bench's temporary directory.
+Adding a server (Varnish, ...) is one config template under bench/conf/ and one entry in SERVERS:
+how to render its config, the command line that runs it in the foreground, its version and,
+optionally, the scenarios it takes part in. Every server is started fresh for each measurement,
+pinned to SERVER_CPU, with its config, pid and temporary files in its own directory under the
+bench's temporary directory. Every config has two listeners: plain HTTP on @PORT@, and TLS
+(TLS 1.2 + 1.3, ALPN h2 and http/1.1, the bench's ECDSA P-256 certificate) on @TLS_PORT@.
 """
 
 from __future__ import annotations
@@ -45,9 +47,13 @@ class Instance:
     port: int
     proc: Proc
     prefix: str
+    tls_port: int = 0
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
+
+    def tls_url(self, path: str) -> str:
+        return f"https://127.0.0.1:{self.tls_port}{path}"
 
 
 @dataclass
@@ -55,12 +61,18 @@ class Env:
     """What a server needs to know to render its config."""
 
     prefix: str       # its own directory: config, pid file, temporary files
-    port: int         # where it listens
+    port: int         # where it listens (plain HTTP)
     origin_port: int  # the origin it proxies to
     nofile: int       # the open-files limit it inherits
+    tls_port: int = 0     # where it listens with TLS
+    cert: str = ""        # the bench's certificate (PEM) ...
+    key: str = ""         # ... its private key (PEM) ...
+    cert_key: str = ""    # ... and both in one file (HAProxy's crt)
 
     def values(self) -> dict[str, object]:
         return {"PREFIX": self.prefix, "PORT": self.port, "ORIGIN_PORT": self.origin_port,
+                "TLS_PORT": self.tls_port, "CERT": self.cert, "KEY": self.key,
+                "CERT_KEY": self.cert_key,
                 "NOFILE": self.nofile, "WORKER_CONNECTIONS": max(1024, self.nofile - 64),
                 "MAXCONN": max(1024, (self.nofile - 200) // 2),
                 "USER": pwd.getpwuid(os.getuid()).pw_name, "GROUP": grp.getgrgid(os.getgid()).gr_name}
@@ -114,6 +126,19 @@ class ServerSpec:
     missing: Callable[[], str | None] = lambda: None   # why it cannot run here, or None
     check: Callable[[str], list[str]] | None = None    # optional config check command
     ready_marker: str | None = None              # a log line that says it is listening
+    scenarios: tuple[str, ...] | None = None     # the scenarios it takes part in (None: all)
+
+    def supports(self, scenario: str) -> bool:
+        return self.scenarios is None or scenario in self.scenarios
+
+
+# The scenarios that use the TLS listener (scenarios.py names them; servers that only terminate
+# TLS, like nghttpx, run only these).
+TLS_SCENARIOS = ("h2-small", "tls-keepalive", "tls-handshake", "tls-idle")
+
+
+def _nghttpx() -> str:
+    return shutil.which("nghttpx") or "/usr/sbin/nghttpx"
 
 
 def _gatehouse_missing() -> str | None:
@@ -145,15 +170,24 @@ SERVERS: list[ServerSpec] = [
         missing=lambda: None if shutil.which("haproxy") else "haproxy not installed",
         check=lambda cfg: ["haproxy", "-c", "-q", "-f", cfg],
     ),
-    # Not a proxy: wrk/curl straight to the origin, to show what the client side can do.
-    # Off by default; select it with --only direct,...
+    # nghttp2's proxy: TLS and HTTP/2 scenarios only (it is there as an HTTP/2 reference).
+    ServerSpec(
+        name="nghttpx", color="#9467bd", template="nghttpx.conf", config_name="nghttpx.conf",
+        argv=lambda cfg, env: [_nghttpx(), f"--conf={cfg}"],
+        version=lambda: _first_line([_nghttpx(), "--version"]),
+        missing=lambda: None if os.access(_nghttpx(), os.X_OK) else
+        "nghttpx not installed (package nghttp2-proxy)",
+        scenarios=TLS_SCENARIOS,
+    ),
+    # Not a proxy: wrk/curl/h2load straight to the origin (which has a TLS listener too), to show
+    # what the client side can do. Off by default; select it with --only direct,...
     ServerSpec(
         name="direct", color="#7f7f7f", template="", config_name="",
         argv=lambda cfg, env: [], version=lambda: "origin without a proxy",
     ),
 ]
 
-DEFAULT_SERVERS = ["gatehouse", "nginx", "haproxy"]
+DEFAULT_SERVERS = ["gatehouse", "nginx", "haproxy", "nghttpx"]
 
 
 def spec(name: str) -> ServerSpec:
@@ -165,16 +199,50 @@ def spec(name: str) -> ServerSpec:
 
 @dataclass
 class Bench:
-    """Shared state of one bench run: temporary directory, launcher, origin."""
+    """Shared state of one bench run: temporary directory, launcher, certificate, origin."""
 
     tmp: str
     launcher: Launcher
     nofile: int
     origin_port: int = 0
+    origin_tls_port: int = 0
     docroot: str = ""
+    cert: str = ""
+    key: str = ""
+    cert_key: str = ""
     _serial: itertools.count = field(default_factory=itertools.count)
 
+    def make_cert(self) -> None:
+        """One self-signed ECDSA P-256 certificate for every server (and the origin's TLS
+        listener): CN and subjectAltName localhost and 127.0.0.1, valid for 30 days."""
+        d = os.path.join(self.tmp, "tls")
+        os.makedirs(d, exist_ok=True)
+        self.cert, self.key = os.path.join(d, "bench.crt"), os.path.join(d, "bench.key")
+        self.cert_key = os.path.join(d, "bench.pem")
+        p = subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+             "-nodes", "-keyout", self.key, "-out", self.cert, "-days", "30", "-sha256",
+             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+            capture_output=True, text=True, check=False)
+        if p.returncode != 0:
+            raise RuntimeError(f"openssl req failed:\n{p.stderr}")
+        os.chmod(self.key, 0o600)
+        with open(self.cert_key, "w") as out:
+            for part in (self.cert, self.key):
+                with open(part) as f:
+                    out.write(f.read())
+        os.chmod(self.cert_key, 0o600)
+
+    def env(self, prefix: str, port: int, origin_port: int) -> Env:
+        tls_port = free_port()
+        while tls_port in (port, origin_port):
+            tls_port = free_port()
+        return Env(prefix, port, origin_port, self.nofile, tls_port=tls_port, cert=self.cert,
+                   key=self.key, cert_key=self.cert_key)
+
     def start_origin(self, big_size: int) -> None:
+        if not self.cert:
+            self.make_cert()
         self.docroot = os.path.join(self.tmp, "docroot")
         os.makedirs(self.docroot, exist_ok=True)
         with open(os.path.join(self.docroot, "1k"), "wb") as f:
@@ -185,7 +253,8 @@ class Bench:
         prefix = os.path.join(self.tmp, "origin")
         os.makedirs(prefix, exist_ok=True)
         self.origin_port = free_port()
-        env = Env(prefix, self.origin_port, 0, self.nofile)
+        env = self.env(prefix, self.origin_port, 0)
+        self.origin_tls_port = env.tls_port
         cfg = render("origin-nginx.conf", os.path.join(prefix, "nginx.conf"),
                      {**env.values(), "DOCROOT": self.docroot})
         proc = self.launcher.start("origin", pinned(CLIENT_CPU, [
@@ -194,10 +263,11 @@ class Bench:
 
     def start(self, s: ServerSpec) -> Instance:
         if s.name == "direct":
-            return Instance(s.name, self.origin_port, self.launcher.procs[0], self.tmp)
+            return Instance(s.name, self.origin_port, self.launcher.procs[0], self.tmp,
+                            self.origin_tls_port)
         prefix = os.path.join(self.tmp, f"{s.name}-{next(self._serial)}")
         os.makedirs(prefix)
-        env = Env(prefix, free_port(), self.origin_port, self.nofile)
+        env = self.env(prefix, free_port(), self.origin_port)
         cfg = render(s.template, os.path.join(prefix, s.config_name), env.values())
         if s.check:
             p = subprocess.run(s.check(cfg), capture_output=True, text=True, check=False, cwd=prefix)
@@ -205,11 +275,13 @@ class Bench:
                 raise RuntimeError(f"{s.name}: config check failed:\n{p.stdout}{p.stderr}")
         proc = self.launcher.start(s.name, pinned(SERVER_CPU, s.argv(cfg, env)), cwd=prefix)
         try:
+            # Ready when plain HTTP answers; the TLS listener is probed by the TLS scenarios
+            # (a server whose TLS does not work yet still runs the plain ones).
             wait_ready(proc, f"http://127.0.0.1:{env.port}/1k", log_marker=s.ready_marker)
         except Exception:
             self.launcher.stop(proc)
             raise
-        return Instance(s.name, env.port, proc, prefix)
+        return Instance(s.name, env.port, proc, prefix, env.tls_port)
 
     def stop(self, inst: Instance) -> None:
         if inst.name == "direct":

@@ -15,15 +15,13 @@
 #include "proxy/upstream/upstream_connection.h"
 
 namespace proxy {
-namespace {
-
-constexpr uint64_t kMaxLingerBytes = 1 << 20;
-
-}  // namespace
-
-Http1Connection::Http1Connection(EventLoop& loop, int fd, const sockaddr* peer, socklen_t peer_len,
-                                 const ListenerRef& listener)
-    : loop_(loop), listener_(listener), fd_(fd) {
+Http1Connection::Http1Connection(EventLoop& loop, io::Transport&& transport, const sockaddr* peer,
+                                 socklen_t peer_len, const ListenerRef& listener)
+    : loop_(loop), listener_(listener), transport_(std::move(transport)) {
+  if (transport_.tls())
+    state_ = State::kHandshake;
+  else
+    h2c_possible_ = true;
   if (peer_len > 0 && static_cast<size_t>(peer_len) <= sizeof peer_)
     memcpy(&peer_, peer, peer_len);
   else
@@ -40,9 +38,11 @@ size_t Http1Connection::format_client_ip(char* buf, size_t cap) const {
 }
 
 void Http1Connection::start() {
-  event_assign(&ev_, loop_.base(), fd_, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST,
-               on_event, this);
-  head_deadline_ = 0;
+  event_assign(&ev_, loop_.base(), transport_.fd(),
+               EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST, on_event, this);
+  // Over TLS the handshake and the first head share one client_header deadline. (The persistent
+  // event's timer restarts at every event, so a trickling client is caught by the deadline.)
+  head_deadline_ = transport_.tls() ? head_deadline_from_now() : 0;
   event_add(&ev_, loop_.timeouts().client_header);
   drive();
 }
@@ -59,6 +59,16 @@ int64_t cached_seconds(event_base* base) {
 }
 }  // namespace
 
+bool Http1Connection::past_head_deadline() const {
+  return cached_seconds(loop_.base()) > head_deadline_;
+}
+
+int64_t Http1Connection::head_deadline_from_now() const {
+  return cached_seconds(loop_.base()) + std::chrono::duration_cast<std::chrono::seconds>(
+                                            loop_.runtime().config->timeouts.client_header)
+                                            .count();
+}
+
 void Http1Connection::on_event(evutil_socket_t, short what, void* arg) {
   static_cast<Http1Connection*>(arg)->handle(what);
 }
@@ -68,13 +78,23 @@ void Http1Connection::set_timeout(const timeval* tv) {
 }
 
 void Http1Connection::handle(short what) {
-  if (what & EV_READ) readable_ = true;
+  if (what & EV_READ) {
+    readable_ = true;
+    if (write_waits_read_) {
+      writable_ = true;
+      write_waits_read_ = false;
+    }
+  }
   // The peer's FIN may come with the last bytes in one edge: once it is known, reads go on until
   // they see the end, whatever their size.
   if (what & EV_CLOSED) readable_ = peer_closed_ = true;
   if (what & EV_WRITE) {
     writable_ = true;
     blocked_since_ = 0;
+    if (read_waits_write_) {
+      readable_ = true;
+      read_waits_write_ = false;
+    }
   }
   if (what & EV_TIMEOUT) timed_out_ = true;
   drive();
@@ -86,9 +106,12 @@ void Http1Connection::on_timeout() {
   int64_t now_s = cached_seconds(loop_.base());
   const auto& t = loop_.runtime().config->timeouts;
   switch (state_) {
+    case State::kHandshake:  // no session yet to carry an HTTP answer
+      close();
+      return;
     case State::kHead:
       if (in_len_ == 0) {  // idle keep-alive or a silent new connection: just close
-        close();
+        close_gracefully();
         return;
       }
       reject(408, "client_header timeout");
@@ -129,6 +152,9 @@ void Http1Connection::drive() {
       if (closed_) break;
     }
     switch (state_) {
+      case State::kHandshake:
+        step_handshake();
+        break;
       case State::kHead:
         step_head();
         break;
@@ -154,7 +180,7 @@ void Http1Connection::step_head() {
   }
   const size_t cap = loop_.head_blocks().block_size();
   for (;;) {
-    if (in_len_ > 0 && parse_head()) return;
+    if (in_len_ > 0 && (!h2c_possible_ || check_h2c_preface()) && parse_head()) return;
     if (state_ != State::kHead || closed_) return;
     if (!readable_) return;
     if (!in_) in_ = loop_.head_blocks().acquire();
@@ -163,18 +189,16 @@ void Http1Connection::step_head() {
       return;
     }
     const size_t want = cap - in_len_;
-    ssize_t n = ::recv(fd_, in_ + in_len_, want, 0);
+    ssize_t n = transport_.read(in_ + in_len_, want);
     if (n > 0) {
-      // A short read drained the socket: more bytes will come with a new edge event.
-      if (static_cast<size_t>(n) < want && !peer_closed_) readable_ = false;
-      if (in_len_ == 0) {
+      // A short read drained the socket: more bytes will come with a new edge event. (Over TLS
+      // a short read may also end at a record the socket delivered only in part.)
+      if (static_cast<size_t>(n) < want && transport_.drained() && !peer_closed_) readable_ = false;
+      if (in_len_ == 0 && !(first_request_ && transport_.tls())) {
         // First byte of a request: from now on the whole head must arrive within client_header.
-        head_deadline_ =
-            cached_seconds(loop_.base()) + std::chrono::duration_cast<std::chrono::seconds>(
-                                               loop_.runtime().config->timeouts.client_header)
-                                               .count();
+        head_deadline_ = head_deadline_from_now();
         if (!first_request_) set_timeout(loop_.timeouts().client_header);
-      } else if (cached_seconds(loop_.base()) > head_deadline_) {
+      } else if (past_head_deadline()) {
         reject(408, "client_header timeout");
         return;
       }
@@ -186,7 +210,7 @@ void Http1Connection::step_head() {
       return;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      readable_ = false;
+      wait_read();
       if (in_len_ == 0 && in_) {
         loop_.head_blocks().release(in_);
         in_ = nullptr;
@@ -261,13 +285,13 @@ void Http1Connection::output_ready() {
 void Http1Connection::step_write() {
   if (!ex_) return;
   while (!ex_->out.empty() && writable_) {
-    ssize_t n = ex_->out.write_to(fd_);
+    ssize_t n = ex_->out.write_to(transport_);
     if (n > 0) {
       ex_->bytes_out += static_cast<uint64_t>(n);
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      writable_ = false;
+      wait_write();
       if (blocked_since_ == 0) blocked_since_ = cached_seconds(loop_.base());
       break;
     }
@@ -289,7 +313,7 @@ void Http1Connection::finish_exchange() {
     if (linger && !ex_->aborted) {
       // Let the client read the error before the close resets the connection (nginx's
       // lingering close): stop sending, then drain what it still sends for a moment.
-      ::shutdown(fd_, SHUT_WR);
+      transport_.shutdown_write();
       loop_.release_exchange(ex_);
       ex_ = nullptr;
       state_ = State::kLinger;
@@ -297,9 +321,13 @@ void Http1Connection::finish_exchange() {
       again_ = true;
       return;
     }
+    const bool cut = ex_->aborted;
     loop_.release_exchange(ex_);
     ex_ = nullptr;
-    close();
+    if (cut)
+      close();
+    else
+      close_gracefully();
     return;
   }
   // Keep-alive: what follows the request in in_ is the next request.
@@ -323,38 +351,20 @@ void Http1Connection::enter_head_state(bool keep_buffer) {
     loop_.head_blocks().release(in_);
     in_ = nullptr;
   } else if (keep_buffer) {
-    head_deadline_ =
-        cached_seconds(loop_.base()) + std::chrono::duration_cast<std::chrono::seconds>(
-                                           loop_.runtime().config->timeouts.client_header)
-                                           .count();
+    head_deadline_ = head_deadline_from_now();
   }
   set_timeout(keep_buffer ? loop_.timeouts().client_header : loop_.timeouts().client_idle);
   again_ = true;
 }
 
-void Http1Connection::step_linger() {
-  char* buf = loop_.scratch();
-  while (readable_) {
-    ssize_t n = ::recv(fd_, buf, EventLoop::kScratchSize, 0);
-    if (n > 0) {
-      linger_bytes_ += static_cast<uint64_t>(n);
-      if (linger_bytes_ > kMaxLingerBytes) break;
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      readable_ = false;
-      return;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    break;
-  }
-  close();
-}
-
 void Http1Connection::drain() {
   draining_ = true;
-  if (state_ == State::kHead && in_len_ == 0 && !driving_) {
+  if (driving_) return;
+  if (state_ == State::kHandshake) {
     close();
+    delete this;
+  } else if (state_ == State::kHead && in_len_ == 0) {
+    close_gracefully();
     delete this;
   }
 }
@@ -377,8 +387,7 @@ void Http1Connection::close() {
     in_ = nullptr;
   }
   event_del(&ev_);
-  ::close(fd_);
-  fd_ = -1;
+  transport_.close();
   loop_.shared().connections.fetch_sub(1, std::memory_order_relaxed);
   if (loop_.runtime().config->limits.max_connections_per_client > 0)
     loop_.shared().per_client.release(peer());

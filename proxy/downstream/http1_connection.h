@@ -13,6 +13,7 @@
 #include "proxy/connection.h"
 #include "proxy/downstream/downstream.h"
 #include "proxy/http/parser.h"
+#include "proxy/io/transport.h"
 
 namespace proxy {
 
@@ -24,12 +25,20 @@ struct ListenerRef;
 // request to the pipeline, writes the exchange's output, and keeps the connection alive between
 // requests. Pipelined requests are answered one after the other, in order.
 //
+// Over TLS it first drives the handshake (within client_header), then hands the connection to
+// HTTP/2 if ALPN chose "h2". On a plain listener a first request that starts with the HTTP/2
+// connection preface is handed over the same way (h2c with prior knowledge, RFC 9113 3.3).
+//
 // Memory: an idle keep-alive connection holds only this object (no buffers): the head block and
 // the exchange are taken from the loop's pools when a request starts and returned after it.
 class Http1Connection final : public Connection, public Downstream {
  public:
+  Http1Connection(EventLoop& loop, io::Transport&& transport, const sockaddr* peer,
+                  socklen_t peer_len, const ListenerRef& listener);
+  // A plain socket.
   Http1Connection(EventLoop& loop, int fd, const sockaddr* peer, socklen_t peer_len,
-                  const ListenerRef& listener);
+                  const ListenerRef& listener)
+      : Http1Connection(loop, io::Transport(fd), peer, peer_len, listener) {}
   Http1Connection(const Http1Connection&) = delete;
   Http1Connection& operator=(const Http1Connection&) = delete;
 
@@ -46,16 +55,17 @@ class Http1Connection final : public Connection, public Downstream {
   // Writes the client's IP as text (for X-Forwarded-For and logs); returns its length.
   size_t format_client_ip(char* buf, size_t cap) const;
   const ListenerRef& listener() const override { return listener_; }
-  bool tls() const override { return false; }
+  bool tls() const override { return transport_.tls(); }
 
  private:
-  enum class State : uint8_t { kHead, kBody, kBusy, kLinger };
+  enum class State : uint8_t { kHandshake, kHead, kBody, kBusy, kLinger };
 
   ~Http1Connection();
   static void on_event(evutil_socket_t fd, short what, void* arg);
   void handle(short what);
   void on_timeout();
   void drive();
+  void step_handshake();
   void step_head();
   void step_body();
   void step_write();
@@ -68,13 +78,26 @@ class Http1Connection final : public Connection, public Downstream {
   void enter_head_state(bool keep_buffer);
   void set_timeout(const timeval* tv);
   void close();
+  // An orderly close: over TLS, close_notify first, so the client can tell it from a cut.
+  void close_gracefully();
+  // Gives the socket (and the session counters) to the HTTP/2 codec; this object then goes away.
+  void hand_over_to_http2(std::string_view already_read);
+  // h2c: true when the bytes in in_ are known not to be the HTTP/2 preface (parse them as
+  // HTTP/1.1); false while they still may be, or once they were handed over (closed_ is then set).
+  bool check_h2c_preface();
+  socklen_t peer_len() const;
+  // After an EAGAIN from the transport: wait for the readiness it asked for.
+  void wait_read();
+  void wait_write();
   void send_continue();
   base::TimePoint now() const;
+  int64_t head_deadline_from_now() const;
+  bool past_head_deadline() const;
 
   EventLoop& loop_;
   const ListenerRef& listener_;
   event ev_;
-  int fd_;
+  io::Transport transport_;
   State state_ = State::kHead;
   bool readable_ = true;      // edge-triggered: true until a read says EAGAIN
   bool peer_closed_ = false;  // EV_CLOSED seen: the next reads end in EOF
@@ -85,6 +108,9 @@ class Http1Connection final : public Connection, public Downstream {
   bool closed_ = false;
   bool draining_ = false;
   bool first_request_ = true;
+  bool h2c_possible_ = false;      // plain listener, first request, preface not ruled out yet
+  bool read_waits_write_ = false;  // TLS: a read said EAGAIN until the socket takes bytes
+  bool write_waits_read_ = false;  // TLS: a write said EAGAIN until bytes come in
 
   // Input: the request head, then body bytes and pipelined requests behind it.
   char* in_ = nullptr;

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The request body half of Http1Connection: Content-Length or chunked bodies received whole
 // (memory, then a temporary file) before the pipeline goes on to the backend.
-#include <sys/socket.h>
-
 #include <cerrno>
 #include <cstring>
 
@@ -40,8 +38,9 @@ void Http1Connection::read_body() {
 }
 
 void Http1Connection::send_continue() {
-  // Tiny and first on a socket that has sent nothing else: it fits the socket buffer.
-  ssize_t n = ::send(fd_, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL);
+  // Tiny and first on a socket that has sent nothing else: it fits the socket buffer. (Over TLS
+  // a refused write would leave a record OpenSSL wants retried: closing after it is the way out.)
+  ssize_t n = transport_.write(kContinue, sizeof kContinue - 1);
   if (n != static_cast<ssize_t>(sizeof kContinue - 1)) ex_->close_after = true;
 }
 
@@ -111,7 +110,7 @@ void Http1Connection::step_body() {
       // Straight into the body buffer, never past the body: what follows stays in the socket.
       size_t want = ex_->request_body.memory_room();
       if (want > body_left_) want = static_cast<size_t>(body_left_);
-      n = ex_->request_body.read_from(fd_, want);
+      n = ex_->request_body.read_from(transport_, want);
       if (n > 0) {
         body_left_ -= static_cast<uint64_t>(n);
         ex_->request_body_size += static_cast<uint64_t>(n);
@@ -126,7 +125,7 @@ void Http1Connection::step_body() {
         reject(400, "chunk framing line too long");
         return;
       }
-      n = ::recv(fd_, in_ + in_len_, room, 0);
+      n = transport_.read(in_ + in_len_, room);
       if (n > 0) {
         in_len_ += static_cast<uint32_t>(n);
         continue;
@@ -137,7 +136,7 @@ void Http1Connection::step_body() {
       return;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      readable_ = false;
+      wait_read();
       return;
     }
     if (errno == EINTR) continue;

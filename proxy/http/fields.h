@@ -36,6 +36,14 @@ struct KnownFields {
 base::Expected<const char*, ParseError> parse_fields(const char* p, const char* end,
                                                      HeaderList& out, KnownFields& known);
 
+// The method for a method token; kOther for extension methods.
+Method method_from_name(std::string_view m);
+
+// authority = host [ ":" port ] with host an IP-literal, IPv4address or reg-name (RFC 3986 3.2);
+// userinfo, an empty host and an empty port are refused (RFC 9110 4.2.4). Host fields and the
+// HTTP/2 :authority are checked with it.
+bool valid_authority(std::string_view a);
+
 // Reads "HTTP/" DIGIT "." DIGIT (RFC 9112 2.3) from the 8 bytes at p; returns the minor version,
 // 0 or 1 (1.2 and later count as 1.1). 400 if malformed, 505 if the major version is not 1.
 base::Expected<int, ParseError> parse_version(const char* p);

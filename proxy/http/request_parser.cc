@@ -14,76 +14,6 @@ base::Unexpected<ParseError> fail(int status, const char* why) {
   return base::unexpected(ParseError{status, why});
 }
 
-Method method_from_name(std::string_view m) {
-  switch (m.size()) {
-    case 3:
-      if (m == "GET") return Method::kGet;
-      if (m == "PUT") return Method::kPut;
-      break;
-    case 4:
-      if (m == "HEAD") return Method::kHead;
-      if (m == "POST") return Method::kPost;
-      break;
-    case 5:
-      if (m == "PATCH") return Method::kPatch;
-      if (m == "TRACE") return Method::kTrace;
-      break;
-    case 6:
-      if (m == "DELETE") return Method::kDelete;
-      break;
-    case 7:
-      if (m == "OPTIONS") return Method::kOptions;
-      if (m == "CONNECT") return Method::kConnect;
-      break;
-    default:
-      break;
-  }
-  return Method::kOther;
-}
-
-bool valid_port(std::string_view port) {
-  if (port.empty() || port.size() > 5) return false;
-  unsigned v = 0;
-  for (char c : port) {
-    if (!cc::is(c, cc::kDigit)) return false;
-    v = v * 10 + static_cast<unsigned>(c - '0');
-  }
-  return v <= 65535;
-}
-
-// authority = host [ ":" port ] with host an IP-literal, IPv4address or reg-name (RFC 3986 3.2);
-// userinfo is refused (RFC 9110 4.2.4), and so are an empty host and an empty port.
-bool valid_authority(std::string_view a) {
-  if (a.empty()) return false;
-  size_t i = 0;
-  if (a[0] == '[') {
-    const size_t close = a.find(']');
-    if (close == std::string_view::npos || close < 3 || close > 46) return false;
-    bool colon = false;
-    for (i = 1; i < close; ++i) {
-      if (!cc::is(a[i], cc::kIpv6)) return false;
-      colon = colon || a[i] == ':';
-    }
-    if (!colon) return false;
-    i = close + 1;
-  } else {
-    while (i < a.size() && a[i] != ':') {
-      if (a[i] == '%') {
-        if (a.size() - i < 3 || !cc::is(a[i + 1], cc::kHex) || !cc::is(a[i + 2], cc::kHex))
-          return false;
-        i += 3;
-      } else if (cc::is(a[i], cc::kRegName)) {
-        ++i;
-      } else {
-        return false;
-      }
-    }
-    if (i == 0) return false;
-  }
-  if (i == a.size()) return true;
-  return a[i] == ':' && valid_port(a.substr(i + 1));
-}
-
 // Splits and normalizes the target in [t, t_end) (RFC 9112 3.2) into out.
 base::Expected<void, ParseError> parse_target(char* t, char* t_end, RequestHead& out) {
   const size_t len = static_cast<size_t>(t_end - t);
@@ -102,7 +32,8 @@ base::Expected<void, ParseError> parse_target(char* t, char* t_end, RequestHead&
     path = t + scheme;
     while (path < t_end && *path != '/' && *path != '?') ++path;
     out.authority = std::string_view(t + scheme, static_cast<size_t>(path - (t + scheme)));
-    if (!valid_authority(out.authority)) return fail(400, "invalid authority in request-target");
+    if (!detail::valid_authority(out.authority))
+      return fail(400, "invalid authority in request-target");
   }
   char* path_end = t_end;
   if (void* q = std::memchr(path, '?', static_cast<size_t>(t_end - path))) {
@@ -151,6 +82,82 @@ base::Expected<void, ParseError> request_framing(const detail::KnownFields& k, R
 
 }  // namespace
 
+namespace detail {
+
+Method method_from_name(std::string_view m) {
+  switch (m.size()) {
+    case 3:
+      if (m == "GET") return Method::kGet;
+      if (m == "PUT") return Method::kPut;
+      break;
+    case 4:
+      if (m == "HEAD") return Method::kHead;
+      if (m == "POST") return Method::kPost;
+      break;
+    case 5:
+      if (m == "PATCH") return Method::kPatch;
+      if (m == "TRACE") return Method::kTrace;
+      break;
+    case 6:
+      if (m == "DELETE") return Method::kDelete;
+      break;
+    case 7:
+      if (m == "OPTIONS") return Method::kOptions;
+      if (m == "CONNECT") return Method::kConnect;
+      break;
+    default:
+      break;
+  }
+  return Method::kOther;
+}
+
+namespace {
+
+bool valid_port(std::string_view port) {
+  if (port.empty() || port.size() > 5) return false;
+  unsigned v = 0;
+  for (char c : port) {
+    if (!cc::is(c, cc::kDigit)) return false;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  return v <= 65535;
+}
+
+}  // namespace
+
+bool valid_authority(std::string_view a) {
+  if (a.empty()) return false;
+  size_t i = 0;
+  if (a[0] == '[') {
+    const size_t close = a.find(']');
+    if (close == std::string_view::npos || close < 3 || close > 46) return false;
+    bool colon = false;
+    for (i = 1; i < close; ++i) {
+      if (!cc::is(a[i], cc::kIpv6)) return false;
+      colon = colon || a[i] == ':';
+    }
+    if (!colon) return false;
+    i = close + 1;
+  } else {
+    while (i < a.size() && a[i] != ':') {
+      if (a[i] == '%') {
+        if (a.size() - i < 3 || !cc::is(a[i + 1], cc::kHex) || !cc::is(a[i + 2], cc::kHex))
+          return false;
+        i += 3;
+      } else if (cc::is(a[i], cc::kRegName)) {
+        ++i;
+      } else {
+        return false;
+      }
+    }
+    if (i == 0) return false;
+  }
+  if (i == a.size()) return true;
+  return a[i] == ':' && valid_port(a.substr(i + 1));
+}
+
+}  // namespace detail
+
 base::Expected<void, ParseError> parse_request_head(char* head, size_t len, const ParseLimits& l,
                                                     RequestHead& out) {
   out.clear();
@@ -169,7 +176,7 @@ base::Expected<void, ParseError> parse_request_head(char* head, size_t len, cons
   while (cc::is(*p, cc::kTchar)) ++p;
   if (p == line || *p != ' ') return fail(400, "invalid method");
   out.method_name = std::string_view(line, static_cast<size_t>(p - line));
-  out.method = method_from_name(out.method_name);
+  out.method = detail::method_from_name(out.method_name);
   char* target = ++p;
   while (cc::is(*p, cc::kTarget)) ++p;
   if (*p != ' ')
@@ -200,7 +207,7 @@ base::Expected<void, ParseError> parse_request_head(char* head, size_t len, cons
   if (known.host_count > 1) return fail(400, "repeated host");
   if (known.host_count == 0 && out.version_minor == 1) return fail(400, "missing host");
   if (known.host != nullptr) {
-    if (!valid_authority(known.host->value)) return fail(400, "invalid host");
+    if (!detail::valid_authority(known.host->value)) return fail(400, "invalid host");
     if (!absolute_form) out.authority = known.host->value;
   }
 

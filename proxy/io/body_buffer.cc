@@ -123,6 +123,35 @@ ssize_t BodyBuffer::read_from(int fd, size_t max) {
   return n;
 }
 
+ssize_t BodyBuffer::read_from(Transport& transport, size_t max) {
+  if (!transport.tls()) return read_from(transport.fd(), max);
+  evbuffer_iovec vec[2];
+  int nvec = evbuffer_reserve_space(mem(), static_cast<ev_ssize_t>(max), vec, 2);
+  if (nvec <= 0) {
+    errno = ENOMEM;
+    return -1;
+  }
+  size_t want = max;
+  size_t got = 0;
+  int used = 0;
+  for (int i = 0; i < nvec && want > 0; ++i) {
+    const size_t len = vec[i].iov_len < want ? vec[i].iov_len : want;
+    ssize_t n = transport.read(static_cast<char*>(vec[i].iov_base), len);
+    if (n <= 0) {
+      if (got > 0) break;  // the end or EAGAIN shows at the next call
+      evbuffer_commit_space(mem(), vec, 0);
+      return n;
+    }
+    vec[i].iov_len = static_cast<size_t>(n);
+    used = i + 1;
+    got += static_cast<size_t>(n);
+    want -= static_cast<size_t>(n);
+    if (static_cast<size_t>(n) < len) break;
+  }
+  evbuffer_commit_space(mem(), vec, used);
+  return static_cast<ssize_t>(got);
+}
+
 // Holes are punched in steps of a quarter of the limit (at most 1 MiB): few system calls, and the
 // space used on disk stays within the limit plus one step.
 uint64_t BodyBuffer::punch_step() const {
@@ -130,6 +159,31 @@ uint64_t BodyBuffer::punch_step() const {
   if (step > (1u << 20)) step = 1u << 20;
   return step < kBlock ? kBlock : step;
 }
+
+namespace {
+
+constexpr size_t kSendfileMax = 1 << 20;
+
+// Whether |sink| can send the file itself (a transport with kernel TLS).
+template <typename Sink>
+bool sends_files(Sink& sink) {
+  if constexpr (requires { sink.ktls_send(); })
+    return sink.ktls_send();
+  else
+    return false;
+}
+
+template <typename Sink>
+ssize_t send_file(Sink& sink, int fd, uint64_t offset, size_t len) {
+  if constexpr (requires { sink.sendfile(fd, offset, len); }) {
+    return sink.sendfile(fd, offset, len);
+  } else {
+    errno = EINVAL;
+    return -1;
+  }
+}
+
+}  // namespace
 
 template <typename Sink>
 ssize_t BodyBuffer::write_with(Sink& sink) {
@@ -147,18 +201,27 @@ ssize_t BodyBuffer::write_with(Sink& sink) {
     if (memory_size() > 0) return total;
   }
   // Copied through a buffer, not sendfile: sendfile leaves the socket pointing at the file's page
-  // cache until the peer reads it, and the file is then punched or rewritten under it.
+  // cache until the peer reads it, and the file is then punched or rewritten under it. Kernel TLS
+  // is the exception: it encrypts the pages into its own records before sendfile returns.
+  const bool use_sendfile = sends_files(sink);
   char buf[64 * 1024];
   while (file_size() > 0) {
     uint64_t left = file_size();
-    size_t want = left < sizeof buf ? static_cast<size_t>(left) : sizeof buf;
-    ssize_t got = ::pread(file_.get(), buf, want, static_cast<off_t>(file_pos_));
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) {
-      if (got == 0) errno = EIO;  // the file is shorter than written: never a silent short body
-      return -1;
+    ssize_t got;
+    ssize_t n;
+    if (use_sendfile) {
+      got = static_cast<ssize_t>(left < kSendfileMax ? left : kSendfileMax);
+      n = send_file(sink, file_.get(), file_pos_, static_cast<size_t>(got));
+    } else {
+      size_t want = left < sizeof buf ? static_cast<size_t>(left) : sizeof buf;
+      got = ::pread(file_.get(), buf, want, static_cast<off_t>(file_pos_));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) {
+        if (got == 0) errno = EIO;  // the file is shorter than written: never a silent short body
+        return -1;
+      }
+      n = sink.write(buf, static_cast<size_t>(got));
     }
-    ssize_t n = sink.write(buf, static_cast<size_t>(got));
     if (n < 0) {
       if (errno == EINTR) continue;
       if (total == 0 || errno != EAGAIN) return -1;
@@ -168,6 +231,11 @@ ssize_t BodyBuffer::write_with(Sink& sink) {
     total += n;
     if (n < got) break;
   }
+  file_taken();
+  return total;
+}
+
+void BodyBuffer::file_taken() {
   if (file_ && file_size() == 0) {
     // Drained: start over at the beginning so the file does not grow with the whole body.
     file_pos_ = file_end_ = punched_ = 0;
@@ -180,7 +248,44 @@ ssize_t BodyBuffer::write_with(Sink& sink) {
                     static_cast<off_t>(punched_), static_cast<off_t>(upto - punched_)) == 0)
       punched_ = upto;
   }
-  return total;
+}
+
+ssize_t BodyBuffer::move_to(evbuffer* dst, size_t max) {
+  size_t moved = 0;
+  if (memory_size() > 0 && max > 0) {
+    const int n = evbuffer_remove_buffer(mem_.get(), dst, max);
+    if (n < 0) {
+      errno = ENOMEM;
+      return -1;
+    }
+    moved = static_cast<size_t>(n);
+  }
+  if (moved == max || file_size() == 0) return static_cast<ssize_t>(moved);
+  uint64_t left = file_size();
+  size_t want = max - moved;
+  if (want > left) want = static_cast<size_t>(left);
+  evbuffer_iovec vec;
+  if (evbuffer_reserve_space(dst, static_cast<ev_ssize_t>(want), &vec, 1) != 1) {
+    errno = ENOMEM;
+    return -1;
+  }
+  size_t got = 0;
+  while (got < want) {
+    ssize_t n = ::pread(file_.get(), static_cast<char*>(vec.iov_base) + got, want - got,
+                        static_cast<off_t>(file_pos_ + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      evbuffer_commit_space(dst, &vec, 0);
+      if (n == 0) errno = EIO;  // the file is shorter than written: never a silent short body
+      return -1;
+    }
+    got += static_cast<size_t>(n);
+  }
+  vec.iov_len = got;
+  evbuffer_commit_space(dst, &vec, 1);
+  file_pos_ += got;
+  file_taken();
+  return static_cast<ssize_t>(moved + got);
 }
 
 namespace {

@@ -49,11 +49,18 @@ class BodyBuffer {
   // Reads up to `max` bytes from `fd` straight into the FIFO's memory (no extra copy). Returns
   // bytes read, 0 on EOF, -1 with errno set (EAGAIN included).
   ssize_t read_from(int fd, size_t max);
+  // The same from a client transport (decrypted bytes when it is TLS).
+  ssize_t read_from(Transport& transport, size_t max);
 
   // Writes as much as the socket `fd` (or the transport) takes: memory with writev, then the
-  // file. Returns bytes written (0 if empty), -1 with errno on error (EAGAIN when it is full).
+  // file (through a copy, or sendfile when the transport has kernel TLS). Returns bytes written
+  // (0 if empty), -1 with errno on error (EAGAIN when it is full).
   ssize_t write_to(int fd);
   ssize_t write_to(Transport& transport);
+  // Moves up to |max| bytes from the front into |dst|, for a codec that frames the bytes itself
+  // (HTTP/2 DATA): memory chains are handed over without a copy, file bytes are read into |dst|.
+  // Returns the bytes moved, or -1 with errno if the file could not be read.
+  ssize_t move_to(evbuffer* dst, size_t max);
 
   size_t memory_size() const { return mem_ ? evbuffer_get_length(mem_.get()) : 0; }
   uint64_t file_size() const { return file_end_ - file_pos_; }
@@ -68,6 +75,8 @@ class BodyBuffer {
  private:
   evbuffer* mem();
   uint64_t punch_step() const;
+  // After bytes were taken from the file: rewinds a drained file, or frees sent disk blocks.
+  void file_taken();
   base::Expected<void, base::Error> append_file(const char* data, size_t len);
   template <typename Sink>
   ssize_t write_with(Sink& sink);

@@ -1,28 +1,17 @@
 // SPDX-License-Identifier: MIT
-#include <cstdio>
-
 #include "proxy/downstream/downstream.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
 #include "proxy/http/headers.h"
 #include "proxy/io/head_builder.h"
+#include "proxy/stages/response_fields.h"
 #include "proxy/stages/stages.h"
 #include "proxy/stages/status_text.h"
 
 namespace proxy::stages {
 namespace {
 
-bool has_body(const Exchange& ex, int status) {
-  return ex.request.method != http::Method::kHead && status >= 200 && status != 204 &&
-         status != 304;
-}
-
-// Fields that never pass from a backend to a client: hop-by-hop ones, framing (ours is set
-// below), and gatehouse's own X-Accel-* instructions.
-bool dropped_response_field(std::string_view name) {
-  if (http::is_hop_by_hop(name) || http::iequals(name, "content-length")) return true;
-  return name.size() > 8 && http::iequals(name.substr(0, 8), "x-accel-");
-}
+constexpr uint64_t kH2ResponseMemory = 64 * 1024;
 
 void connection_fields(Exchange& ex, io::HeadBuilder& h) {
   if (ex.close_after)
@@ -35,16 +24,13 @@ void deliver_local(Exchange& ex, io::HeadBuilder& h) {
   const int status = ex.status;
   const std::string_view reason = reason_phrase(status);
   char body[96];
-  int body_len = 0;
-  if (!(status == 200 && ex.request.asterisk))
-    body_len = snprintf(body, sizeof body, "%d %.*s\n", status, static_cast<int>(reason.size()),
-                        reason.data());
+  const size_t body_len = local_body(ex, body, sizeof body);
   h.add("HTTP/1.1 ").add_number(static_cast<uint64_t>(status)).add(" ").add(reason).add("\r\n");
   h.add("Date: ").add(ex.loop->http_date()).add("\r\n");
   h.add("Server: gatehouse\r\n");
-  if (ex.request.asterisk && status == 200)
-    h.add("Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n");
-  if (body_len > 0) h.add("Content-Type: text/plain; charset=utf-8\r\n");
+  if (const std::string_view allow = local_allow(ex); !allow.empty())
+    h.add("Allow: ").add(allow).add("\r\n");
+  if (body_len > 0) h.add("Content-Type: ").add(kTextPlain).add("\r\n");
   h.add("Content-Length: ").add_number(static_cast<uint64_t>(body_len)).add("\r\n");
   if (status == 408 || status == 400 || status == 413 || status == 414 || status == 431 ||
       status == 505 || status == 501)
@@ -62,19 +48,13 @@ void deliver_upstream(Exchange& ex, io::HeadBuilder& h) {
   const http::Header* connection = resp.headers.find("connection");
   bool has_date = false;
   for (const auto& f : resp.headers) {
-    if (dropped_response_field(f.name)) {
-      // HEAD and 304 carry the representation's length without a body: keep it.
-      if (resp.framing == http::Framing::kNone && http::iequals(f.name, "content-length"))
-        h.field(f.name, f.value);
-      continue;
-    }
-    if (connection && http::list_contains(connection->value, f.name)) continue;
+    if (!forwarded_response_field(resp, f, connection)) continue;
     if (!has_date && http::iequals(f.name, "date")) has_date = true;
     h.field(f.name, f.value);
   }
   if (!has_date) h.add("Date: ").add(ex.loop->http_date()).add("\r\n");
   h.add("Via: 1.1 gatehouse\r\n");
-  if (has_body(ex, resp.status)) {
+  if (response_has_body(ex, resp.status)) {
     switch (resp.framing) {
       case http::Framing::kLength:
         h.add("Content-Length: ").add_number(resp.content_length).add("\r\n");
@@ -96,9 +76,34 @@ void deliver_upstream(Exchange& ex, io::HeadBuilder& h) {
   h.add("\r\n");
 }
 
+// HTTP/2: the stream sends the head as a HEADERS frame (downstream/http2_response.cc); only a
+// local body goes to the output here.
+Next deliver_h2(Exchange& ex) {
+  ex.response_ready = true;
+  if (ex.local_response) {
+    char body[96];
+    const size_t len = local_body(ex, body, sizeof body);
+    if (len > 0 && response_has_body(ex, ex.status) && !ex.out.append(body, len)) ex.aborted = true;
+    ex.upstream_done = true;
+    return Next::kContinue;  // the pipeline hands the output over
+  }
+  // One client may hold up to 128 responses at once: each keeps less in memory than an HTTP/1.1
+  // response and spills to the temporary file sooner (streaming ones keep their small window).
+  if (!ex.streaming) {
+    const auto& b = ex.runtime->config->buffering;
+    ex.out.configure(b.response_memory < kH2ResponseMemory ? b.response_memory : kH2ResponseMemory,
+                     b.max_temp_file, b.temp_path.c_str());
+  }
+  // The backend's head (which the fields point into) may be gone by the time the backend next
+  // calls: the stream takes the fields now.
+  ex.downstream->output_ready();
+  return Next::kContinue;
+}
+
 }  // namespace
 
 Next deliver(Exchange& ex) {
+  if (ex.downstream->http2()) return deliver_h2(ex);
   io::HeadBuilder h(ex.loop->scratch(), EventLoop::kScratchSize);
   if (ex.local_response) {
     deliver_local(ex, h);

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+// How an Http1Connection starts and ends on its transport: the TLS handshake, the hand-over to
+// HTTP/2 (ALPN "h2", or the h2c preface on a plain listener), waiting for the readiness a TLS
+// call asked for, and the end: lingering after an error, closing with close_notify.
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+
+#include "proxy/base/log.h"
+#include "proxy/downstream/http1_connection.h"
+#include "proxy/downstream/http2_connection.h"
+#include "proxy/event_loop.h"
+
+namespace proxy {
+namespace {
+
+// RFC 9113 3.4.
+constexpr char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+constexpr size_t kPrefaceLen = sizeof kPreface - 1;
+constexpr uint64_t kMaxLingerBytes = 1 << 20;
+
+}  // namespace
+
+void Http1Connection::step_handshake() {
+  using Want = io::Transport::Want;
+  if (!(transport_.want() == Want::kRead ? readable_ : writable_)) return;
+  if (past_head_deadline()) {  // a ClientHello trickled in: each byte restarted the timer
+    close();
+    return;
+  }
+  const int r = transport_.handshake();
+  if (r == 0) {
+    if (transport_.want() == Want::kRead)
+      readable_ = false;
+    else
+      writable_ = false;
+    return;
+  }
+  if (r < 0) {
+    // Scanners and clients that distrust the certificate fail here all day: not worth a warning.
+    if (base::log_level() >= base::LogLevel::kDebug) {
+      char ip[64];
+      format_client_ip(ip, sizeof ip);
+      LOG_DEBUG("client %s: TLS handshake failed: %s", ip, transport_.error());
+    }
+    close();
+    return;
+  }
+  unsigned len = 0;
+  const unsigned char* proto = transport_.alpn(len);
+  if (len == 2 && memcmp(proto, "h2", 2) == 0) {
+    hand_over_to_http2({});
+    return;
+  }
+  state_ = State::kHead;
+  // The request may have come in the same edge as the client's Finished.
+  readable_ = true;
+  again_ = true;
+}
+
+// Only the first bytes of a plain connection's first request can be the preface. Over TLS,
+// HTTP/2 is chosen by ALPN alone (RFC 9113 3.3), so a TLS client without it gets HTTP/1.1.
+bool Http1Connection::check_h2c_preface() {
+  const size_t n = in_len_ < kPrefaceLen ? in_len_ : kPrefaceLen;
+  if (memcmp(in_, kPreface, n) != 0) {
+    h2c_possible_ = false;
+    return true;
+  }
+  if (in_len_ < kPrefaceLen) return false;  // so far so good: wait for the rest
+  hand_over_to_http2(std::string_view(in_, in_len_));
+  return false;
+}
+
+void Http1Connection::hand_over_to_http2(std::string_view already_read) {
+  event_del(&ev_);
+  start_http2(loop_, std::move(transport_), peer(), peer_len(), listener_, already_read);
+  if (in_) {
+    loop_.head_blocks().release(in_);
+    in_ = nullptr;
+  }
+  in_len_ = 0;
+  // drive() frees this object; close() is skipped: the socket and the connection's counting now
+  // belong to the HTTP/2 side.
+  closed_ = true;
+}
+
+socklen_t Http1Connection::peer_len() const {
+  switch (peer_.sin6_family) {
+    case AF_INET:
+      return sizeof(sockaddr_in);
+    case AF_INET6:
+      return sizeof(sockaddr_in6);
+    default:
+      return sizeof(sa_family_t);
+  }
+}
+
+void Http1Connection::wait_read() {
+  readable_ = false;
+  if (transport_.tls() && transport_.want() == io::Transport::Want::kWrite)
+    read_waits_write_ = true;
+}
+
+void Http1Connection::wait_write() {
+  writable_ = false;
+  if (transport_.tls() && transport_.want() == io::Transport::Want::kRead) write_waits_read_ = true;
+}
+
+void Http1Connection::step_linger() {
+  char* buf = loop_.scratch();
+  while (readable_) {
+    // Raw bytes, never decrypted: they are thrown away, and a TLS session has sent close_notify.
+    ssize_t n = ::recv(transport_.fd(), buf, EventLoop::kScratchSize, 0);
+    if (n > 0) {
+      linger_bytes_ += static_cast<uint64_t>(n);
+      if (linger_bytes_ > kMaxLingerBytes) break;
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      readable_ = false;
+      return;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    break;
+  }
+  close();
+}
+
+void Http1Connection::close_gracefully() {
+  if (transport_.tls()) transport_.shutdown_write();
+  close();
+}
+
+}  // namespace proxy

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+// One HTTP/2 request stream: the request into the exchange, the pipeline's turns, the response
+// body out to the session.
+#include "proxy/downstream/http2_stream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "proxy/base/log.h"
+#include "proxy/downstream/http2_connection.h"
+#include "proxy/event_loop.h"
+#include "proxy/exchange.h"
+#include "proxy/pipeline.h"
+#include "proxy/upstream/upstream_connection.h"
+
+namespace proxy {
+namespace {
+
+// A client may have 128 requests open at once: each keeps less of its body in memory than an
+// HTTP/1.1 request may, and spills to the temporary file sooner.
+constexpr uint64_t kStreamBodyMemory = 64 * 1024;
+
+int64_t seconds(conf::Duration d) {
+  return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+}
+
+}  // namespace
+
+const sockaddr* Http2Stream::peer() const {
+  return conn_.peer();
+}
+const ListenerRef& Http2Stream::listener() const {
+  return conn_.listener();
+}
+bool Http2Stream::tls() const {
+  return conn_.tls();
+}
+
+void Http2Stream::open(int32_t stream_id, int64_t now_s) {
+  EventLoop& loop = conn_.loop();
+  id = stream_id;
+  closed = dirty = counted_reset = false;
+  error_status_ = 0;
+  error_why_ = "";
+  head_done_ = started_ = waiting_body_ = headers_sent_ = deferred_ = eof_sent_ = false;
+  ex = loop.acquire_exchange();
+  ex->downstream = this;
+  ex->runtime = loop.runtime_ptr();
+  ex->id = loop.shared().next_id.fetch_add(1, std::memory_order_relaxed);
+  ex->started = base::now();
+  const std::string_view ip = conn_.client_ip();
+  memcpy(ex->client_ip, ip.data(), ip.size());
+  ex->client_ip[ip.size()] = '\0';
+  ex->client_ip_len = static_cast<uint8_t>(ip.size());
+  const auto& cfg = *ex->runtime->config;
+  ex->request_body.configure(std::min(cfg.buffering.request_memory, kStreamBodyMemory),
+                             cfg.limits.max_request_body, cfg.buffering.temp_path.c_str());
+  block = loop.head_blocks().acquire();
+  deadline_s = now_s + seconds(cfg.timeouts.client_header);
+}
+
+void Http2Stream::head_complete(bool end_stream, int status, const char* why, int64_t now_s) {
+  const auto& cfg = *ex->runtime->config;
+  deadline_s = now_s + seconds(cfg.timeouts.client_body);
+  if (end_stream) ex->request_complete = true;
+  if (status != 0) {
+    refuse(status, why);
+    return;
+  }
+  head_done_ = true;
+  const auto& req = ex->request;
+  if (!end_stream && req.framing == http::Framing::kLength &&
+      req.content_length > cfg.limits.max_request_body)
+    refuse(413, "request body over limits.max_request_body");
+  conn_.wake(this);
+}
+
+void Http2Stream::body_data(const uint8_t* data, size_t len, int64_t now_s) {
+  // After an answer (an error, or a local response that did not wait) the body is dropped.
+  if (!ex || !head_done_ || error_status_ != 0 || ex->response_ready) return;
+  deadline_s = now_s + seconds(ex->runtime->config->timeouts.client_body);
+  if (ex->request_body_size + len > ex->runtime->config->limits.max_request_body) {
+    refuse(413, "request body over limits.max_request_body");
+    return;
+  }
+  if (auto ok = ex->request_body.append(reinterpret_cast<const char*>(data), len); !ok) {
+    refuse(500, ok.error().detail);
+    return;
+  }
+  ex->request_body_size += len;
+}
+
+void Http2Stream::body_complete() {
+  if (!ex || ex->request_complete) return;
+  const auto& req = ex->request;
+  // nghttp2 checks this too; the body forwarded must be the one announced (RFC 9113 8.1.1).
+  if (head_done_ && req.framing == http::Framing::kLength &&
+      ex->request_body_size != req.content_length) {
+    refuse(400, "body length differs from content-length");
+    return;
+  }
+  ex->request_complete = true;
+  if (waiting_body_) conn_.wake(this);
+}
+
+void Http2Stream::refuse(int status, const char* why) {
+  if (error_status_ == 0) {
+    error_status_ = status;
+    error_why_ = why;
+  }
+  conn_.wake(this);
+}
+
+void Http2Stream::read_body() {
+  waiting_body_ = true;
+  if (ex->request_complete || error_status_ != 0) conn_.wake(this);
+}
+
+// The pipeline calls this when the response is decided (deliver) and when body bytes arrive. The
+// HEADERS are submitted at once, while the backend's head (which the fields point into) is still
+// there; nghttp2 copies them. With a backend attached, it calls again once it has added the body
+// bytes that came with the head, so head and body leave in one write.
+void Http2Stream::output_ready() {
+  if (closed || !ex) return;
+  if (ex->response_ready && !headers_sent_) {
+    submit_response();
+    if (ex->upstream) return;
+  }
+  conn_.wake(this);
+}
+
+void Http2Stream::take_turn() {
+  if (closed || !ex) return;
+  if (error_status_ != 0 && !started_) {
+    give_error();
+    return;
+  }
+  if (error_status_ != 0 && waiting_body_) {
+    give_error();
+    return;
+  }
+  if (head_done_ && !started_) {
+    started_ = true;
+    if (ex->request.expect_continue && !ex->request_complete) submit_continue();
+    pipeline::start(*ex);
+    return;
+  }
+  if (waiting_body_ && ex->request_complete) {
+    waiting_body_ = false;
+    pipeline::resume(*ex);
+    return;
+  }
+  if (ex->response_ready && !headers_sent_) submit_response();
+  if (deferred_ && headers_sent_ && (!ex->out.empty() || ex->upstream_done)) {
+    deferred_ = false;
+    nghttp2_session_resume_data(conn_.session(), id);
+  }
+}
+
+// An answer decided inside a session callback (a limit, a malformed head) or by a timeout, given
+// now: before the pipeline ran, or while it waits for the body. Later (a response is under way)
+// the request's remaining body is simply dropped.
+void Http2Stream::give_error() {
+  const int status = error_status_;
+  started_ = true;
+  waiting_body_ = false;
+  if (ex->response_ready) return;
+  LOG_INFO("client %s: HTTP/2 stream %d: %d %s", ex->client_ip, id, status, error_why_);
+  pipeline::respond(*ex, status, error_why_);
+}
+
+ssize_t Http2Stream::read_data(size_t length, uint32_t* flags) {
+  Exchange& e = *ex;
+  const uint64_t avail = e.out.size();
+  if (avail == 0) {
+    if (e.aborted) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // RST_STREAM: a cut, not an end
+    if (e.upstream_done) {
+      *flags |= NGHTTP2_DATA_FLAG_EOF;
+      return 0;
+    }
+    deferred_ = true;
+    return NGHTTP2_ERR_DEFERRED;
+  }
+  const size_t n = avail < length ? static_cast<size_t>(avail) : length;
+  *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+  if (n == avail && e.upstream_done && !e.aborted) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  return static_cast<ssize_t>(n);
+}
+
+int Http2Stream::send_data(evbuffer* out, const uint8_t* frame_head, size_t length) {
+  if (evbuffer_add(out, frame_head, 9) != 0) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  if (length > 0 && ex->out.move_to(out, length) != static_cast<ssize_t>(length)) {
+    // The frame head is out already: the connection cannot go on.
+    LOG_ERROR("client %s: HTTP/2 stream %d: cannot read the buffered response: %m", ex->client_ip,
+              id);
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  }
+  ex->bytes_out += 9 + length;
+  conn_.data_sent(9 + length);
+  // The backend may read more now (backpressure: it fills ex->out up to its room).
+  if (ex->upstream) ex->upstream->output_drained();
+  return 0;
+}
+
+void Http2Stream::response_sent() {
+  eof_sent_ = true;
+  // RFC 9113 8.1: a complete response before the request finished; the rest is not wanted.
+  if (ex && !ex->request_complete)
+    nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
+}
+
+void Http2Stream::finish(EventLoop& loop) {
+  if (ex) {
+    if (ex->upstream) {
+      ex->upstream->abandon();
+      ex->upstream = nullptr;
+    }
+    if (!eof_sent_) ex->aborted = true;
+    // A stream cancelled before its request ran cost nothing and is not a request to log.
+    if (started_) pipeline::finish(*ex);
+    loop.release_exchange(ex);
+    ex = nullptr;
+  }
+  if (block) {
+    loop.head_blocks().release(block);
+    block = nullptr;
+  }
+}
+
+bool Http2Stream::awaiting_client() const {
+  if (closed || !ex || error_status_ != 0) return false;
+  return !head_done_ || (!ex->request_complete && !ex->response_ready);
+}
+
+bool Http2Stream::output_pending() const {
+  return headers_sent_ && !eof_sent_ && ex && (!ex->out.empty() || ex->upstream_done);
+}
+
+}  // namespace proxy

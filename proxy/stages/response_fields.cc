@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+#include "proxy/stages/response_fields.h"
+
+#include <cstdio>
+
+#include "proxy/exchange.h"
+#include "proxy/stages/status_text.h"
+
+namespace proxy::stages {
+
+bool response_has_body(const Exchange& ex, int status) {
+  return ex.request.method != http::Method::kHead && status >= 200 && status != 204 &&
+         status != 304;
+}
+
+bool forwarded_response_field(const http::ResponseHead& resp, const http::Header& field,
+                              const http::Header* connection) {
+  const std::string_view name = field.name;
+  const bool dropped = http::is_hop_by_hop(name) || http::iequals(name, "content-length") ||
+                       (name.size() > 8 && http::iequals(name.substr(0, 8), "x-accel-"));
+  if (dropped) return resp.framing == http::Framing::kNone && http::iequals(name, "content-length");
+  return !(connection && http::list_contains(connection->value, name));
+}
+
+size_t local_body(const Exchange& ex, char* buf, size_t cap) {
+  const int status = ex.status;
+  if (status == 200 && ex.request.asterisk) return 0;
+  const std::string_view reason = reason_phrase(status);
+  const int n =
+      snprintf(buf, cap, "%d %.*s\n", status, static_cast<int>(reason.size()), reason.data());
+  if (n <= 0) return 0;
+  return static_cast<size_t>(n) < cap ? static_cast<size_t>(n) : cap - 1;
+}
+
+std::string_view local_allow(const Exchange& ex) {
+  if (ex.request.asterisk && ex.status == 200)
+    return "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+  return {};
+}
+
+}  // namespace proxy::stages

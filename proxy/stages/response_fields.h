@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+// What the deliver stage sends a client about a response, whatever the protocol: the HTTP/1.1
+// text head (deliver.cc) and the HTTP/2 HEADERS frame (downstream/http2_response.cc) share it.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "proxy/http/headers.h"
+#include "proxy/http/message.h"
+
+namespace proxy {
+struct Exchange;
+}
+
+namespace proxy::stages {
+
+// Whether a response with |status| to the exchange's request has a body: never for HEAD, 1xx,
+// 204 and 304 (RFC 9110 6.4.1).
+bool response_has_body(const Exchange& ex, int status);
+
+// Whether a field of the backend's response reaches the client. Hop-by-hop fields, those the
+// backend's Connection field names, gatehouse's own X-Accel-* instructions and the backend's
+// framing never do (the deliverer sets its own); a Content-Length on a response without a body
+// (HEAD, 304) describes the representation and is kept. |connection| is the response's Connection
+// field or null.
+bool forwarded_response_field(const http::ResponseHead& resp, const http::Header& field,
+                              const http::Header* connection);
+
+// The short text body of a local response ("404 Not Found\n") written to |buf|; returns its
+// length, 0 when the response has none (a 200 to OPTIONS *).
+size_t local_body(const Exchange& ex, char* buf, size_t cap);
+
+// The Allow field a local 200 to OPTIONS * carries, empty otherwise.
+std::string_view local_allow(const Exchange& ex);
+
+inline constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
+
+}  // namespace proxy::stages
