@@ -71,10 +71,13 @@ void AccessLog::write(const Exchange& ex) {
         static_cast<int>(un), ua);
   } else {
     n = snprintf(
-        line, sizeof line, "%.*s - - [%s] \"%.*s %.*s HTTP/1.%d\" %d %llu \"%.*s\" \"%.*s\"\n",
+        line, sizeof line, "%.*s - - [%s] \"%.*s %.*s HTTP/%s\" %d %llu \"%.*s\" \"%.*s\"\n",
         static_cast<int>(ip.size()), ip.data(), when, static_cast<int>(req.method_name.size()),
-        req.method_name.data(), static_cast<int>(tn), target, req.version_minor, ex.status,
-        static_cast<unsigned long long>(ex.bytes_out), static_cast<int>(rn), referer,
+        req.method_name.data(), static_cast<int>(tn), target,
+        req.http2                ? "2.0"
+        : req.version_minor == 0 ? "1.0"
+                                 : "1.1",
+        ex.status, static_cast<unsigned long long>(ex.bytes_out), static_cast<int>(rn), referer,
         static_cast<int>(un), ua);
   }
   if (n > 0) {

@@ -250,6 +250,7 @@ base::Expected<void, ParseError> H2RequestBuilder::finish(bool end_stream) {
   }
   if (cookies_ > 1 && !join_cookies()) return refuse(431, "request header list too large");
   out.version_minor = 1;
+  out.http2 = true;
   out.keep_alive = true;
   out.expect_continue = expect_continue_ && !end_stream;
   return {};

@@ -45,6 +45,7 @@ struct RequestHead {
   bool asterisk = false;       // "OPTIONS *"
   std::string_view authority;  // Host, or the authority of an absolute-form target
   int version_minor = 1;       // HTTP/1.x
+  bool http2 = false;          // came as an HTTP/2 stream (version_minor is then 1)
   HeaderList headers;
   Framing framing = Framing::kNone;
   uint64_t content_length = 0;  // when framing == kLength ("Content-Length: 0" is kLength, 0)
@@ -57,7 +58,7 @@ struct RequestHead {
     method_name = {};
     method = Method::kOther;
     target = path = query = authority = {};
-    has_query = asterisk = expect_continue = false;
+    has_query = asterisk = expect_continue = http2 = false;
     version_minor = 1;
     headers.clear();
     framing = Framing::kNone;

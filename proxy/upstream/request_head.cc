@@ -45,7 +45,12 @@ void build_request_head(const Exchange& ex, io::HeadBuilder& out) {
   out.add(ip).add("\r\n");
   out.field("X-Forwarded-Proto", ex.downstream->tls() ? "https" : "http");
   if (!req.authority.empty()) out.field("X-Forwarded-Host", req.authority);
-  out.add("Via: 1.").add(req.version_minor == 0 ? "0" : "1").add(" gatehouse\r\n");
+  // RFC 9110 7.6.3: the protocol version the request came with.
+  out.add("Via: ")
+      .add(req.http2                ? "2"
+           : req.version_minor == 0 ? "1.0"
+                                    : "1.1")
+      .add(" gatehouse\r\n");
   if (req.framing != http::Framing::kNone)
     out.add("Content-Length: ").add_number(ex.request_body_size).add("\r\n");
   out.add("\r\n");
