@@ -53,7 +53,8 @@ def test_get_goes_through_the_pipeline_as_one_request(h2):
     assert echo["method"] == "GET" and echo["target"] == "/echo?x=1"
     assert header_values(echo, "host") == [h2.address]
     assert header_values(echo, "x-forwarded-proto") == ["http"]
-    assert header_values(echo, "via") == ["1.1 gatehouse"]
+    # RFC 9110 7.6.3: Via names the protocol the request came with.
+    assert header_values(echo, "via") == ["2 gatehouse"]
     # RFC 9113 8.2.3: cookie crumbs reach an HTTP/1.1 backend as one field.
     assert header_values(echo, "cookie") == ["a=1; b=2"]
 
