@@ -4,14 +4,22 @@
 #include <openssl/err.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+
+#include "proxy/base/log.h"
 
 namespace proxy::io {
 namespace {
 
 // Pieces under this are copied into a record with the ones that follow them.
 constexpr size_t kGatherBelow = 4096;
+
+// Cleared by the first handshake that asked for kernel TLS and did not get it: a kernel without
+// the tls module answers every TCP_ULP attempt with a failed module load, which costs time on
+// each new connection for nothing.
+std::atomic<bool> g_try_ktls{true};
 
 }  // namespace
 
@@ -21,9 +29,14 @@ Transport::Transport(int fd, tls::SslPtr ssl) : fd_(fd), ssl_(std::move(ssl)) {
   // Retried writes may come from a buffer that moved (an evbuffer that grew); partial writes let
   // a big write return after each record instead of holding the whole buffer.
   SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // One recv per burst of records instead of two per record (header, then body).
+  SSL_set_read_ahead(ssl_.get(), 1);
   // Kernel TLS when the kernel has it (the tls module): spill files then leave with sendfile.
   // Without it OpenSSL notices at the end of the handshake and keeps the keys to itself.
-  SSL_set_options(ssl_.get(), SSL_OP_ENABLE_KTLS);
+  if (g_try_ktls.load(std::memory_order_relaxed)) {
+    SSL_set_options(ssl_.get(), SSL_OP_ENABLE_KTLS);
+    asked_ktls_ = true;
+  }
 }
 
 // Turns an SSL_* result into the read(2)-style contract. The error queue is emptied on every
@@ -65,6 +78,9 @@ int Transport::handshake() {
   int r = SSL_do_handshake(ssl_.get());
   if (r == 1) {
     handshake_done_ = true;
+    if (asked_ktls_ && !BIO_get_ktls_send(SSL_get_wbio(ssl_.get())) &&
+        g_try_ktls.exchange(false, std::memory_order_relaxed))
+      LOG_INFO("kernel TLS is not available; TLS records are made in user space");
     return 1;
   }
   if (ssl_result(r) < 0 && errno == EAGAIN) return 0;

@@ -82,6 +82,7 @@ class Transport {
   tls::SslPtr ssl_;
   const char* error_ = nullptr;  // a static OpenSSL reason string
   bool handshake_done_ = false;
+  bool asked_ktls_ = false;
   bool failed_ = false;  // a fatal TLS error: OpenSSL forbids SSL_shutdown after one
   bool drained_ = false;
   Want want_ = Want::kRead;
