@@ -184,8 +184,7 @@ void EventLoop::accept_from(int lfd, const ListenerRef& listener) {
       if (!ssl) {
         LOG_ERROR("accept on %s: cannot make a TLS session (out of memory)", listener.name.c_str());
         ::close(fd);
-        shared_.connections.fetch_sub(1, std::memory_order_relaxed);
-        if (per_client > 0) shared_.per_client.release(reinterpret_cast<sockaddr*>(&ss));
+        release_connection(reinterpret_cast<sockaddr*>(&ss));
         continue;
       }
       transport = io::Transport(fd, std::move(ssl));
@@ -219,6 +218,11 @@ Exchange* EventLoop::acquire_exchange() {
 void EventLoop::release_exchange(Exchange* ex) {
   ex->reset();
   exchanges_.release(ex);
+}
+
+void EventLoop::release_connection(const sockaddr* peer) {
+  shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+  if (runtime_->config->limits.max_connections_per_client > 0) shared_.per_client.release(peer);
 }
 
 void EventLoop::add_connection(Connection* c) {

@@ -92,6 +92,9 @@ class EventLoop {
 
   void add_connection(Connection* c);
   void remove_connection(Connection* c);
+  // A client connection from |peer| has closed: gives back its place under max_connections and
+  // its per-client slot. Called once per accepted connection, by whichever object owns it last.
+  void release_connection(const sockaddr* peer);
 
  private:
   static void on_accept(evutil_socket_t fd, short what, void* arg);

@@ -388,9 +388,7 @@ void Http1Connection::close() {
   }
   event_del(&ev_);
   transport_.close();
-  loop_.shared().connections.fetch_sub(1, std::memory_order_relaxed);
-  if (loop_.runtime().config->limits.max_connections_per_client > 0)
-    loop_.shared().per_client.release(peer());
+  loop_.release_connection(peer());
 }
 
 }  // namespace proxy

@@ -44,6 +44,13 @@ Method method_from_name(std::string_view m);
 // HTTP/2 :authority are checked with it.
 bool valid_authority(std::string_view a);
 
+// The origin-form part of a target: [path, end) is path ['?' query], inside the target that starts
+// at |target|. Sets out.path, out.query and out.has_query; the path is normalized in place
+// (normalize_path) and the query moved up behind it, so out.target stays contiguous. An empty path
+// (absolute-form "http://host") reads as "/".
+base::Expected<void, ParseError> split_path_query(char* target, char* path, char* end,
+                                                  RequestHead& out);
+
 // Reads "HTTP/" DIGIT "." DIGIT (RFC 9112 2.3) from the 8 bytes at p; returns the minor version,
 // 0 or 1 (1.2 and later count as 1.1). 400 if malformed, 505 if the major version is not 1.
 base::Expected<int, ParseError> parse_version(const char* p);

@@ -158,30 +158,10 @@ base::Expected<void, ParseError> H2RequestBuilder::split_path(RequestHead& out) 
   for (char c : path_)
     if (!cc::is(c, cc::kTarget))
       return refuse(400, c == '#' ? "fragment in :path" : "invalid :path");
-  // The view points into our block, so the bytes are ours to rewrite.
+  // The view points into our block, so the bytes are ours to rewrite. The path starts with '/':
+  // it is never empty.
   char* t = block_ + (path_.data() - block_);
-  char* const t_end = t + path_.size();
-  char* path_end = t_end;
-  if (void* q = std::memchr(t, '?', path_.size())) {
-    path_end = static_cast<char*>(q);
-    out.has_query = true;
-    out.query = std::string_view(path_end + 1, static_cast<size_t>(t_end - path_end - 1));
-  }
-  if (path_end == t) return refuse(400, "invalid :path");
-  const size_t path_len = static_cast<size_t>(path_end - t);
-  auto n = normalize_path(t, path_len);
-  if (!n) return base::unexpected(n.error());
-  out.path = std::string_view(t, *n);
-  if (*n != path_len) {  // keep target contiguous: the query follows the shorter path
-    char* q = t + *n;
-    if (out.has_query) {
-      std::memmove(q, path_end, static_cast<size_t>(t_end - path_end));
-      out.query = std::string_view(q + 1, out.query.size());
-      q += 1 + out.query.size();
-    }
-    out.target = std::string_view(t, static_cast<size_t>(q - t));
-  }
-  return {};
+  return detail::split_path_query(t, t, t + path_.size(), out);
 }
 
 // RFC 9113 8.2.3: crumbs become one "cookie" field, joined with "; ", for an HTTP/1.1 backend.

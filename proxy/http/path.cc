@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "proxy/http/char_class.h"
+#include "proxy/http/fields.h"
 #include "proxy/http/parser.h"
 
 namespace proxy::http {
@@ -70,5 +71,37 @@ base::Expected<size_t, ParseError> normalize_path(char* path, size_t len) {
   }
   return w;
 }
+
+namespace detail {
+
+base::Expected<void, ParseError> split_path_query(char* target, char* path, char* end,
+                                                  RequestHead& out) {
+  char* path_end = end;
+  if (void* q = std::memchr(path, '?', static_cast<size_t>(end - path))) {
+    path_end = static_cast<char*>(q);
+    out.has_query = true;
+    out.query = std::string_view(path_end + 1, static_cast<size_t>(end - path_end - 1));
+  }
+  if (path == path_end) {
+    out.path = "/";
+    return {};
+  }
+  const size_t path_len = static_cast<size_t>(path_end - path);
+  auto n = normalize_path(path, path_len);
+  if (!n) return base::unexpected(n.error());
+  out.path = std::string_view(path, *n);
+  if (*n != path_len) {  // keep target contiguous: the query follows the shorter path
+    char* q = path + *n;
+    if (out.has_query) {
+      std::memmove(q, path_end, static_cast<size_t>(end - path_end));
+      out.query = std::string_view(q + 1, out.query.size());
+      q += 1 + out.query.size();
+    }
+    out.target = std::string_view(target, static_cast<size_t>(q - target));
+  }
+  return {};
+}
+
+}  // namespace detail
 
 }  // namespace proxy::http

@@ -35,30 +35,7 @@ base::Expected<void, ParseError> parse_target(char* t, char* t_end, RequestHead&
     if (!detail::valid_authority(out.authority))
       return fail(400, "invalid authority in request-target");
   }
-  char* path_end = t_end;
-  if (void* q = std::memchr(path, '?', static_cast<size_t>(t_end - path))) {
-    path_end = static_cast<char*>(q);
-    out.has_query = true;
-    out.query = std::string_view(path_end + 1, static_cast<size_t>(t_end - path_end - 1));
-  }
-  if (path == path_end) {  // absolute-form without a path (RFC 9112 3.2.2)
-    out.path = "/";
-    return {};
-  }
-  const size_t path_len = static_cast<size_t>(path_end - path);
-  auto n = normalize_path(path, path_len);
-  if (!n) return base::unexpected(n.error());
-  out.path = std::string_view(path, *n);
-  if (*n != path_len) {  // keep target contiguous: the query follows the shorter path
-    char* q = path + *n;
-    if (out.has_query) {
-      std::memmove(q, path_end, static_cast<size_t>(t_end - path_end));
-      out.query = std::string_view(q + 1, out.query.size());
-      q += 1 + out.query.size();
-    }
-    out.target = std::string_view(t, static_cast<size_t>(q - t));
-  }
-  return {};
+  return detail::split_path_query(t, path, t_end, out);
 }
 
 // Framing from Content-Length / Transfer-Encoding (RFC 9112 6.1-6.3): anything a peer might read
