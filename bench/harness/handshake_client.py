@@ -22,7 +22,8 @@ import socket
 import ssl
 import sys
 import threading
-import time
+
+from client_pool import error_name, run_threads
 
 
 def context() -> ssl.SSLContext:
@@ -74,60 +75,36 @@ def main() -> None:
                "User-Agent: gatehouse-bench-handshake\r\nConnection: close\r\n\r\n").encode()
     ctx = context()
     lock = threading.Lock()
-    left = [count]
     ok = [0]
     resumed = [0]
     errors: collections.Counter = collections.Counter()
     seen_tls: list[str] = []
 
-    give_up = max(20, count // 10)
-
-    def worker() -> None:
-        while True:
+    def one() -> None:
+        try:
+            with socket.create_connection((host, port), timeout=10) as raw:
+                raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                    s.sendall(request)
+                    status, closed = read_response(s)
+                    with lock:
+                        if s.session_reused:
+                            resumed[0] += 1
+                        if not seen_tls:
+                            seen_tls.append(f"{s.version()} {s.cipher()[0]}")
+                        if status != 200:
+                            errors[f"status {status}"] += 1
+                        elif not closed:
+                            errors["server did not close after Connection: close"] += 1
+                        else:
+                            ok[0] += 1
+        except (OSError, ssl.SSLError, ValueError, IndexError) as e:
             with lock:
-                if left[0] == 0:
-                    return
-                if sum(errors.values()) >= give_up:
-                    errors["not tried (too many failures)"] += left[0]
-                    left[0] = 0
-                    return
-                left[0] -= 1
-            try:
-                with socket.create_connection((host, port), timeout=10) as raw:
-                    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
-                        s.sendall(request)
-                        status, closed = read_response(s)
-                        with lock:
-                            if s.session_reused:
-                                resumed[0] += 1
-                            if not seen_tls:
-                                seen_tls.append(f"{s.version()} {s.cipher()[0]}")
-                            if status != 200:
-                                errors[f"status {status}"] += 1
-                            elif not closed:
-                                errors["server did not close after Connection: close"] += 1
-                            else:
-                                ok[0] += 1
-            except (OSError, ssl.SSLError, ValueError, IndexError) as e:
-                what = type(e).__name__
-                if isinstance(e, ssl.SSLError):
-                    what += f" {e.reason or e}"
-                elif isinstance(e, OSError) and e.errno:
-                    what += f" {e.errno}"
-                elif str(e):
-                    what += f" {e}"
-                with lock:
-                    errors[what[:120]] += 1
+                errors[error_name(e)] += 1
 
-    t0 = time.monotonic()
-    threads = [threading.Thread(target=worker) for _ in range(max(1, min(concurrency, count)))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    seconds = run_threads(count, concurrency, errors, lock, one)
     print(json.dumps({"ok": ok[0], "failed": count - ok[0], "errors": dict(errors),
-                      "resumed": resumed[0], "seconds": round(time.monotonic() - t0, 3),
+                      "resumed": resumed[0], "seconds": round(seconds, 3),
                       "tls": seen_tls[0] if seen_tls else ""}), flush=True)
 
 

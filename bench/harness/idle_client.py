@@ -27,6 +27,8 @@ import sys
 import threading
 import time
 
+from client_pool import error_name, run_threads
+
 
 def tls_context() -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -35,17 +37,6 @@ def tls_context() -> ssl.SSLContext:
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.set_alpn_protocols(["http/1.1"])
     return ctx
-
-
-def _error_name(e: BaseException) -> str:
-    what = type(e).__name__
-    if isinstance(e, ssl.SSLError):
-        what += f" {e.reason or e}"
-    elif isinstance(e, OSError) and e.errno:
-        what += f" {e.errno}"
-    elif isinstance(e, ConnectionError) and str(e):
-        what += f" {e}"
-    return what[:120]
 
 
 def _head(head: bytes) -> tuple[int, dict[str, str]]:
@@ -114,7 +105,7 @@ def tls_one(host: str, port: int, request: bytes, ctx: ssl.SSLContext, conns: li
             conns.append(s)
     except (OSError, ValueError, IndexError) as e:
         with lock:
-            errors[_error_name(e)] += 1
+            errors[error_name(e)] += 1
         if s is not None:
             s.close()
 
@@ -135,30 +126,11 @@ def tls_main(host: str, port: int, count: int, request: bytes, threads: int) -> 
     errors: collections.Counter = collections.Counter()
     seen_tls: list[str] = []
     lock = threading.Lock()
-    left = [count]
-
-    give_up = max(20, count // 10)
-
-    def work() -> None:
-        while True:
-            with lock:
-                if left[0] == 0:
-                    return
-                if sum(errors.values()) >= give_up:
-                    errors["not tried (too many failures)"] += left[0]
-                    left[0] = 0
-                    return
-                left[0] -= 1
-            tls_one(host, port, request, ctx, conns, errors, seen_tls, lock)
-
-    t0 = time.monotonic()
-    pool = [threading.Thread(target=work) for _ in range(max(1, min(threads, count)))]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
+    seconds = run_threads(
+        count, threads, errors, lock,
+        lambda: tls_one(host, port, request, ctx, conns, errors, seen_tls, lock))
     print(json.dumps({"ok": len(conns), "failed": count - len(conns), "errors": dict(errors),
-                      "seconds": round(time.monotonic() - t0, 3),
+                      "seconds": round(seconds, 3),
                       "tls": seen_tls[0] if seen_tls else ""}), flush=True)
     for line in sys.stdin:
         if line.strip() == "check":

@@ -81,17 +81,24 @@ def _errors(warnings: list[str], what: str, n: float) -> None:
 
 # ---- 1 KiB pass-through with keep-alive ---------------------------------------------------------
 
-def run_small(bench: Bench, inst: Instance, s: Settings, warnings: list[str]) -> dict[str, float]:
-    url = inst.url("/1k")
+def _wrk_keepalive(inst: Instance, url: str, s: Settings, warnings: list[str],
+                   require_success: bool = False) -> dict[str, float]:
+    """wrk on |url| (after an unmeasured warm-up): req/s, latency and errors."""
     if s.warmup:
         loadgen.wrk(url, s.warmup, s.connections)
     r = loadgen.wrk(url, s.duration, s.connections)
+    if require_success and r.requests - r.non_2xx <= 0:
+        raise RuntimeError(f"no request succeeded:\n{r.raw[-1500:]}")
     _errors(warnings, "wrk non-2xx/3xx responses", r.non_2xx)
     _errors(warnings, "wrk socket errors", r.socket_errors)
     if not inst.proc.alive():
         warnings.append(f"server exited during the run:\n{inst.proc.log_tail()}")
     return {"rps": r.rps, "p50_ms": r.p50_ms, "p99_ms": r.p99_ms,
             "errors": r.non_2xx + r.socket_errors}
+
+
+def run_small(bench: Bench, inst: Instance, s: Settings, warnings: list[str]) -> dict[str, float]:
+    return _wrk_keepalive(inst, inst.url("/1k"), s, warnings)
 
 
 # ---- 1 GiB streamed through ---------------------------------------------------------------------
@@ -268,19 +275,7 @@ def _h2load_errors(r: loadgen.H2loadResult, warnings: list[str]) -> None:
 def run_tls_keepalive(bench: Bench, inst: Instance, s: Settings,
                       warnings: list[str]) -> dict[str, float]:
     _tls_version_warning(tls_probe(inst, "http/1.1"), warnings)
-    url = inst.tls_url("/1k")
-    if s.warmup:
-        loadgen.wrk(url, s.warmup, s.connections)
-    r = loadgen.wrk(url, s.duration, s.connections)
-    good = r.requests - r.non_2xx
-    if good <= 0:
-        raise RuntimeError(f"no request succeeded over TLS:\n{r.raw[-1500:]}")
-    _errors(warnings, "wrk non-2xx/3xx responses", r.non_2xx)
-    _errors(warnings, "wrk socket errors", r.socket_errors)
-    if not inst.proc.alive():
-        warnings.append(f"server exited during the run:\n{inst.proc.log_tail()}")
-    return {"rps": r.rps, "p50_ms": r.p50_ms, "p99_ms": r.p99_ms,
-            "errors": r.non_2xx + r.socket_errors}
+    return _wrk_keepalive(inst, inst.tls_url("/1k"), s, warnings, require_success=True)
 
 
 def _handshakes(inst: Instance, count: int, clients: int) -> dict:
@@ -324,16 +319,24 @@ def run_tls_idle(bench: Bench, inst: Instance, s: Settings, warnings: list[str])
     return run_idle(bench, inst, s, warnings, tls=True)
 
 
+# What wrk reports, and what an idle-connections run reports (plain or TLS).
+WRK_METRICS = [
+    Metric("rps", "req/s", "req/s", "higher"),
+    Metric("p99_ms", "p99 latency", "ms", "lower", fmt="{:.2f}"),
+    Metric("p50_ms", "p50 latency", "ms", "lower", chart=False, fmt="{:.2f}"),
+    Metric("errors", "errors (non-2xx + socket)", "count", None, chart=False),
+]
+IDLE_METRICS = [
+    Metric("bytes_per_conn", "bytes/conn (Private)", "B", "lower"),
+    Metric("bytes_per_conn_rss", "bytes/conn (RSS)", "B", "lower", chart=False),
+    Metric("idle_conns", "idle connections held", "count", None, chart=False),
+]
+
 SCENARIOS: list[Scenario] = [
     Scenario(
         name="small-keepalive",
         title="1 KiB pass-through, keep-alive (wrk -t1 -c64)",
-        metrics=[
-            Metric("rps", "req/s", "req/s", "higher"),
-            Metric("p99_ms", "p99 latency", "ms", "lower", fmt="{:.2f}"),
-            Metric("p50_ms", "p50 latency", "ms", "lower", chart=False, fmt="{:.2f}"),
-            Metric("errors", "errors (non-2xx + socket)", "count", None, chart=False),
-        ],
+        metrics=WRK_METRICS,
         run=run_small,
         short="1 KiB pass-through, keep-alive",
         targets=[Target("rps", ">= 1.0x HAProxy req/s", ref="haproxy", min_ratio=1.0),
@@ -355,11 +358,7 @@ SCENARIOS: list[Scenario] = [
     Scenario(
         name="idle-keepalive",
         title="idle keep-alive connections (process memory per connection)",
-        metrics=[
-            Metric("bytes_per_conn", "bytes/conn (Private)", "B", "lower"),
-            Metric("bytes_per_conn_rss", "bytes/conn (RSS)", "B", "lower", chart=False),
-            Metric("idle_conns", "idle connections held", "count", None, chart=False),
-        ],
+        metrics=IDLE_METRICS,
         run=run_idle,
         short="idle keep-alive connections",
         targets=[Target("bytes_per_conn", "<= nginx's bytes/conn", ref="nginx", max_ratio=1.0)],
@@ -381,12 +380,7 @@ SCENARIOS: list[Scenario] = [
     Scenario(
         name="tls-keepalive",
         title="HTTP/1.1 over TLS, 1 KiB, keep-alive (wrk -t1 -c64)",
-        metrics=[
-            Metric("rps", "req/s", "req/s", "higher"),
-            Metric("p99_ms", "p99 latency", "ms", "lower", fmt="{:.2f}"),
-            Metric("p50_ms", "p50 latency", "ms", "lower", chart=False, fmt="{:.2f}"),
-            Metric("errors", "errors (non-2xx + socket)", "count", None, chart=False),
-        ],
+        metrics=WRK_METRICS,
         run=run_tls_keepalive,
         short="HTTP/1.1 over TLS, keep-alive",
         targets=[Target("rps", ">= 1.0x HAProxy req/s", ref="haproxy", min_ratio=1.0)],
@@ -409,11 +403,7 @@ SCENARIOS: list[Scenario] = [
     Scenario(
         name="tls-idle",
         title="idle TLS keep-alive connections (process memory per connection)",
-        metrics=[
-            Metric("bytes_per_conn", "bytes/conn (Private)", "B", "lower"),
-            Metric("bytes_per_conn_rss", "bytes/conn (RSS)", "B", "lower", chart=False),
-            Metric("idle_conns", "idle connections held", "count", None, chart=False),
-        ],
+        metrics=IDLE_METRICS,
         run=run_tls_idle,
         short="idle TLS connections",
         targets=[Target("bytes_per_conn", "<= nginx's bytes/conn", ref="nginx", max_ratio=1.0)],
