@@ -70,6 +70,8 @@ class Http1Connection final : public Connection, public Downstream {
   void step_body();
   void step_write();
   void step_linger();
+  // A TLS listener got plain HTTP: answer 400 in plain text, log it, then linger and close.
+  void answer_plain_http();
   bool parse_head();
   bool decode_body(size_t& pos);
   void begin_exchange();

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // How an Http1Connection starts and ends on its transport: the TLS handshake, the hand-over to
-// HTTP/2 (ALPN "h2", or the h2c preface on a plain listener), waiting for the readiness a TLS
-// call asked for, and the end: lingering after an error, closing with close_notify.
+// HTTP/2 (ALPN "h2", or the h2c preface on a plain listener), the 400 to plain HTTP on a TLS
+// listener, waiting for the readiness a TLS call asked for, and the end: lingering after an
+// error, closing with close_notify.
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -13,6 +14,11 @@
 #include "proxy/downstream/http1_connection.h"
 #include "proxy/downstream/http2_connection.h"
 #include "proxy/event_loop.h"
+#include "proxy/exchange.h"
+#include "proxy/io/head_builder.h"
+#include "proxy/pipeline.h"
+#include "proxy/stages/response_fields.h"
+#include "proxy/stages/status_text.h"
 
 namespace proxy {
 namespace {
@@ -21,6 +27,8 @@ namespace {
 constexpr char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 constexpr size_t kPrefaceLen = sizeof kPreface - 1;
 constexpr uint64_t kMaxLingerBytes = 1 << 20;
+constexpr char kPlainHttpBody[] = "The plain HTTP request was sent to HTTPS port\n";
+constexpr size_t kPlainHttpBodyLen = sizeof kPlainHttpBody - 1;
 
 }  // namespace
 
@@ -40,6 +48,10 @@ void Http1Connection::step_handshake() {
     return;
   }
   if (r < 0) {
+    if (transport_.plain_http()) {
+      answer_plain_http();
+      return;
+    }
     // Scanners and clients that distrust the certificate fail here all day: not worth a warning.
     if (base::log_level() >= base::LogLevel::kDebug) {
       char ip[64];
@@ -58,6 +70,45 @@ void Http1Connection::step_handshake() {
   state_ = State::kHead;
   // The request may have come in the same edge as the client's Finished.
   readable_ = true;
+  again_ = true;
+}
+
+// nginx's answer to the same mistake: the person who typed http:// for an https:// address
+// reads why, instead of a reset. The head carries what other local responses do (deliver.cc)
+// but is written here: the exchange never reached the pipeline, and the socket is written
+// directly because the TLS session failed (OpenSSL sent no alert: nothing precedes it).
+void Http1Connection::answer_plain_http() {
+  begin_exchange();
+  ex_->status = 400;
+  ex_->error_detail = "plain HTTP request to a TLS listener";
+  ex_->local_response = true;
+  ex_->close_after = true;
+  LOG_INFO("client %s: 400 %s", ex_->client_ip, ex_->error_detail);
+  io::HeadBuilder h(loop_.scratch(), EventLoop::kScratchSize);
+  h.add("HTTP/1.1 400 ").add(stages::reason_phrase(400)).add("\r\n");
+  h.add("Date: ").add(loop_.http_date()).add("\r\n");
+  h.add("Server: gatehouse\r\n");
+  h.add("Content-Type: ").add(stages::kTextPlain).add("\r\n");
+  h.add("Content-Length: ").add_number(kPlainHttpBodyLen).add("\r\n");
+  h.add("Connection: close\r\n\r\n");
+  h.add(kPlainHttpBody);
+  // A new connection's send buffer is empty: the few hundred bytes go out in one call, or the
+  // client is gone and there is no one to answer.
+  const ssize_t n = ::send(transport_.fd(), h.data(), h.size(), MSG_NOSIGNAL);
+  const bool sent = n == static_cast<ssize_t>(h.size());
+  if (n > 0) ex_->bytes_out = static_cast<uint64_t>(n);
+  if (!sent) ex_->aborted = true;
+  pipeline::finish(*ex_);
+  loop_.release_exchange(ex_);
+  ex_ = nullptr;
+  if (!sent) {
+    close();
+    return;
+  }
+  // As after any other 400 (finish_exchange): let the client read it before the close.
+  transport_.shutdown_write();
+  state_ = State::kLinger;
+  set_timeout(loop_.timeouts().linger);
   again_ = true;
 }
 

@@ -47,6 +47,10 @@ class Transport {
   const unsigned char* alpn(unsigned& len) const;
   // Why the last TLS call failed (OpenSSL's reason), for logs; "" when unknown.
   const char* error() const { return error_ ? error_ : ""; }
+  // The handshake failed because the client spoke plain HTTP: OpenSSL's record layer saw
+  // "GET ", "POST ", "HEAD ", "PUT " or "CONNE" where the first record should be, and sent no
+  // alert, so the socket is still clean for a plain-text answer.
+  bool plain_http() const { return plain_http_; }
 
   ssize_t read(char* buf, size_t len);
   // Writes all of |buf| unless the socket fills up (then a short count, or -1 EAGAIN).
@@ -84,6 +88,7 @@ class Transport {
   bool handshake_done_ = false;
   bool asked_ktls_ = false;
   bool failed_ = false;  // a fatal TLS error: OpenSSL forbids SSL_shutdown after one
+  bool plain_http_ = false;
   bool drained_ = false;
   Want want_ = Want::kRead;
 };
