@@ -23,6 +23,8 @@ constexpr size_t kBodyReadRoom = 16 * 1024;
 // How long an unused backend connection is kept. App servers close theirs after a few seconds
 // (gunicorn 2s, Puma 20s); keeping ours shorter than most makes stale connections rare.
 constexpr timeval kUpstreamIdle = {4, 0};
+// Idle connections past the pool's keepalive cap: long enough for the next burst to reuse them.
+constexpr timeval kUpstreamSurplus = {1, 0};
 constexpr timeval kLinger = {2, 0};
 // How long a response waits, memory full, for a client that fell behind before it spills to disk.
 constexpr timeval kSpillPatience = {0, 50 * 1000};
@@ -65,6 +67,7 @@ EventLoop::EventLoop(std::shared_ptr<const Runtime> runtime,
   timeouts_.backend_response = common(to_timeval(t.backend_response));
   timeouts_.linger = common(kLinger);
   timeouts_.upstream_idle = common(kUpstreamIdle);
+  timeouts_.upstream_surplus = common(kUpstreamSurplus);
   timeouts_.spill_patience = common(kSpillPatience);
 
   upstreams_ = std::make_unique<UpstreamPools>(*runtime_);

@@ -53,6 +53,7 @@ struct LoopTimeouts {
   const timeval* backend_response = nullptr;
   const timeval* linger = nullptr;
   const timeval* upstream_idle = nullptr;
+  const timeval* upstream_surplus = nullptr;
   const timeval* spill_patience = nullptr;
 };
 

@@ -89,6 +89,7 @@ int64_t Http2Connection::now_seconds() const {
 
 void Http2Connection::on_event(evutil_socket_t, short what, void* arg) {
   auto* c = static_cast<Http2Connection*>(arg);
+  c->deferred_ = false;
   if (what & EV_READ) {
     c->readable_ = true;
     if (c->write_wants_read_) c->writable_ = true;
@@ -108,12 +109,22 @@ void Http2Connection::on_timer(evutil_socket_t, short, void* arg) {
   c->drive();
 }
 
+// Wakes from outside drive() (a backend delivered bytes) come back once, after the other events
+// of this loop turn: the responses of all the streams whose backends answered together then leave
+// in one write instead of one write (and one TLS record) each.
 void Http2Connection::wake(Http2Stream* s) {
   if (!s->dirty) {
     s->dirty = true;
     turns_.push_back(s);
   }
-  drive();
+  if (driving_) {
+    again_ = true;
+    return;
+  }
+  if (!deferred_) {
+    deferred_ = true;
+    event_active(&ev_, EV_TIMEOUT, 0);
+  }
 }
 
 void Http2Connection::data_sent(size_t) {

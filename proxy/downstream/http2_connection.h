@@ -147,6 +147,7 @@ class Http2Connection final : public Connection {
   bool peer_closed_ = false;
   bool driving_ = false;
   bool again_ = false;
+  bool deferred_ = false;  // a wake asked for a turn at the end of this loop turn
   bool closed_ = false;
   bool draining_ = false;
   bool final_goaway_ = false;

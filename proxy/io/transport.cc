@@ -2,6 +2,7 @@
 #include "proxy/io/transport.h"
 
 #include <openssl/err.h>
+#include <openssl/sslerr.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -21,10 +22,21 @@ constexpr size_t kGatherBelow = 4096;
 // each new connection for nothing.
 std::atomic<bool> g_try_ktls{true};
 
+// Whether the socket read OpenSSL made during the current SSL_read returned fewer bytes than it
+// asked for, i.e. the kernel had nothing more. Set by a callback on the socket BIO, read right
+// after the call on the same thread; it spares the read that would only say EAGAIN.
+thread_local bool t_short_recv = false;
+
+long on_socket_bio(BIO*, int oper, const char*, size_t len, int, long, int ret, size_t* done) {
+  if (oper == (BIO_CB_READ | BIO_CB_RETURN)) t_short_recv = ret > 0 && done && *done < len;
+  return ret;
+}
+
 }  // namespace
 
 Transport::Transport(int fd, tls::SslPtr ssl) : fd_(fd), ssl_(std::move(ssl)) {
   SSL_set_fd(ssl_.get(), fd);
+  BIO_set_callback_ex(SSL_get_rbio(ssl_.get()), on_socket_bio);
   SSL_set_accept_state(ssl_.get());
   // Retried writes may come from a buffer that moved (an evbuffer that grew); partial writes let
   // a big write return after each record instead of holding the whole buffer.
@@ -62,8 +74,14 @@ ssize_t Transport::ssl_result(int ret) {
       errno = saved_errno == 0 || saved_errno == EAGAIN ? ECONNRESET : saved_errno;
       return -1;
     default: {
-      const char* reason = ERR_reason_error_string(ERR_peek_last_error());
+      const unsigned long e = ERR_peek_last_error();
+      const char* reason = ERR_reason_error_string(e);
       error_ = reason ? reason : "TLS error";
+      // Read here, on the failure path, so that telling plain HTTP apart costs a good handshake
+      // nothing (no peek at the socket).
+      plain_http_ =
+          ERR_GET_LIB(e) == ERR_LIB_SSL && (ERR_GET_REASON(e) == SSL_R_HTTP_REQUEST ||
+                                            ERR_GET_REASON(e) == SSL_R_HTTPS_PROXY_REQUEST);
       ERR_clear_error();
       failed_ = true;
       errno = EPROTO;
@@ -109,9 +127,15 @@ ssize_t Transport::read(char* buf, size_t len) {
   while (got < len) {
     size_t n = 0;
     errno = 0;
+    t_short_recv = false;
     int r = SSL_read_ex(ssl_.get(), buf + got, len - got, &n);
     if (r == 1) {
       got += n;
+      // The kernel's bytes are all read and OpenSSL holds none: as empty as an EAGAIN would say.
+      if (t_short_recv && !SSL_has_pending(ssl_.get())) {
+        drained_ = true;
+        break;
+      }
       continue;
     }
     ssize_t res = ssl_result(0);

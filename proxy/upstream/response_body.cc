@@ -130,8 +130,15 @@ void UpstreamConnection::read_body() {
           body_left_ -= static_cast<uint64_t>(n);
           if (body_left_ == 0) {
             // Bytes beyond the body would be taken for the next response: never reuse then.
+            // Nothing there (EAGAIN) also says the socket is drained: a read that filled |want|
+            // exactly left readable_ set, and the pool would then take the idle connection for
+            // one the backend had closed (a backend that writes head and body apart, every time).
             char c;
-            if (::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0) reusable_ = false;
+            if (::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 ||
+                (errno != EAGAIN && errno != EWOULDBLOCK))
+              reusable_ = false;
+            else
+              readable_ = false;
             complete();
             break;
           }

@@ -339,10 +339,15 @@ void UpstreamConnection::complete() {
   const int keepalive = ex->pool && ex->pool->config ? ex->pool->config->keepalive : 0;
   bool keep = reusable_ && ex->response.keep_alive && request_sent_ && !loop_.draining();
   if (keep) {
-    state_ = State::kIdle;
-    reused_ = true;
-    event_add(&ev_, loop_.timeouts().upstream_idle);
-    if (!loop_.upstreams().put_idle(this, keepalive)) keep = false;
+    const auto kept = loop_.upstreams().put_idle(this, keepalive);
+    if (kept == UpstreamPools::Kept::kNo) {
+      keep = false;
+    } else {
+      state_ = State::kIdle;
+      reused_ = true;
+      event_add(&ev_, kept == UpstreamPools::Kept::kWithinCap ? loop_.timeouts().upstream_idle
+                                                              : loop_.timeouts().upstream_surplus);
+    }
   }
   ++busy_;
   ex->downstream->output_ready();

@@ -53,15 +53,16 @@ UpstreamConnection* UpstreamPools::take_idle(const UpstreamServer& server) {
   return nullptr;
 }
 
-bool UpstreamPools::put_idle(UpstreamConnection* c, int keepalive) {
+UpstreamPools::Kept UpstreamPools::put_idle(UpstreamConnection* c, int keepalive) {
   auto& slot = servers_[c->server().index];
-  if (slot.idle_count >= keepalive) return false;
+  if (keepalive <= 0) return Kept::kNo;
+  const Kept kept = slot.idle_count < keepalive ? Kept::kWithinCap : Kept::kSurplus;
   c->pool_prev = nullptr;
   c->pool_next = slot.idle;
   if (slot.idle) slot.idle->pool_prev = c;
   slot.idle = c;
   ++slot.idle_count;
-  return true;
+  return kept;
 }
 
 void UpstreamPools::forget_idle(UpstreamConnection* c) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "proxy/runtime.h"
@@ -25,8 +26,12 @@ class UpstreamPools {
 
   // An idle connection to `server`, or nullptr.
   UpstreamConnection* take_idle(const UpstreamServer& server);
-  // Keeps `c` for reuse if the pool has room; otherwise it is closed. Returns false if closed.
-  bool put_idle(UpstreamConnection* c, int keepalive);
+  enum class Kept : uint8_t { kNo, kWithinCap, kSurplus };
+  // Keeps `c` for reuse. Up to `keepalive` per server are kept for the idle timeout; past that a
+  // connection is kept as surplus, for a short grace only (as HAProxy's pool-purge-delay): under a
+  // burst wider than the cap (640 HTTP/2 streams against keepalive 64) closing the surplus at once
+  // meant a connect and close per request for the backend. keepalive 0: never kept.
+  Kept put_idle(UpstreamConnection* c, int keepalive);
   // An idle connection was closed by its peer or timed out.
   void forget_idle(UpstreamConnection* c);
 

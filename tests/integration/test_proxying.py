@@ -167,6 +167,14 @@ def test_keep_alive_reuses_one_backend_connection(proxy, backend):
     assert backend.stats()["connections"] == 1
 
 
+def test_backend_writing_head_and_body_apart_is_still_reused(proxy, backend):
+    # The last piece comes after a pause, alone: reading it ends exactly at the body's length.
+    for i in range(4):
+        r = request(proxy, target="/bytes/1000?chunk=500&pause=0.05&i=%d" % i)
+        assert r.status == 200 and r.body == backend_mod.pattern_bytes(1000)
+    assert backend.stats()["connections"] == 1
+
+
 def test_200_pipelined_requests_are_answered_in_order(stack):
     reqs = []
     for i in range(200):

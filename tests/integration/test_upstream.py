@@ -4,6 +4,7 @@ import shutil
 import socket
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -171,3 +172,26 @@ def test_round_robin_spreads_requests_over_a_pool(factory, two_backends):
     gh = factory.gatehouse(factory.config([a.address, b.address], workers=1))
     seen = [request(gh).json()["server"] for _ in range(6)]
     assert seen.count("a") == 3 and seen.count("b") == 3, seen
+
+
+def test_a_burst_wider_than_keepalive_reuses_its_connections_then_sheds_them(factory, backend):
+    # keepalive 1: one idle connection is kept for long; the others of a burst only for a moment,
+    # long enough for the next burst to reuse them instead of connecting again. One event loop:
+    # each has its own pools.
+    gh = factory.gatehouse(
+        factory.config([backend.address], workers=1, pools={"app": {"keepalive": 1}}))
+
+    def burst(tag):
+        with ThreadPoolExecutor(6) as pool:
+            rs = list(pool.map(
+                lambda i: request(gh, target="/bytes/10?delay=0.3&%s=%d" % (tag, i)), range(6)))
+        assert [r.status for r in rs] == [200] * 6
+
+    burst("a")
+    assert backend.stats()["connections"] == 6
+    burst("b")
+    assert backend.stats()["connections"] == 6, "the burst's extra connections were not reused"
+    assert wait_for(lambda: len(backend.stats()["open_connections"]) == 1, timeout=4), \
+        backend.stats()
+    assert request(gh, target="/echo").status == 200
+    assert backend.stats()["connections"] == 6
