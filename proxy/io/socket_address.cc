@@ -60,14 +60,34 @@ base::Expected<SocketAddress, std::string> resolve_address(std::string_view text
   return out;
 }
 
+namespace {
+
+// Dotted quad by hand: glibc's inet_ntop goes through sprintf, and every exchange formats its
+// client's address (logs, X-Forwarded-For).
+size_t format_ipv4(const unsigned char* a, char* buf, size_t cap) {
+  if (cap < INET_ADDRSTRLEN) return 0;
+  char* p = buf;
+  for (int i = 0; i < 4; ++i) {
+    const unsigned v = a[i];
+    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+    *p++ = static_cast<char>('0' + v % 10);
+    *p++ = i < 3 ? '.' : '\0';
+  }
+  return static_cast<size_t>(p - buf - 1);
+}
+
+}  // namespace
+
 size_t format_ip(const sockaddr* sa, char* buf, size_t cap) {
   buf[0] = '\0';
   if (sa->sa_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, cap);
+    const auto* in = reinterpret_cast<const sockaddr_in*>(sa);
+    return format_ipv4(reinterpret_cast<const unsigned char*>(&in->sin_addr), buf, cap);
   } else if (sa->sa_family == AF_INET6) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
     if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
-      inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], buf, cap);
+      return format_ipv4(&in6->sin6_addr.s6_addr[12], buf, cap);
     else
       inet_ntop(AF_INET6, &in6->sin6_addr, buf, cap);
   } else if (sa->sa_family == AF_UNIX) {

@@ -129,3 +129,16 @@ TEST_CASE("format_ip writes the bare IP, an IPv4-mapped one as IPv4") {
   un.sun_family = AF_UNIX;
   CHECK(ip_text(sa(un)) == "unix");
 }
+
+TEST_CASE("format_ip writes every IPv4 octet as inet_ntop does") {
+  for (const char* ip : {"0.0.0.0", "255.255.255.255", "10.0.100.9", "1.22.199.200", "127.0.0.1"}) {
+    const auto a = v4(ip, 1);
+    CHECK(ip_text(sa(a)) == ip);
+    const auto m = v6((std::string("::ffff:") + ip).c_str(), 1);
+    CHECK(ip_text(sa(m)) == ip);
+  }
+  const auto a = v4("203.0.113.254", 1);
+  char small[8];
+  CHECK(format_ip(sa(a), small, sizeof small) == 0);  // too small: nothing, not a cut address
+  CHECK(small[0] == '\0');
+}
