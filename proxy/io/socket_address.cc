@@ -108,9 +108,16 @@ std::string format_address(const sockaddr* sa, socklen_t len) {
   int port = sa->sa_family == AF_INET ? ntohs(reinterpret_cast<const sockaddr_in*>(sa)->sin_port)
                                       : ntohs(reinterpret_cast<const sockaddr_in6*>(sa)->sin6_port);
   // A v4-mapped address is shown as IPv4 by format_ip, and so without brackets here.
-  if (sa->sa_family == AF_INET6 && strchr(ip, ':'))
-    return "[" + std::string(ip) + "]:" + std::to_string(port);
-  return std::string(ip) + ":" + std::to_string(port);
+  // Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict on string operator+.
+  const bool bracket = sa->sa_family == AF_INET6 && strchr(ip, ':');
+  std::string out;
+  out.reserve(sizeof ip + 8);
+  if (bracket) out += '[';
+  out += ip;
+  if (bracket) out += ']';
+  out += ':';
+  out += std::to_string(port);
+  return out;
 }
 
 }  // namespace proxy::io
