@@ -10,6 +10,7 @@ void Exchange::reset() {
   request_body.reset();
   request_body_size = 0;
   request_complete = false;
+  body_streaming = false;
   rule = nullptr;
   pool = nullptr;
   upstream = nullptr;

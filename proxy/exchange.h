@@ -15,6 +15,10 @@
 
 namespace proxy {
 
+// What a streaming request body keeps in memory between the client and the backend (HTTP/1.1; an
+// HTTP/2 stream is bounded by its flow-control window instead).
+inline constexpr size_t kStreamingBodyMemory = 64 * 1024;
+
 class EventLoop;
 class Downstream;
 class UpstreamConnection;
@@ -32,9 +36,14 @@ struct Exchange {
   // Request side.
   http::RequestHead request;
   http::ChunkedDecoder request_chunked;
-  io::BodyBuffer request_body;  // decoded body, received whole before the backend is asked
+  // The decoded body: received whole before the backend is asked, or, when streaming, a small
+  // window of it between the client and the backend.
+  io::BodyBuffer request_body;
   uint64_t request_body_size = 0;
   bool request_complete = false;  // head and body fully received
+  // buffering: off and the body was still coming when the pipeline reached it: it flows to the
+  // backend as it arrives, with backpressure both ways (a small window in memory, no file).
+  bool body_streaming = false;
   const conf::Rule* rule = nullptr;
   const UpstreamPoolInfo* pool = nullptr;
 

@@ -26,6 +26,11 @@ Endpoints (any method; HEAD gets the head of what GET would get):
                            stream=1    add X-Accel-Buffering: no
                            sndbuf=N    set SO_SNDBUF on this connection first
                            tag=ANY     free text, only to find the request in /stats
+  Any endpoint, while reading a request body (query parameters):
+                           read_chunk=N   read at most N bytes at a time
+                           read_pause=SEC sleep after each read
+                           early=1        answer without reading the body (as an early 413
+                                          or 401 would), then close the connection
   /status/N              answers status N with a short text body (none for 1xx, 204, 304)
   /hop                   a 3-byte response carrying hop-by-hop fields (Connection naming
                          X-Hop-Response, Keep-Alive, Proxy-Connection, Upgrade, TE, X-Hop-Response)
@@ -41,6 +46,7 @@ Endpoints (any method; HEAD gets the head of what GET would get):
                                       by a second, unrequested response ("SMUGGLED"); the
                                       connection then stays open for more requests
   /stats                 JSON counters: connections (accepted), open_connections (ids), requests,
+                         heads (request heads read, counted before their body is read),
                          none of which count a connection whose first request is /stats,
                          and log: the last 1000 requests, each {seq, conn_id, method, target,
                          bytes_sent (body bytes), finished, aborted, peer_closed}. Not logged itself.
@@ -111,6 +117,7 @@ class Stats:
         self.connections = 0
         self.open = set()
         self.requests = 0
+        self.heads = 0
         self.log = collections.deque(maxlen=1000)
 
     def new_connection(self):
@@ -137,10 +144,15 @@ class Stats:
             self.log.append(entry)
             return entry
 
+    def new_head(self):
+        with self.lock:
+            self.heads += 1
+
     def snapshot(self):
         with self.lock:
             return {"connections": self.connections, "open_connections": sorted(self.open),
-                    "requests": self.requests, "log": [dict(e) for e in self.log]}
+                    "requests": self.requests, "heads": self.heads,
+                    "log": [dict(e) for e in self.log]}
 
 
 class Request:
@@ -180,13 +192,16 @@ class Connection:
         self.buf = bytearray()
         self.cid = server.stats.new_connection()
         self.requests = 0
+        self.read_chunk, self.read_pause = 262144, 0.0
 
     # ---- reading
     def _fill(self):
-        data = self.sock.recv(262144)
+        data = self.sock.recv(self.read_chunk)
         if not data:
             raise PeerClosed()
         self.buf += data
+        if self.read_pause:
+            time.sleep(self.read_pause)
 
     def _read_line(self, limit=65536):
         while True:
@@ -230,6 +245,13 @@ class Connection:
             name, _, value = raw.decode("latin-1").partition(":")
             headers.append((name, value.strip(" \t")))
         req = Request(parts[0], parts[1], parts[2], headers)
+        if req.path != "/stats":
+            self.server.stats.new_head()
+        self.read_chunk = int(req.params.get("read_chunk", 262144))
+        self.read_pause = float(req.params.get("read_pause", 0))
+        if req.params.get("early"):
+            self.read_chunk, self.read_pause = 262144, 0.0
+            return req
         if "100-continue" in req.tokens("expect"):
             self.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
             req.expect_continue = True
@@ -252,8 +274,20 @@ class Connection:
                     raise ValueError("chunk not followed by CRLF")
         elif req.header("content-length") is not None:
             self._read_exact(int(req.header("content-length")), sink)
+        self.read_chunk, self.read_pause = 262144, 0.0
         req.body_sha256 = h.hexdigest()
         return req
+
+    def _linger(self):
+        """Closes as a careful server does after answering an unread body: stop sending, then
+        drain for a moment, so that the peer reads the answer before any reset."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.settimeout(2)
+            while self.sock.recv(262144):
+                pass
+        except OSError:
+            pass
 
     # ---- writing
     def _head(self, status, fields, reason=None):
@@ -264,7 +298,7 @@ class Connection:
 
     def _respond(self, req, entry, status, fields, body=b""):
         fields = list(fields)
-        close = req.wants_close()
+        close = req.wants_close() or bool(req.params.get("early"))
         if close:
             fields.append(("Connection", "close"))
         elif req.version == "HTTP/1.0":
@@ -306,6 +340,8 @@ class Connection:
                     entry["aborted"] = True
                     return
                 if not keep:
+                    if req.params.get("early"):
+                        self._linger()
                     return
         finally:
             self.server.stats.closed(self.cid)

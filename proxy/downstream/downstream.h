@@ -12,8 +12,14 @@ struct ListenerRef;
 // the body and announce output; everything else about the protocol stays in the codec.
 class Downstream {
  public:
-  // The receive_body stage: receive the request body, then resume the pipeline.
+  // The receive_body stage: receive the request body, then resume the pipeline. With
+  // ex.streaming the body is received alongside the backend request instead: this returns at once,
+  // the pipeline is not resumed, and ex.request_body holds at most a small window of it; each new
+  // piece (and the end) is announced to ex.upstream with body_ready().
   virtual void read_body() = 0;
+  // Streaming request body: the upstream took bytes out of ex.request_body, so there is room to
+  // receive more from the client (HTTP/1: read the socket again; HTTP/2: give back window).
+  virtual void body_taken() = 0;
   // The exchange has new output, or its backend finished: send what the client takes.
   virtual void output_ready() = 0;
 

@@ -120,6 +120,11 @@ void Http1Connection::on_timeout() {
       reject(408, "client_body timeout");
       break;
     case State::kBusy:
+      // A streamed body the client stopped sending (a full window is the backend's doing).
+      if (streaming_body_ && ex_ && ex_->request_body.size() < kStreamingBodyMemory) {
+        reject(408, "client_body timeout");
+        break;
+      }
       if (blocked_since_ != 0 &&
           now_s - blocked_since_ >=
               std::chrono::duration_cast<std::chrono::seconds>(t.client_send).count()) {
@@ -162,7 +167,8 @@ void Http1Connection::drive() {
         step_body();
         break;
       case State::kBusy:
-        step_write();
+        if (streaming_body_) step_body_stream();
+        if (!closed_) step_write();
         break;
       case State::kLinger:
         step_linger();
@@ -269,6 +275,14 @@ bool Http1Connection::parse_head() {
 
 void Http1Connection::reject(int status, const char* why) {
   if (!ex_) begin_exchange();
+  if (streaming_body_ && ex_->status != 0) {
+    // A streamed body went wrong after the response began: too late to answer, so cut.
+    LOG_INFO("client %s: %s after the response began; closing", ex_->client_ip, why);
+    ex_->aborted = true;
+    close();
+    return;
+  }
+  streaming_body_ = false;
   LOG_INFO("client %s: %d %s", ex_->client_ip, status, why);
   // Whatever follows a malformed request cannot be trusted: answer, then close.
   ex_->close_after = true;
@@ -308,7 +322,10 @@ void Http1Connection::step_write() {
 void Http1Connection::finish_exchange() {
   pipeline::finish(*ex_);
   bool close_now = ex_->close_after || ex_->aborted || draining_;
-  bool linger = ex_->close_after && ex_->local_response && ex_->status >= 400;
+  // An error, or an early answer while the client still sends its body (buffering: off).
+  bool linger =
+      ex_->close_after && ((ex_->local_response && ex_->status >= 400) || !ex_->request_complete);
+  streaming_body_ = false;
   if (close_now) {
     if (linger && !ex_->aborted) {
       // Let the client read the error before the close resets the connection (nginx's
@@ -372,6 +389,7 @@ void Http1Connection::drain() {
 void Http1Connection::close() {
   if (closed_) return;
   closed_ = true;
+  streaming_body_ = false;
   if (ex_) {
     if (ex_->upstream) {
       ex_->upstream->abandon();

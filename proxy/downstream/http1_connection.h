@@ -46,6 +46,8 @@ class Http1Connection final : public Connection, public Downstream {
 
   // The receive_body stage: read the request body, then resume the pipeline.
   void read_body() override;
+  // Streaming body: the backend took bytes; read on if the window was full.
+  void body_taken() override;
   // The exchange has new output, or its backend finished: write what the client takes.
   void output_ready() override;
   // Graceful stop: close now if idle, else after the current response.
@@ -68,6 +70,8 @@ class Http1Connection final : public Connection, public Downstream {
   void step_handshake();
   void step_head();
   void step_body();
+  // step_body while the pipeline runs (buffering: off), telling the backend what arrived.
+  void step_body_stream();
   void step_write();
   void step_linger();
   // A TLS listener got plain HTTP: answer 400 in plain text, log it, then linger and close.
@@ -113,6 +117,7 @@ class Http1Connection final : public Connection, public Downstream {
   bool h2c_possible_ = false;      // plain listener, first request, preface not ruled out yet
   bool read_waits_write_ = false;  // TLS: a read said EAGAIN until the socket takes bytes
   bool write_waits_read_ = false;  // TLS: a write said EAGAIN until bytes come in
+  bool streaming_body_ = false;    // the body still arrives beside the pipeline (buffering: off)
 
   // Input: the request head, then body bytes and pipelined requests behind it.
   char* in_ = nullptr;

@@ -177,6 +177,8 @@ void Http1Connection::step_linger() {
     if (n < 0 && errno == EINTR) continue;
     break;
   }
+  // Entered with nothing to read yet (the client is between two sends): wait for it or the timer.
+  if (!readable_) return;
   close();
 }
 

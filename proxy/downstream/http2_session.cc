@@ -55,6 +55,9 @@ bool Http2Connection::make_session() {
     return false;
   }
   nghttp2_option_set_no_closed_streams(opt, 1);
+  // Window updates are ours: a streaming request body (buffering: off) gives its window back only
+  // as the backend takes the bytes, so a fast client waits instead of filling our memory.
+  nghttp2_option_set_no_auto_window_update(opt, 1);
   nghttp2_option_set_max_outbound_ack(opt, kMaxOutboundAck);
   nghttp2_option_set_max_continuations(opt, kMaxContinuations);
   nghttp2_session* s = nullptr;
@@ -200,8 +203,12 @@ int Http2Connection::on_invalid_frame_recv(nghttp2_session*, const nghttp2_frame
 
 int Http2Connection::on_data_chunk(nghttp2_session* session, uint8_t, int32_t stream_id,
                                    const uint8_t* data, size_t len, void* user) {
-  if (Http2Stream* s = stream_of(session, stream_id))
-    s->body_data(data, len, self(user).now_seconds());
+  // The connection window comes back at once (a held stream must not stall the others); a
+  // stream's own window when the stream says so. (nghttp2 counts padding and ignored DATA itself.)
+  nghttp2_session_consume_connection(session, len);
+  Http2Stream* s = stream_of(session, stream_id);
+  if (!s || !s->body_data(data, len, self(user).now_seconds()))
+    nghttp2_session_consume_stream(session, stream_id, len);
   return 0;
 }
 

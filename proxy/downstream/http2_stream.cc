@@ -44,6 +44,8 @@ void Http2Stream::open(int32_t stream_id, int64_t now_s) {
   error_status_ = 0;
   error_why_ = "";
   head_done_ = started_ = waiting_body_ = headers_sent_ = deferred_ = eof_sent_ = false;
+  stream_body_ = body_new_ = false;
+  held_ = 0;
   ex = loop.acquire_exchange();
   ex->downstream = this;
   ex->runtime = loop.runtime_ptr();
@@ -76,19 +78,28 @@ void Http2Stream::head_complete(bool end_stream, int status, const char* why, in
   conn_.wake(this);
 }
 
-void Http2Stream::body_data(const uint8_t* data, size_t len, int64_t now_s) {
+bool Http2Stream::body_data(const uint8_t* data, size_t len, int64_t now_s) {
   // After an answer (an error, or a local response that did not wait) the body is dropped.
-  if (!ex || !head_done_ || error_status_ != 0 || ex->response_ready) return;
+  if (!ex || !head_done_ || error_status_ != 0 || ex->response_ready) return false;
   deadline_s = now_s + seconds(ex->runtime->config->timeouts.client_body);
   if (ex->request_body_size + len > ex->runtime->config->limits.max_request_body) {
     refuse(413, "request body over limits.max_request_body");
-    return;
+    return false;
   }
   if (auto ok = ex->request_body.append(reinterpret_cast<const char*>(data), len); !ok) {
     refuse(500, ok.error().detail);
-    return;
+    return false;
   }
   ex->request_body_size += len;
+  // A buffered body gives its window back at once, as nghttp2's automatic updates did. Before
+  // the pipeline ran, the rule that decides is not known yet: read_body() settles it.
+  if (started_ && !stream_body_) return false;
+  held_ += len;
+  if (stream_body_ && !body_new_) {
+    body_new_ = true;
+    conn_.wake(this);
+  }
+  return true;
 }
 
 void Http2Stream::body_complete() {
@@ -101,7 +112,8 @@ void Http2Stream::body_complete() {
     return;
   }
   ex->request_complete = true;
-  if (waiting_body_) conn_.wake(this);
+  if (stream_body_) body_new_ = true;
+  if (waiting_body_ || stream_body_) conn_.wake(this);
 }
 
 void Http2Stream::refuse(int status, const char* why) {
@@ -113,8 +125,33 @@ void Http2Stream::refuse(int status, const char* why) {
 }
 
 void Http2Stream::read_body() {
+  if (ex->streaming && error_status_ == 0) {
+    // buffering: off: memory only; the stream window (given back as the backend takes bytes)
+    // bounds what is held, and the pipeline goes on to the backend at once.
+    stream_body_ = true;
+    ex->body_streaming = true;
+    ex->request_body.configure(kStreamBodyMemory, 0,
+                               ex->runtime->config->buffering.temp_path.c_str());
+    return;
+  }
   waiting_body_ = true;
+  release_window();
   if (ex->request_complete || error_status_ != 0) conn_.wake(this);
+}
+
+void Http2Stream::body_taken() {
+  if (closed || !ex || !stream_body_) return;
+  release_window();
+}
+
+void Http2Stream::release_window() {
+  const uint64_t keep = stream_body_ ? ex->request_body.size() : 0;
+  if (held_ <= keep) return;
+  nghttp2_session_consume_stream(conn_.session(), id, static_cast<size_t>(held_ - keep));
+  held_ = keep;
+  // The client could not send while we held its window: its client_body wait starts now.
+  deadline_s = conn_.now_seconds() + seconds(ex->runtime->config->timeouts.client_body);
+  conn_.wake(this);  // the WINDOW_UPDATE leaves with the connection's next flush
 }
 
 // The pipeline calls this when the response is decided (deliver) and when body bytes arrive. The
@@ -146,10 +183,28 @@ void Http2Stream::take_turn() {
     pipeline::start(*ex);
     return;
   }
+  if (stream_body_ && error_status_ != 0) {
+    stream_body_ = false;
+    if (!ex->response_ready) {
+      give_error();
+      return;
+    }
+    // A streamed body went wrong after the response began: too late to answer, so cut.
+    LOG_INFO("client %s: HTTP/2 stream %d: %s after the response began", ex->client_ip, id,
+             error_why_);
+    ex->aborted = true;
+    nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+    return;
+  }
   if (waiting_body_ && ex->request_complete) {
     waiting_body_ = false;
     pipeline::resume(*ex);
     return;
+  }
+  if (body_new_) {
+    body_new_ = false;
+    if (ex->upstream) ex->upstream->body_ready();
+    if (closed || !ex) return;
   }
   if (ex->response_ready && !headers_sent_) submit_response();
   if (deferred_ && headers_sent_ && (!ex->out.empty() || ex->upstream_done)) {
@@ -230,6 +285,8 @@ void Http2Stream::finish(EventLoop& loop) {
 
 bool Http2Stream::awaiting_client() const {
   if (closed || !ex || error_status_ != 0) return false;
+  // A streaming body with bytes held waits for the backend, not for the client.
+  if (stream_body_ && held_ > 0) return false;
   return !head_done_ || (!ex->request_complete && !ex->response_ready);
 }
 

@@ -30,6 +30,7 @@ class Http2Stream final : public Downstream {
 
   // Downstream.
   void read_body() override;
+  void body_taken() override;
   void output_ready() override;
   const sockaddr* peer() const override;
   const ListenerRef& listener() const override;
@@ -40,8 +41,10 @@ class Http2Stream final : public Downstream {
   void open(int32_t id, int64_t now_s);
   // The request head is complete (END_HEADERS) and valid or refused (|status| 4xx/5xx).
   void head_complete(bool end_stream, int status, const char* why, int64_t now_s);
-  // DATA for the request body. False when the body went over a limit (the stream answers).
-  void body_data(const uint8_t* data, size_t len, int64_t now_s);
+  // DATA for the request body. True when the stream keeps the bytes' flow-control window, to give
+  // it back once the backend took them (a streaming body, or before the pipeline chose); false
+  // when the caller must give it back now. Over a limit the stream answers.
+  bool body_data(const uint8_t* data, size_t len, int64_t now_s);
   // END_STREAM: the request is complete.
   void body_complete();
   // Answers |status| at the next turn (a timeout, a limit), unless a response is under way.
@@ -80,6 +83,8 @@ class Http2Stream final : public Downstream {
   void submit_response();
   void submit_continue();
   void give_error();
+  // Gives the client back the window of body bytes the stream no longer holds.
+  void release_window();
 
   Http2Connection& conn_;
   const char* error_why_ = "";
@@ -90,6 +95,9 @@ class Http2Stream final : public Downstream {
   bool headers_sent_ = false;  // the response HEADERS were submitted
   bool deferred_ = false;      // the data source said "nothing yet": resume on output
   bool eof_sent_ = false;      // END_STREAM went out
+  bool stream_body_ = false;   // buffering: off: the body goes to the backend as it arrives
+  bool body_new_ = false;      // ... and the backend has not been told of new bytes (or the end)
+  uint64_t held_ = 0;          // body bytes received whose stream window was not given back
 };
 
 }  // namespace proxy

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The request body half of Http1Connection: Content-Length or chunked bodies received whole
-// (memory, then a temporary file) before the pipeline goes on to the backend.
+// (memory, then a temporary file) before the pipeline goes on to the backend; or, with buffering:
+// off, received alongside the backend request through a small window (streaming).
 #include <cerrno>
 #include <cstring>
 
@@ -8,6 +9,7 @@
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
 #include "proxy/pipeline.h"
+#include "proxy/upstream/upstream_connection.h"
 
 namespace proxy {
 namespace {
@@ -19,8 +21,12 @@ constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 void Http1Connection::read_body() {
   const auto& req = ex_->request;
   const auto& cfg = *loop_.runtime().config;
-  ex_->request_body.configure(cfg.buffering.request_memory, cfg.limits.max_request_body,
-                              cfg.buffering.temp_path.c_str());
+  // Streaming: a window in memory only; reading stops while it is full (room() is honoured).
+  if (ex_->streaming)
+    ex_->request_body.configure(kStreamingBodyMemory, 0, cfg.buffering.temp_path.c_str());
+  else
+    ex_->request_body.configure(cfg.buffering.request_memory, cfg.limits.max_request_body,
+                                cfg.buffering.temp_path.c_str());
   if (req.framing == http::Framing::kLength) {
     if (req.content_length > cfg.limits.max_request_body) {
       reject(413, "request body over limits.max_request_body");
@@ -31,10 +37,38 @@ void Http1Connection::read_body() {
     ex_->request_chunked.reset();
   }
   if (req.expect_continue && in_len_ == head_len_) send_continue();
-  state_ = State::kBody;
   set_timeout(loop_.timeouts().client_body);
+  if (ex_->streaming) {
+    // The connection stays busy (the response may start any time); drive() receives the body
+    // beside it. What already came is taken now, so a small body goes out whole.
+    ex_->body_streaming = true;
+    streaming_body_ = true;
+    step_body();
+    return;
+  }
+  state_ = State::kBody;
   again_ = true;
   drive();
+}
+
+void Http1Connection::body_taken() {
+  drive();
+}
+
+void Http1Connection::step_body_stream() {
+  const uint64_t before = ex_->request_body_size;
+  step_body();
+  if (closed_ || !ex_ || !streaming_body_) return;
+  const bool done = ex_->request_complete;
+  if (done) {
+    streaming_body_ = false;
+    set_timeout(loop_.timeouts().client_send);
+  } else if (ex_->request_body_size == before) {
+    return;
+  } else {
+    set_timeout(loop_.timeouts().client_body);
+  }
+  if (ex_->upstream) ex_->upstream->body_ready();
 }
 
 void Http1Connection::send_continue() {
@@ -97,6 +131,7 @@ void Http1Connection::step_body() {
     in_len_ = static_cast<uint32_t>(head_len_ + keep);
     body_pos_ = head_len_;
     if (ex_->request_complete) {
+      if (streaming_body_) return;  // the pipeline went on long ago: step_body_stream tells
       state_ = State::kBusy;
       set_timeout(loop_.timeouts().client_send);
       pipeline::resume(*ex_);
@@ -104,6 +139,8 @@ void Http1Connection::step_body() {
       return;
     }
     if (!readable_) return;
+    // Streaming: the window is full; the client waits until the backend takes bytes.
+    if (streaming_body_ && ex_->request_body.size() >= kStreamingBodyMemory) return;
     ssize_t n;
     if (ex_->request.framing == http::Framing::kLength && keep == 0 &&
         ex_->request_body.memory_room() > 0) {

@@ -12,7 +12,8 @@ namespace proxy::stages {
 
 // Picks the rule and its pool; 404 when nothing routes the request.
 Next route(Exchange& ex);
-// Waits until the whole request body is in (memory, then a temporary file).
+// Waits until the whole request body is in (memory, then a temporary file); with buffering: off
+// it starts the body on its way and goes on at once.
 Next receive_body(Exchange& ex);
 // Sends the request to a server of the pool; suspends until the response head is in.
 Next forward(Exchange& ex);

@@ -18,6 +18,11 @@ bool replaced_by_proxy(std::string_view name) {
 
 }  // namespace
 
+bool streams_chunked(const Exchange& ex) {
+  return ex.body_streaming && !ex.request_complete && ex.request.framing != http::Framing::kNone &&
+         ex.request.framing != http::Framing::kLength;
+}
+
 void build_request_head(const Exchange& ex, io::HeadBuilder& out) {
   const auto& req = ex.request;
   out.add(req.method_name).add(" ");
@@ -51,8 +56,15 @@ void build_request_head(const Exchange& ex, io::HeadBuilder& out) {
            : req.version_minor == 0 ? "1.0"
                                     : "1.1")
       .add(" gatehouse\r\n");
-  if (req.framing != http::Framing::kNone)
-    out.add("Content-Length: ").add_number(ex.request_body_size).add("\r\n");
+  // A body received whole is sent with its length; one still arriving (buffering: off) keeps the
+  // client's length, or is chunked when the client gave none.
+  if (streams_chunked(ex))
+    out.add("Transfer-Encoding: chunked\r\n");
+  else if (req.framing != http::Framing::kNone)
+    out.add("Content-Length: ")
+        .add_number(ex.body_streaming && !ex.request_complete ? req.content_length
+                                                              : ex.request_body_size)
+        .add("\r\n");
   out.add("\r\n");
 }
 

@@ -31,6 +31,9 @@ class UpstreamConnection {
   void abandon();
   // The client took bytes: reading resumes if it had paused for room.
   void output_drained();
+  // A streaming request body (ex.body_streaming) has new bytes in ex.request_body, or is complete:
+  // sending resumes if it had run dry. The downstream hears back through body_taken().
+  void body_ready();
 
   // Used by the keep-alive pool.
   bool idle_check_alive();
@@ -57,6 +60,11 @@ class UpstreamConnection {
   void attach(Exchange& ex);
   void start_request();
   void send_request();
+  // Streaming body: moves what ex.request_body holds into out_, chunk-framed if need be, and the
+  // body's end once it is complete. False when there was nothing to move.
+  bool queue_body();
+  bool waiting_for_client_body() const;
+  bool notify_body_taken();
   void read_head();
   void on_head(size_t head_len);
   void read_body();
@@ -84,11 +92,14 @@ class UpstreamConnection {
   bool paused_ = false;     // waiting for the client to take bytes
   bool spill_ok_ = false;   // the client fell behind: the body may go to the temporary file
   bool request_sent_ = false;
+  bool body_stream_ = false;      // the body is sent as it arrives (buffering: off)
+  bool body_chunked_ = false;     // ... chunk-framed, since the client gave no length
+  bool body_end_queued_ = false;  // ... and its end is in out_
   bool event_added_ = false;
   bool dead_ = false;  // destroyed while still on the stack: freed on the way out
   int busy_ = 0;       // calls in progress on this object
   Exchange* ex_ = nullptr;
-  base::EvbufferPtr out_;  // request head bytes not yet sent
+  base::EvbufferPtr out_;  // request head (and streamed body) bytes not yet sent
   char* head_ = nullptr;   // response head block
   uint32_t head_len_ = 0;
   uint32_t head_scanned_ = 0;

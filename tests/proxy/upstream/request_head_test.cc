@@ -207,3 +207,33 @@ TEST_CASE("a head larger than the buffer is reported by the builder") {
   proxy::build_request_head(*t->ex, out);
   CHECK_FALSE(out.ok());
 }
+
+TEST_CASE("a streamed body keeps the client's length, or goes chunked when it has none") {
+  Downstream d;
+  SUBCASE("chunked from the client, still arriving") {
+    auto t =
+        exchange_for(d, "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", 100);
+    t->ex->body_streaming = true;
+    const std::string head = build(*t);
+    CHECK(has_line(head, "Transfer-Encoding: chunked"));
+    CHECK_FALSE(has_field(head, "Content-Length"));
+    CHECK(proxy::streams_chunked(*t->ex));
+  }
+  SUBCASE("chunked from the client, complete by the time the backend is asked") {
+    auto t =
+        exchange_for(d, "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", 11);
+    t->ex->body_streaming = true;
+    t->ex->request_complete = true;
+    const std::string head = build(*t);
+    CHECK(has_line(head, "Content-Length: 11"));
+    CHECK_FALSE(has_field(head, "Transfer-Encoding"));
+  }
+  SUBCASE("Content-Length from the client, still arriving") {
+    auto t = exchange_for(d, "PUT /up HTTP/1.1\r\nHost: h\r\nContent-Length: 5000000\r\n\r\n", 7);
+    t->ex->body_streaming = true;
+    const std::string head = build(*t);
+    CHECK(has_line(head, "Content-Length: 5000000"));
+    CHECK_FALSE(has_field(head, "Transfer-Encoding"));
+    CHECK_FALSE(proxy::streams_chunked(*t->ex));
+  }
+}
