@@ -23,6 +23,7 @@ Endpoints (any method; HEAD gets the head of what GET would get):
                            close=1     close-delimited: no length, Connection: close, then close
                            delay=SEC   wait before sending the head
                            pause=SEC   wait between two pieces of the body
+                           head_pause=SEC wait between the head and the body
                            stream=1    add X-Accel-Buffering: no
                            sndbuf=N    set SO_SNDBUF on this connection first
                            tag=ANY     free text, only to find the request in /stats
@@ -424,6 +425,8 @@ class Connection:
         if req.method == "HEAD":
             entry["finished"] = True
             return not close
+        if float(p.get("head_pause", 0)) > 0:
+            time.sleep(float(p["head_pause"]))
         sent = 0
         while sent < n:
             take = min(chunk, n - sent)

@@ -299,6 +299,11 @@ void Http1Connection::output_ready() {
 void Http1Connection::step_write() {
   if (!ex_) return;
   while (!ex_->out.empty() && writable_) {
+    // A head whose Content-Length body is still on its way from the backend waits in the kernel
+    // for the body's write: one segment where there would be two (200 ms at most, should the
+    // backend dawdle). A body is never held: a trickle must reach the client as it comes.
+    transport_.set_more(ex_->bytes_out == 0 && !ex_->upstream_done && !ex_->local_response &&
+                        ex_->response.framing == http::Framing::kLength);
     ssize_t n = ex_->out.write_to(transport_);
     if (n > 0) {
       ex_->bytes_out += static_cast<uint64_t>(n);
@@ -315,6 +320,7 @@ void Http1Connection::step_write() {
     close();
     return;
   }
+  transport_.set_more(false);
   if (ex_->upstream) ex_->upstream->output_drained();
   if (ex_->out.empty() && ex_->upstream_done) finish_exchange();
 }

@@ -171,7 +171,7 @@ ssize_t Transport::ssl_write_all(const char* buf, size_t len) {
 
 ssize_t Transport::write(const char* buf, size_t len) {
   if (!ssl_) {
-    ssize_t n = ::send(fd_.get(), buf, len, MSG_NOSIGNAL);
+    ssize_t n = ::send(fd_.get(), buf, len, MSG_NOSIGNAL | (more_ ? MSG_MORE : 0));
     if (n < 0) want_ = Want::kWrite;
     return n;
   }
@@ -184,7 +184,7 @@ ssize_t Transport::writev(const iovec* iov, int count) {
     msghdr msg{};
     msg.msg_iov = const_cast<iovec*>(iov);
     msg.msg_iovlen = static_cast<size_t>(count);
-    ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
+    ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL | (more_ ? MSG_MORE : 0));
     if (n < 0) want_ = Want::kWrite;
     return n;
   }

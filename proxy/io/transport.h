@@ -59,6 +59,10 @@ class Transport {
   // gathered with the next ones into full-size records.
   ssize_t writev(const iovec* iov, int count);
 
+  // Plain sockets: the next writes are told more bytes follow at once (MSG_MORE), so the kernel
+  // holds a partial segment until the next write without it, for 200 ms at most. TLS: ignored.
+  void set_more(bool more) { more_ = more; }
+
   // Kernel TLS carries the sending side (OpenSSL moved the keys into the socket): files can then
   // go out with sendfile(). Never true for plain sockets (use sendfile(2) there directly).
   bool ktls_send() const;
@@ -89,6 +93,7 @@ class Transport {
   bool asked_ktls_ = false;
   bool failed_ = false;  // a fatal TLS error: OpenSSL forbids SSL_shutdown after one
   bool plain_http_ = false;
+  bool more_ = false;
   bool drained_ = false;
   Want want_ = Want::kRead;
 };

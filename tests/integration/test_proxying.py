@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import socket
 import time
 
 from ghtest import (build, chunked, curl, header_values, request, backend_mod)
@@ -130,6 +131,28 @@ def test_small_chunks_and_slow_pieces_arrive_intact(stack):
     assert r.status == 200 and r.body == backend_mod.pattern_bytes(20000)
     r = request(stack.gh, target="/bytes/5000?chunk=1000&pause=0.05")
     assert r.status == 200 and r.body == backend_mod.pattern_bytes(5000)
+
+
+def test_a_head_waits_for_its_body_only_briefly(stack):
+    # A small response's head is held for its body so both leave in one segment, but a backend
+    # that pauses between them does not hold the head back for long (the kernel's 200 ms).
+    s = socket.create_connection(stack.gh.hostport, timeout=5)
+    t0 = time.monotonic()
+    s.sendall(build("GET", "/bytes/1000?head_pause=1.5", close=True))
+    got, head_at = b"", None
+    while True:
+        data = s.recv(65536)
+        if not data:
+            break
+        got += data
+        if head_at is None and b"\r\n\r\n" in got:
+            head_at = time.monotonic() - t0
+    body_at = time.monotonic() - t0
+    s.close()
+    head, _, body = got.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and body == backend_mod.pattern_bytes(1000)
+    assert head_at < 0.8, "the head came %.2fs after the request" % head_at
+    assert body_at >= 1.4
 
 
 def test_close_delimited_backend_response_is_relayed_whole(stack):

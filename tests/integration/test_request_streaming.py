@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import struct
 import subprocess
 import threading
 import time
@@ -14,6 +15,7 @@ import time
 import pytest
 
 from ghtest import Raw, build, chunked, header_values, sanitized_build, wait_for
+import h2raw
 from h2raw import h2c_supported
 from test_buffering import total_rss_kib
 
@@ -286,3 +288,101 @@ def test_http2_early_backend_answer_reaches_the_client(factory, backend, tmp_pat
     assert re.search(r"recv RST_STREAM frame .*\n.*error_code=NO_ERROR", out.stdout)
     # The backend connection was not reused: the next request gets a new one, and works.
     assert json.loads(factory_request_body(gh))["connection"]["request_index"] == 1
+
+
+def h2_post(c, stream, path, extra=()):
+    c.send(h2raw.headers(stream, h2raw.request_block(path, method="POST", extra=extra),
+                         end_stream=False))
+
+
+def h2_data_frames(stream, data, end=False, piece=16384):
+    out = b""
+    for i in range(0, len(data), piece):
+        last = end and i + piece >= len(data)
+        out += h2raw.frame(h2raw.DATA, h2raw.END_STREAM if last else 0, stream, data[i:i + piece])
+    return out
+
+
+def h2_answer_body(frames, stream):
+    return b"".join(f[3] for f in frames if f[0] == h2raw.DATA and f[2] == stream)
+
+
+def test_http2_a_stream_that_stops_mid_body_gets_408_and_the_backend_connection_closes(
+        factory, backend):
+    gh = factory.gatehouse(streaming_config(factory, backend, timeouts={
+        "client_body": "1s", "backend_connect": "2s", "backend_response": "10s"}))
+    if not h2c_supported(gh):
+        pytest.skip("no h2c")
+    c = h2raw.Conn(gh.hostport)
+    h2_post(c, 1, "/echo?h2stall", extra=(("content-length", "1000000"),))
+    c.send(h2_data_frames(1, b"x" * 60000))  # within the default 65,535-byte windows
+    assert wait_for(lambda: heads(backend) > 0, timeout=5), "the backend request did not start"
+    end, seen = c.frames_until(lambda f: f[2] == 1 and (f[0] == h2raw.RST_STREAM or (
+        f[0] == h2raw.DATA and f[1] & h2raw.END_STREAM)), timeout=6)
+    assert end is not None, "no answer on the stalled stream: %r" % seen
+    assert h2_answer_body(seen, 1).startswith(b"408 "), seen
+    # The backend saw its connection close mid-body, and the request never completed there.
+    assert wait_for(lambda: not backend.stats()["open_connections"], timeout=5)
+    assert backend.entry("h2stall") is None
+    # The connection itself goes on: the next stream is served.
+    c.send(h2raw.headers(3, h2raw.request_block("/echo?h2after")))
+    end, seen = c.frames_until(lambda f: f[2] == 3 and f[0] == h2raw.DATA and
+                               f[1] & h2raw.END_STREAM, timeout=5)
+    c.close()
+    assert end is not None, seen
+    assert json.loads(h2_answer_body(seen, 3))["target"] == "/echo?h2after"
+
+
+def test_http2_a_body_over_the_limit_gets_413_without_reaching_the_backend_whole(factory,
+                                                                                  backend):
+    """No content-length, so the limit can only be seen as the bytes come: the stream gets 413
+    (or, once the backend answered, a reset), and the backend never gets a complete request."""
+    gh = factory.gatehouse(streaming_config(factory, backend,
+                                            limits={"max_request_body": "1MiB"}))
+    if not h2c_supported(gh):
+        pytest.skip("no h2c")
+    c = h2raw.Conn(gh.hostport)
+    h2_post(c, 1, "/echo?h2big")
+    body = os.urandom(2 * MiB)
+    # Flow control as a client must keep it: the server's initial stream window, then its
+    # WINDOW_UPDATEs for the stream and the connection.
+    conn_window, stream_window, sent = 65535, 65535, 0
+    seen, answered = [], False
+    deadline = time.monotonic() + 20
+    while not answered and time.monotonic() < deadline:
+        room = min(conn_window, stream_window, 16384, len(body) - sent)
+        if room > 0:
+            if not c.send(h2_data_frames(1, body[sent:sent + room], end=sent + room == len(body))):
+                break
+            sent += room
+            conn_window -= room
+            stream_window -= room
+        f = c.read_frame(timeout=0 if room > 0 else 2)
+        while f is not None:
+            seen.append(f)
+            ftype, flags, stream, payload = f
+            if ftype == h2raw.SETTINGS and not flags & h2raw.ACK:
+                for i in range(0, len(payload), 6):
+                    key, value = struct.unpack(">HI", payload[i:i + 6])
+                    if key == h2raw.SETTINGS_INITIAL_WINDOW_SIZE:
+                        stream_window += value - 65535
+                c.send(h2raw.settings(ack=True))
+            elif ftype == h2raw.WINDOW_UPDATE:
+                inc = struct.unpack(">I", payload)[0] & 0x7FFFFFFF
+                if stream == 0:
+                    conn_window += inc
+                elif stream == 1:
+                    stream_window += inc
+            elif stream == 1 and (ftype == h2raw.RST_STREAM or (ftype == h2raw.DATA and
+                                                                 flags & h2raw.END_STREAM)):
+                answered = True
+            elif ftype == h2raw.GOAWAY:
+                answered = True
+            f = c.read_frame(timeout=0)
+    c.close()
+    assert answered, "no answer after %d bytes sent: %r" % (sent, seen[-5:])
+    assert sent < len(body), "the whole 2 MiB body was taken"
+    rst = [f for f in seen if f[0] == h2raw.RST_STREAM and f[2] == 1]
+    assert h2_answer_body(seen, 1).startswith(b"413 ") or rst, seen[-5:]
+    assert wait_for(lambda: not backend.stats()["open_connections"], timeout=5)
+    assert backend.entry("h2big") is None
