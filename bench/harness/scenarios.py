@@ -86,7 +86,9 @@ def _wrk_keepalive(inst: Instance, url: str, s: Settings, warnings: list[str],
     """wrk on |url| (after an unmeasured warm-up): req/s, latency and errors."""
     if s.warmup:
         loadgen.wrk(url, s.warmup, s.connections)
+    cpu0, t0 = tree_cpu_seconds(inst.proc.pid), time.monotonic()
     r = loadgen.wrk(url, s.duration, s.connections)
+    cpu, elapsed = tree_cpu_seconds(inst.proc.pid) - cpu0, time.monotonic() - t0
     if require_success and r.requests - r.non_2xx <= 0:
         raise RuntimeError(f"no request succeeded:\n{r.raw[-1500:]}")
     _errors(warnings, "wrk non-2xx/3xx responses", r.non_2xx)
@@ -94,7 +96,15 @@ def _wrk_keepalive(inst: Instance, url: str, s: Settings, warnings: list[str],
     if not inst.proc.alive():
         warnings.append(f"server exited during the run:\n{inst.proc.log_tail()}")
     return {"rps": r.rps, "p50_ms": r.p50_ms, "p99_ms": r.p99_ms,
-            "errors": r.non_2xx + r.socket_errors}
+            "errors": r.non_2xx + r.socket_errors, **_server_cpu(cpu, r.requests, elapsed)}
+
+
+def _server_cpu(cpu: float, requests: float, elapsed: float) -> dict[str, float]:
+    """Server CPU per request and how busy its CPU was: when it is well under 1 core, the run
+    was bound by the client's CPU (the load generator and the origin share CPU 1), and req/s
+    says more about the client than about the server."""
+    return {"us_per_req": cpu / requests * 1e6 if requests else 0.0,
+            "server_cpu_util": cpu / elapsed if elapsed > 0 else 0.0}
 
 
 def run_small(bench: Bench, inst: Instance, s: Settings, warnings: list[str]) -> dict[str, float]:
@@ -253,7 +263,9 @@ def run_h2_small(bench: Bench, inst: Instance, s: Settings, warnings: list[str])
     # A separate unmeasured run: h2load 1.52's --warm-up-time leaves the measured phase empty.
     if s.warmup:
         loadgen.h2load(url, clients=s.connections, streams=s.h2_streams, duration=s.warmup)
+    cpu0, t0 = tree_cpu_seconds(inst.proc.pid), time.monotonic()
     r = loadgen.h2load(url, clients=s.connections, streams=s.h2_streams, duration=s.duration)
+    cpu, elapsed = tree_cpu_seconds(inst.proc.pid) - cpu0, time.monotonic() - t0
     if r.protocol != "h2":
         raise RuntimeError(f"h2load negotiated {r.protocol or 'nothing'}, not h2:\n{r.raw[-1500:]}")
     if r.good == 0:
@@ -262,7 +274,8 @@ def run_h2_small(bench: Bench, inst: Instance, s: Settings, warnings: list[str])
     if not inst.proc.alive():
         warnings.append(f"server exited during the run:\n{inst.proc.log_tail()}")
     # h2load's req/s counts every finished request; keep only the 2xx/3xx ones.
-    return {"rps": r.rps * r.good / r.done if r.done else 0.0, "errors": float(r.errors)}
+    return {"rps": r.rps * r.good / r.done if r.done else 0.0, "errors": float(r.errors),
+            **_server_cpu(cpu, r.done, elapsed)}
 
 
 def _h2load_errors(r: loadgen.H2loadResult, warnings: list[str]) -> None:
@@ -319,12 +332,18 @@ def run_tls_idle(bench: Bench, inst: Instance, s: Settings, warnings: list[str])
     return run_idle(bench, inst, s, warnings, tls=True)
 
 
+# Server CPU during a load run (user + system of its process tree).
+SERVER_CPU_METRICS = [
+    Metric("us_per_req", "server CPU per request", "us", "lower", chart=False, fmt="{:.1f}"),
+    Metric("server_cpu_util", "server CPU busy", "cores", None, chart=False, fmt="{:.2f}"),
+]
 # What wrk reports, and what an idle-connections run reports (plain or TLS).
 WRK_METRICS = [
     Metric("rps", "req/s", "req/s", "higher"),
     Metric("p99_ms", "p99 latency", "ms", "lower", fmt="{:.2f}"),
     Metric("p50_ms", "p50 latency", "ms", "lower", chart=False, fmt="{:.2f}"),
     Metric("errors", "errors (non-2xx + socket)", "count", None, chart=False),
+    *SERVER_CPU_METRICS,
 ]
 IDLE_METRICS = [
     Metric("bytes_per_conn", "bytes/conn (Private)", "B", "lower"),
@@ -370,6 +389,7 @@ SCENARIOS: list[Scenario] = [
         metrics=[
             Metric("rps", "req/s", "req/s", "higher"),
             Metric("errors", "errors (failed + 4xx/5xx)", "count", None, chart=False),
+            *SERVER_CPU_METRICS,
         ],
         run=run_h2_small,
         short="HTTP/2 over TLS, 1 KiB",
