@@ -100,8 +100,21 @@ class Results:
         out = []
         for sc in self.scenarios:
             for t in sc.targets:
-                out.append(f"  [{self._check(sc.name, t)}] {sc.name}: {t.text}")
+                out.append(f"  [{self._check(sc.name, t)}] {sc.name}: {t.text}"
+                           f"{self._load_note(sc.name, t)}")
         return out
+
+    def _load_note(self, scenario: str, t: Target) -> str:
+        """For a req/s target: both servers' CPU use and their CPU per request. A server under
+        1.0 core was held back by the client's CPU, not by itself."""
+        if t.metric != "rps" or t.ref is None:
+            return ""
+        busy = [self.median(scenario, s, "server_cpu_util") for s in ("gatehouse", t.ref)]
+        us = [self.median(scenario, s, "us_per_req") for s in ("gatehouse", t.ref)]
+        if None in busy or None in us or not us[1]:
+            return ""
+        return (f" (server CPU busy: {busy[0]:.2f} vs {busy[1]:.2f} cores;"
+                f" CPU per request {us[0] / us[1]:.2f}x)")
 
     def _check(self, scenario: str, t: Target) -> str:
         g = self.median(scenario, "gatehouse", t.metric)
