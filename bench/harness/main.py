@@ -22,6 +22,7 @@ import traceback
 
 import scenarios as sc_mod
 from procs import CLIENT_CPU, SERVER_CPU, ForeignLoad, Launcher, wait_quiet
+from quota import SERVER_QUOTA
 from report import Results
 from servers import BENCH_DIR, DEFAULT_SERVERS, REPO_DIR, SERVERS, Bench, snapshot_gatehouse, spec
 
@@ -74,7 +75,7 @@ def describe(settings: sc_mod.Settings, rounds: int, servers: list[str], nofile:
         f"machine:   {cpu}, {os.cpu_count()} CPUs, Linux {platform.release()}",
         f"pinning:   server under test on CPU {SERVER_CPU}; wrk, h2load, curl, idle and handshake "
         f"clients and origin nginx "
-        f"on CPU {CLIENT_CPU}",
+        f"on CPU {CLIENT_CPU}; {SERVER_QUOTA.describe()}",
         f"settings:  rounds={rounds} duration={settings.duration} warmup={settings.warmup or 'none'} "
         f"wrk -t1 -c{settings.connections}; h2load -t1 -c{settings.connections} "
         f"-m{settings.h2_streams}; idle conns={settings.idle_conns}; "
@@ -281,6 +282,7 @@ def main() -> int:
         print("\ninterrupted: stopping servers", file=sys.stderr)
     finally:
         launcher.stop_all()
+        SERVER_QUOTA.cleanup()
 
     if not results.samples:
         return 130 if interrupted else 1

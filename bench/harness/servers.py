@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from procs import CLIENT_CPU, SERVER_CPU, Launcher, Proc, free_port, pinned, wait_ready
+from quota import SERVER_QUOTA
 
 BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO_DIR = os.path.dirname(BENCH_DIR)
@@ -273,7 +274,8 @@ class Bench:
             p = subprocess.run(s.check(cfg), capture_output=True, text=True, check=False, cwd=prefix)
             if p.returncode != 0:
                 raise RuntimeError(f"{s.name}: config check failed:\n{p.stdout}{p.stderr}")
-        proc = self.launcher.start(s.name, pinned(SERVER_CPU, s.argv(cfg, env)), cwd=prefix)
+        proc = self.launcher.start(s.name, SERVER_QUOTA.wrap(pinned(SERVER_CPU, s.argv(cfg, env))),
+                                   cwd=prefix)
         try:
             # Ready when plain HTTP answers; the TLS listener is probed by the TLS scenarios
             # (a server whose TLS does not work yet still runs the plain ones).
