@@ -9,7 +9,7 @@
 namespace proxy {
 
 // Keeps released objects for reuse, sized by demand: under steady load nothing is allocated or
-// freed per request; trim(), called every few seconds, frees what the last interval did not need,
+// freed per request; trim(), called every quarter second, frees what the last interval did not need,
 // so a burst does not leave the process holding its peak. Not thread-safe: one per event loop.
 template <class Traits>
 class Recycler {
@@ -34,14 +34,17 @@ class Recycler {
     --in_use_;
     free_.push_back(i);
   }
-  // Frees the items beyond the most the last interval had in use at once.
-  void trim() {
+  // Frees the items beyond the most the last interval had in use at once; returns how many.
+  size_t trim() {
     size_t keep = peak_ > in_use_ ? peak_ - in_use_ : 0;
+    size_t freed = 0;
     while (free_.size() > keep) {
       traits_.destroy(free_.back());
       free_.pop_back();
+      ++freed;
     }
     peak_ = in_use_;
+    return freed;
   }
   size_t in_use() const { return in_use_; }
   const Traits& traits() const { return traits_; }

@@ -30,7 +30,9 @@ constexpr timeval kLinger = {2, 0};
 constexpr timeval kSpillPatience = {0, 50 * 1000};
 // After a burst of connections, give the freed heap back to the system so that idle connections
 // cost what they hold, not what the peak held.
-constexpr timeval kTrimInterval = {1, 0};
+// Short, so a burst's spares are gone well within a second of it: two intervals must pass (the
+// one the burst ended in still counts its peak).
+constexpr timeval kTrimInterval = {0, 250 * 1000};
 constexpr size_t kTrimAfterPeak = 256;
 
 timeval to_timeval(conf::Duration d) {
@@ -93,11 +95,13 @@ EventLoop::EventLoop(std::shared_ptr<const Runtime> runtime,
 
 void EventLoop::on_trim(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<EventLoop*>(arg);
-  self->exchanges_.trim();
+  const size_t freed = self->exchanges_.trim();
   self->head_blocks_.trim();
-  // The heap too, but only after a burst: malloc_trim walks the whole arena.
+  // The heap too, but only after a burst: malloc_trim walks the whole arena. The burst's
+  // exchanges are freed an interval after it ends, so that is a second trigger.
   const size_t now = self->exchanges_.in_use();
-  if (self->heap_peak_ >= kTrimAfterPeak && now <= self->heap_peak_ / 4) {
+  if (freed >= kTrimAfterPeak ||
+      (self->heap_peak_ >= kTrimAfterPeak && now <= self->heap_peak_ / 4)) {
     malloc_trim(128 * 1024);
     self->heap_peak_ = now;
   }
