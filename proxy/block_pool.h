@@ -9,8 +9,9 @@
 namespace proxy {
 
 // Keeps released objects for reuse, sized by demand: under steady load nothing is allocated or
-// freed per request; trim(), called every quarter second, frees what the last interval did not need,
-// so a burst does not leave the process holding its peak. Not thread-safe: one per event loop.
+// freed per request; trim(), called every quarter second, frees what the last interval did not
+// need, so a burst does not leave the process holding its peak. Not thread-safe: one per event
+// loop.
 template <class Traits>
 class Recycler {
  public:
