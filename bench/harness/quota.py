@@ -10,6 +10,7 @@ req/s what it can do on that share. BENCH_SERVER_QUOTA=1 (or 0) turns it off."""
 from __future__ import annotations
 
 import os
+import time
 
 PERIOD_US = 10_000  # short, so a throttled server waits at most a few ms at a time
 
@@ -84,11 +85,17 @@ class ServerQuota:
                 f"{PERIOD_US} us, cgroup {self.dir})")
 
     def cleanup(self) -> None:
-        if self.dir:
+        """Removes the cgroup; a server stopped a moment ago may still be leaving it (EBUSY)."""
+        if not self.dir:
+            return
+        for _ in range(50):
             try:
                 os.rmdir(self.dir)
+                return
+            except FileNotFoundError:
+                return
             except OSError:
-                pass  # a process is still in it; the next run's name differs
+                time.sleep(0.1)
 
 
 SERVER_QUOTA = ServerQuota(float(os.environ.get("BENCH_SERVER_QUOTA", "0.5")))
