@@ -130,7 +130,7 @@ void Http2Stream::read_body() {
     // bounds what is held, and the pipeline goes on to the backend at once.
     stream_body_ = true;
     ex->body_streaming = true;
-    ex->request_body.configure(kStreamBodyMemory, 0,
+    ex->request_body.configure(kStreamingBodyMemory, 0,
                                ex->runtime->config->buffering.temp_path.c_str());
     return;
   }

@@ -64,7 +64,7 @@ void UpstreamConnection::send_request() {
     // The wait for the answer starts with the body's last byte, not with the head.
     if (body_stream_) event_add(&ev_, loop_.timeouts().backend_response);
   }
-  if (taken && !notify_body_taken()) return;
+  if (taken && !notify(&Downstream::body_taken)) return;
   // A backend may answer before it has read the whole request (an early 413, say).
   if (readable_ && (state_ == State::kSending || state_ == State::kHead)) read_head();
 }
@@ -104,18 +104,6 @@ void UpstreamConnection::body_ready() {
   send_request();
   --busy_;
   if (dead_ && busy_ == 0) delete this;
-}
-
-// Tells the downstream there is room for more body. False if this connection is gone meanwhile.
-bool UpstreamConnection::notify_body_taken() {
-  ++busy_;
-  ex_->downstream->body_taken();
-  --busy_;
-  if (dead_) {
-    if (busy_ == 0) delete this;
-    return false;
-  }
-  return ex_ != nullptr;
 }
 
 }  // namespace proxy

@@ -143,7 +143,7 @@ void UpstreamConnection::read_body() {
             break;
           }
         }
-        if (!notify_downstream()) return;
+        if (!notify(&Downstream::output_ready)) return;
         continue;
       }
     } else {
@@ -154,7 +154,7 @@ void UpstreamConnection::read_body() {
         if (static_cast<size_t>(n) < want && !peer_closed_) readable_ = false;
         got_bytes_ = true;
         if (!consume(loop_.scratch(), static_cast<size_t>(n))) return;
-        if (state_ == State::kBody && !notify_downstream()) return;
+        if (state_ == State::kBody && !notify(&Downstream::output_ready)) return;
         continue;
       }
     }
@@ -180,15 +180,14 @@ void UpstreamConnection::read_body() {
     body_broken("backend connection reset mid-body");
     return;
   }
-  if (ex_) notify_downstream();
+  if (ex_) notify(&Downstream::output_ready);
 }
 
-// Hands what was read to the client at once, so the body flows through memory and spills to the
-// file only when the client really falls behind. False if this connection is gone meanwhile (the
-// client went away): the caller returns without touching it.
-bool UpstreamConnection::notify_downstream() {
+// Output is handed over as soon as it is read, so the body flows through memory and spills to the
+// file only when the client really falls behind.
+bool UpstreamConnection::notify(void (Downstream::*event)()) {
   ++busy_;
-  ex_->downstream->output_ready();
+  (ex_->downstream->*event)();
   --busy_;
   if (dead_) {
     if (busy_ == 0) delete this;

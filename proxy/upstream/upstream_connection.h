@@ -12,6 +12,8 @@
 
 namespace proxy {
 
+class Downstream;
+
 class EventLoop;
 struct Exchange;
 struct UpstreamServer;
@@ -64,7 +66,6 @@ class UpstreamConnection {
   // body's end once it is complete. False when there was nothing to move.
   bool queue_body();
   bool waiting_for_client_body() const;
-  bool notify_body_taken();
   void read_head();
   void on_head(size_t head_len);
   void read_body();
@@ -74,7 +75,10 @@ class UpstreamConnection {
   void complete();
   void fail(base::ErrorCode code, const char* detail);
   void body_broken(const char* detail);
-  bool notify_downstream();
+  // Tells the downstream of |event| (output_ready: bytes to send; body_taken: room for more
+  // request body). False if this connection is gone meanwhile (the client went away): the caller
+  // returns without touching it.
+  bool notify(void (Downstream::*event)());
   void release_head_block();
   void destroy();
 

@@ -542,6 +542,12 @@ def header_values(echo, name):
     return [v for n, v in echo["headers"] if n.lower() == name.lower()]
 
 
+def assert_echoed(echo, body):
+    """The backend's /echo saw exactly |body| (its length and sha256)."""
+    assert echo["body_length"] == len(body)
+    assert echo["body_sha256"] == hashlib.sha256(body).hexdigest()
+
+
 def curl(*args, timeout=60):
     cmd = ["curl", "-sS", "--noproxy", "*", "--max-time", str(int(timeout)), *args]
     return subprocess.run(cmd, capture_output=True, timeout=timeout + 10, env=clean_env())

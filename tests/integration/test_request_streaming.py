@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from ghtest import Raw, build, chunked, header_values, sanitized_build, wait_for
+from ghtest import (Raw, assert_echoed, build, chunked, header_values, sanitized_build,
+                    wait_for)
 import h2raw
 from h2raw import h2c_supported
 from test_buffering import total_rss_kib
@@ -85,8 +86,7 @@ def test_http1_body_reaches_the_backend_while_the_client_sends(factory, backend,
     c.close()
     assert r.status == 200
     echo = r.json()
-    assert echo["body_length"] == len(body)
-    assert echo["body_sha256"] == hashlib.sha256(body).hexdigest()
+    assert_echoed(echo, body)
     if framing == "length":
         assert header_values(echo, "content-length") == [str(len(body))]
         assert not echo["body_chunked"]
@@ -129,16 +129,26 @@ def test_slow_backend_holds_back_a_fast_client(factory, backend):
            b"Content-Length: %d\r\n\r\n" % n)
     sender = threading.Thread(target=c.sock.sendall, args=(body,), daemon=True)
     sender.start()
-    peak, files = 0, []
-    while sender.is_alive():
-        peak = max(peak, total_rss_kib(gh) - rss_before)
-        files += temp_files(gh, factory.tmpdir)
-        time.sleep(0.05)
+    peak, files = watch_streaming(gh, factory.tmpdir, sender.is_alive, rss_before)
     r = c.response()
     c.close()
     assert r.status == 200
-    echo = r.json()
-    assert echo["body_length"] == n and echo["body_sha256"] == hashlib.sha256(body).hexdigest()
+    assert_echoed(r.json(), body)
+    assert_streamed_in_memory(peak, files)
+
+
+def watch_streaming(gh, tmpdir, running, rss_before):
+    """While |running|() is true: the worker's largest RSS growth (KiB) and the temporary files
+    it held."""
+    peak, files = 0, []
+    while running():
+        peak = max(peak, total_rss_kib(gh) - rss_before)
+        files += temp_files(gh, tmpdir)
+        time.sleep(0.05)
+    return peak, files
+
+
+def assert_streamed_in_memory(peak, files):
     assert not files, "request body spilled to %r" % files[:3]
     if not sanitized_build():
         assert peak < 8 * 1024, "worker RSS grew by %d KiB for a streamed 20 MiB body" % peak
@@ -245,8 +255,7 @@ def test_http2_body_streams_to_the_backend(factory, backend, length):
             "backend request did not start while the body was coming"
 
     echo = h2_upload(gh, "/echo?h2", body, before_rest=started, length=length)
-    assert echo["body_length"] == len(body)
-    assert echo["body_sha256"] == hashlib.sha256(body).hexdigest()
+    assert_echoed(echo, body)
     assert echo["body_chunked"] == (not length)
 
 
@@ -262,16 +271,9 @@ def test_http2_slow_backend_holds_back_a_fast_client(factory, backend):
     t = threading.Thread(target=lambda: result.update(echo=h2_upload(
         gh, "/echo?read_chunk=65536&read_pause=0.005", body)), daemon=True)
     t.start()
-    peak, files = 0, []
-    while t.is_alive():
-        peak = max(peak, total_rss_kib(gh) - rss_before)
-        files += temp_files(gh, factory.tmpdir)
-        time.sleep(0.05)
-    echo = result["echo"]
-    assert echo["body_length"] == n and echo["body_sha256"] == hashlib.sha256(body).hexdigest()
-    assert not files, "request body spilled to %r" % files[:3]
-    if not sanitized_build():
-        assert peak < 8 * 1024, "worker RSS grew by %d KiB for a streamed 20 MiB body" % peak
+    peak, files = watch_streaming(gh, factory.tmpdir, t.is_alive, rss_before)
+    assert_echoed(result["echo"], body)
+    assert_streamed_in_memory(peak, files)
 
 
 def test_http2_early_backend_answer_reaches_the_client(factory, backend, tmp_path):
