@@ -116,7 +116,9 @@ Expected<SslCtxPtr, std::string> ServerContext::new_ctx(int min_version) {
   // Server preference, but a client that lists ChaCha20 first (no AES hardware) gets it.
   SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                              SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_PRIORITIZE_CHACHA);
-  SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+  // The chain is what the operator gave (leaf first, then the chain): without NO_AUTO_CHAIN,
+  // OpenSSL builds one from the store on every handshake of a certificate that has none.
+  SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN);
   // Resumption is by stateless tickets only: no per-process session cache to share or to grow.
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
   // A ticket lives no longer than its key stays in rotation (TicketSchedule), and one ticket per

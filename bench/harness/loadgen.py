@@ -170,3 +170,21 @@ def curl_download(url: str, max_seconds: int = 600) -> Download:
     code, size, secs = p.stdout.split()
     size_i, secs_f = int(size), float(secs)
     return Download(int(code), size_i, secs_f, size_i / secs_f / 1e6 if secs_f > 0 else 0.0)
+
+
+@dataclass
+class StimeResult:
+    connections: int  # connections completed (each a full handshake)
+    raw: str
+
+
+def s_time(port: int, duration: str) -> StimeResult:
+    """`openssl s_time -new` for |duration| against 127.0.0.1:|port|, pinned to the client CPU:
+    a new TLS connection (full handshake, no resumption, no request) after another."""
+    argv = ["openssl", "s_time", "-new", "-connect", f"127.0.0.1:{port}",
+            "-time", str(max(1, int(seconds(duration))))]
+    p = _run(pinned(CLIENT_CPU, argv), seconds(duration) + 30, "s_time")
+    m = re.search(r"^(\d+) connections in [\d.]+s", p.stdout, re.M)
+    if p.returncode != 0 or not m:
+        raise RuntimeError(f"s_time failed ({p.returncode}): {p.stderr[-1500:]}{p.stdout[-1500:]}")
+    return StimeResult(int(m.group(1)), p.stdout)

@@ -72,6 +72,10 @@ class Scenario:
     run: Callable[[Bench, Instance, Settings, list[str]], dict[str, float]]
     short: str = ""  # chart panel title
     targets: list[Target] = field(default_factory=list)
+    # Run without the CPU quota: the server has its whole CPU and the client side (load
+    # generator and origin on one CPU) sets the pace, so req/s shows what a client sees; the
+    # server's CPU per request beside it shows what the server spends.
+    full_core: bool = False
 
 
 def _errors(warnings: list[str], what: str, n: float) -> None:
@@ -328,6 +332,27 @@ def run_tls_handshake(bench: Bench, inst: Instance, s: Settings,
             "server_cpu_util": cpu / elapsed if elapsed > 0 else 0.0, "failed": float(r.get("failed", 0))}
 
 
+def run_tls_newconn(bench: Bench, inst: Instance, s: Settings,
+                    warnings: list[str]) -> dict[str, float]:
+    """Server CPU per full TLS handshake as `openssl s_time -new` makes them (TLS 1.3, no
+    request, the client closes): the figure operators compare servers by."""
+    _tls_version_warning(tls_probe(inst, "http/1.1"), warnings)
+    loadgen.s_time(inst.tls_port, "1")  # warm-up
+    time.sleep(0.3)
+    cpu0, t0 = tree_cpu_seconds(inst.proc.pid), time.monotonic()
+    r = loadgen.s_time(inst.tls_port, s.duration)
+    elapsed = time.monotonic() - t0
+    time.sleep(0.3)  # the last closes belong to the run
+    cpu = tree_cpu_seconds(inst.proc.pid) - cpu0
+    if r.connections == 0:
+        raise RuntimeError(f"s_time made no connection:\n{r.raw[-1500:]}")
+    if not inst.proc.alive():
+        warnings.append(f"server exited during the run:\n{inst.proc.log_tail()}")
+    return {"us_per_conn": cpu / r.connections * 1e6,
+            "conns_per_s": r.connections / elapsed if elapsed > 0 else 0.0,
+            "server_cpu_util": cpu / elapsed if elapsed > 0 else 0.0}
+
+
 def run_tls_idle(bench: Bench, inst: Instance, s: Settings, warnings: list[str]) -> dict[str, float]:
     return run_idle(bench, inst, s, warnings, tls=True)
 
@@ -349,6 +374,12 @@ IDLE_METRICS = [
     Metric("bytes_per_conn", "bytes/conn (Private)", "B", "lower"),
     Metric("bytes_per_conn_rss", "bytes/conn (RSS)", "B", "lower", chart=False),
     Metric("idle_conns", "idle connections held", "count", None, chart=False),
+]
+
+NEWCONN_METRICS = [
+    Metric("us_per_conn", "server CPU per connection", "us", "lower"),
+    Metric("conns_per_s", "connections/s (client-bound)", "conn/s", None, chart=False),
+    Metric("server_cpu_util", "server CPU busy", "cores", None, chart=False, fmt="{:.2f}"),
 ]
 
 SCENARIOS: list[Scenario] = [
@@ -408,13 +439,8 @@ SCENARIOS: list[Scenario] = [
     Scenario(
         name="tls-handshake",
         title="new TLS connections (full handshake, one GET, server closes): server CPU",
-        metrics=[
-            Metric("us_per_conn", "server CPU per connection", "us", "lower"),
-            Metric("conns_per_s", "connections/s (client-bound)", "conn/s", None, chart=False),
-            Metric("server_cpu_util", "server CPU busy", "cores", None, chart=False,
-                   fmt="{:.2f}"),
-            Metric("failed", "failed connections", "count", None, chart=False),
-        ],
+        metrics=[*NEWCONN_METRICS,
+                 Metric("failed", "failed connections", "count", None, chart=False)],
         run=run_tls_handshake,
         short="new TLS connection",
         targets=[Target("us_per_conn", "server CPU per new TLS connection <= nginx's",
@@ -428,6 +454,27 @@ SCENARIOS: list[Scenario] = [
         short="idle TLS connections",
         targets=[Target("bytes_per_conn", "<= nginx's bytes/conn", ref="nginx", max_ratio=1.0)],
     ),
+    # ---- issue 9: the same on the whole server CPU, as a client sees it ------------------------
+    Scenario(
+        name="small-keepalive-full",
+        title="1 KiB pass-through, keep-alive (wrk -t1 -c64), whole server CPU",
+        metrics=WRK_METRICS,
+        run=run_small,
+        short="1 KiB keep-alive, full core",
+        targets=[Target("rps", ">= 1.0x HAProxy req/s on the full core", ref="haproxy",
+                        min_ratio=1.0)],
+        full_core=True,
+    ),
+    Scenario(
+        name="tls-newconn-full",
+        title="new TLS connections (openssl s_time -new: handshake only), whole server CPU",
+        metrics=NEWCONN_METRICS,
+        run=run_tls_newconn,
+        short="TLS handshake (s_time), full core",
+        targets=[Target("us_per_conn", "server CPU per s_time handshake <= nginx's", ref="nginx",
+                        max_ratio=1.0)],
+        full_core=True,
+    ),
 ]
 
 assert {s.name for s in SCENARIOS} >= set(TLS_SCENARIOS)
@@ -436,6 +483,7 @@ assert {s.name for s in SCENARIOS} >= set(TLS_SCENARIOS)
 GROUPS = {
     "plain": [s.name for s in SCENARIOS if s.name not in TLS_SCENARIOS],
     "tls": list(TLS_SCENARIOS),
+    "full": [s.name for s in SCENARIOS if s.full_core],
     "all": [s.name for s in SCENARIOS],
 }
 

@@ -135,7 +135,7 @@ class ServerSpec:
 
 # The scenarios that use the TLS listener (scenarios.py names them; servers that only terminate
 # TLS, like nghttpx, run only these).
-TLS_SCENARIOS = ("h2-small", "tls-keepalive", "tls-handshake", "tls-idle")
+TLS_SCENARIOS = ("h2-small", "tls-keepalive", "tls-handshake", "tls-idle", "tls-newconn-full")
 
 
 def _nghttpx() -> str:
@@ -262,7 +262,8 @@ class Bench:
             "nginx", "-p", prefix, "-e", os.path.join(prefix, "error.log"), "-c", cfg]))
         wait_ready(proc, f"http://127.0.0.1:{self.origin_port}/1k")
 
-    def start(self, s: ServerSpec) -> Instance:
+    def start(self, s: ServerSpec, full_core: bool = False) -> Instance:
+        """|s| started on SERVER_CPU, inside the CPU quota unless |full_core|."""
         if s.name == "direct":
             return Instance(s.name, self.origin_port, self.launcher.procs[0], self.tmp,
                             self.origin_tls_port)
@@ -274,7 +275,8 @@ class Bench:
             p = subprocess.run(s.check(cfg), capture_output=True, text=True, check=False, cwd=prefix)
             if p.returncode != 0:
                 raise RuntimeError(f"{s.name}: config check failed:\n{p.stdout}{p.stderr}")
-        proc = self.launcher.start(s.name, SERVER_QUOTA.wrap(pinned(SERVER_CPU, s.argv(cfg, env))),
+        argv = pinned(SERVER_CPU, s.argv(cfg, env))
+        proc = self.launcher.start(s.name, argv if full_core else SERVER_QUOTA.wrap(argv),
                                    cwd=prefix)
         try:
             # Ready when plain HTTP answers; the TLS listener is probed by the TLS scenarios
