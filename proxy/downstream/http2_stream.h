@@ -32,6 +32,8 @@ class Http2Stream final : public Downstream {
   void read_body() override;
   void body_taken() override;
   void output_ready() override;
+  // RFC 8441: the stream's DATA frames become the tunnel to |backend| (http2_tunnel.cc).
+  void upgrade(io::Transport&& backend, std::string_view early) override;
   const sockaddr* peer() const override;
   const ListenerRef& listener() const override;
   bool tls() const override;
