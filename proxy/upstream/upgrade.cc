@@ -43,7 +43,6 @@ void UpstreamConnection::switch_protocols(size_t end) {
   }
   ex.status = 101;
   ex.upstream_time = std::chrono::duration_cast<base::Duration>(base::now() - ex.upstream_start);
-  ex.upstream_done = true;
   reusable_ = false;
   pipeline::resume(ex);     // deliver: the 101 head (HTTP/1.1) or the stream's 200 (HTTP/2)
   if (ex.local_response) {  // deliver refused the head (too large): the 502 replaces it
