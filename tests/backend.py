@@ -52,7 +52,8 @@ Endpoints (any method; HEAD gets the head of what GET would get):
                          closes. Query parameters: status=N answer N instead of switching;
                          force=1 switch even without a handshake; greet=1 send a JSON line of the
                          request's headers in the same write as the 101 head; bad_accept=1 a
-                         wrong Sec-WebSocket-Accept; pause=SEC sleep after each echoed read
+                         wrong Sec-WebSocket-Accept; pause=SEC sleep after each echoed read;
+                         drop=1 close the connection without an answer
   /stats                 JSON counters: connections (accepted), open_connections (ids), requests,
                          heads (request heads read, counted before their body is read),
                          none of which count a connection whose first request is /stats,
@@ -521,6 +522,8 @@ def websocket(conn, req, entry):
     if "status" in p:
         return conn._respond(req, entry, int(p["status"]), [("Content-Type", "text/plain")],
                              b"no websocket here\n")
+    if p.get("drop"):
+        return False
     key = req.header("sec-websocket-key")
     asked = "websocket" in req.tokens("upgrade") and "upgrade" in req.tokens("connection")
     if not p.get("force") and not (asked and key):

@@ -199,6 +199,8 @@ def test_a_101_for_another_protocol_is_a_502(ws):
 
 def test_a_refused_upgrade_passes_through_as_a_normal_response(ws):
     c = ws.connect()
+    c.send(build("GET", "/echo?first"))
+    pooled = c.response().json()["connection"]["id"]
     key, req = handshake_request("/ws?status=400")
     c.send(req)
     r = c.response()
@@ -208,7 +210,27 @@ def test_a_refused_upgrade_passes_through_as_a_normal_response(ws):
     c.send(build("GET", "/echo?next"))
     r = c.response()
     assert r.status == 200 and r.json()["target"] == "/echo?next"
+    # The backend connection that carried the upgrade request was not pooled again.
+    assert r.json()["connection"]["id"] != pooled
     c.close()
+
+
+def test_an_upgrade_request_is_never_sent_twice(factory):
+    backends = [factory.backend(name="b%d" % i) for i in range(2)]
+    gh = factory.gatehouse(factory.config([b.address for b in backends], workers=1,
+                                          pools={"app": {"retries": 1}}))
+    for _ in range(2):  # a pooled connection to each server
+        assert request(gh, target="/echo?warm").status == 200
+    for _ in range(2):
+        c = gh.connect()
+        key, req = handshake_request("/ws?drop=1")
+        c.send(req)
+        r = c.response()
+        assert is_error_response(r, 502)
+        c.close()
+    # Neither a closed pooled connection nor a retry on the other server sent it again.
+    seen = sum(1 for b in backends for e in b.stats()["log"] if e["target"] == "/ws?drop=1")
+    assert seen == 2
 
 
 def test_upgrade_on_a_request_with_a_body_is_not_passed(ws):
