@@ -53,7 +53,8 @@ Endpoints (any method; HEAD gets the head of what GET would get):
                          force=1 switch even without a handshake; greet=1 send a JSON line of the
                          request's headers in the same write as the 101 head; bad_accept=1 a
                          wrong Sec-WebSocket-Accept; pause=SEC sleep after each echoed read;
-                         drop=1 close the connection without an answer
+                         drop=1 close the connection without an answer; proto=NAME the Upgrade
+                         value of the 101 (default websocket)
   /stats                 JSON counters: connections (accepted), open_connections (ids), requests,
                          heads (request heads read, counted before their body is read),
                          none of which count a connection whose first request is /stats,
@@ -529,7 +530,7 @@ def websocket(conn, req, entry):
     if not p.get("force") and not (asked and key):
         return conn._respond(req, entry, 400, [("Content-Type", "text/plain")],
                              b"not a websocket handshake\n")
-    fields = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
+    fields = [("Upgrade", p.get("proto", "websocket")), ("Connection", "Upgrade"),
               ("Sec-WebSocket-Accept", "x" * 28 if p.get("bad_accept") else
                websocket_accept(key or ""))]
     if req.header("sec-websocket-protocol"):

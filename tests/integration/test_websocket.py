@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import os
+import signal
 import socket
 import threading
 import time
@@ -194,6 +195,34 @@ def test_a_101_for_another_protocol_is_a_502(ws):
     c.send(build("GET", "/ws?force=1", [("Connection", "Upgrade"), ("Upgrade", "h2c")]))
     r = c.response()
     assert is_error_response(r, 502)
+    c.close()
+
+
+def test_a_101_switching_to_another_protocol_than_asked_is_a_502(ws):
+    c = ws.connect()
+    key, req = handshake_request("/ws?proto=h2c")
+    c.send(req)
+    assert is_error_response(c.response(), 502)
+    c.close()
+
+
+def test_an_open_tunnel_outlives_a_reload(factory):
+    backend = factory.backend()
+    cfg = factory.config([backend.address], workers=1)
+    gh = factory.gatehouse(cfg)
+    c = gh.connect()
+    open_tunnel(c)
+    c.send(b"before")
+    assert read_exact(c, 6) == b"before"
+    gh.write_config(factory.config([backend.address], workers=1,
+                                   timeouts={"client_idle": "30s"}))
+    os.kill(gh.pid, signal.SIGHUP)
+    assert ghtest.wait_for(lambda: len(gh.workers()) >= 2 or
+                           any("generation 1 serving" in l for l in gh.stderr_lines), timeout=5)
+    # New requests go to the new worker; the old one keeps relaying until the tunnel ends.
+    assert request(gh, target="/echo?after").status == 200
+    c.send(b"after")
+    assert read_exact(c, 5) == b"after"
     c.close()
 
 
