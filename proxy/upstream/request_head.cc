@@ -40,6 +40,8 @@ void build_request_head(const Exchange& ex, io::HeadBuilder& out) {
   for (const auto& h : req.headers) {
     if (http::is_hop_by_hop(h.name) || replaced_by_proxy(h.name)) continue;
     if (connection && http::list_contains(connection->value, h.name)) continue;
+    // RFC 8441 5: an HTTP/2 client's key is not the one the backend must answer (ours, below).
+    if (req.upgrade_websocket && req.http2 && http::iequals(h.name, "sec-websocket-key")) continue;
     out.field(h.name, h.value);
   }
   const std::string_view ip(ex.client_ip, ex.client_ip_len);

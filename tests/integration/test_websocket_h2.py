@@ -149,7 +149,8 @@ def test_extended_connect_is_a_websocket_tunnel(stack, transport):
     c = h2c(stack) if transport == "h2c" else h2tls(stack)
     assert c.server_settings.get(ENABLE_CONNECT_PROTOCOL) == 1
     sid = c.connect_ws("/ws?greet=1&after_eof=bye",
-                       [("sec-websocket-protocol", "actioncable-v1-json")])
+                       [("sec-websocket-protocol", "actioncable-v1-json"),
+                        ("sec-websocket-key", "Y2xpZW50J3Mgb3duIGtleQ==")])
     head = c.headers[sid]
     assert head[":status"] == "200", head
     assert head.get("sec-websocket-protocol") == "actioncable-v1-json"
@@ -161,7 +162,7 @@ def test_extended_connect_is_a_websocket_tunnel(stack, transport):
     assert header_values(greeting, "upgrade") == ["websocket"]
     assert header_values(greeting, "sec-websocket-version") == ["13"]
     key = header_values(greeting, "sec-websocket-key")
-    assert len(key) == 1 and len(key[0]) == 24
+    assert len(key) == 1 and len(key[0]) == 24 and key[0] != "Y2xpZW50J3Mgb3duIGtleQ=="
     for msg in (b"hello", os.urandom(100000)):
         c.send(sid, msg)
         assert c.take(sid, len(msg)) == msg
