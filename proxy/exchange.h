@@ -44,6 +44,8 @@ struct Exchange {
   // buffering: off and the body was still coming when the pipeline reached it: it flows to the
   // backend as it arrives, with backpressure both ways (a small window in memory, no file).
   bool body_streaming = false;
+  // HTTP/2 WebSocket (RFC 8441): the Sec-WebSocket-Key sent for it to the backend, base64.
+  char websocket_key[24] = {};
   const conf::Rule* rule = nullptr;
   const UpstreamPoolInfo* pool = nullptr;
 

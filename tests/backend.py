@@ -46,6 +46,15 @@ Endpoints (any method; HEAD gets the head of what GET would get):
                            extra      a complete 5-byte response "hello" followed in the same write
                                       by a second, unrequested response ("SMUGGLED"); the
                                       connection then stays open for more requests
+  /ws                    a WebSocket endpoint: the RFC 6455 opening handshake (400 without one),
+                         then every byte received is echoed back raw (no frame parsing); at the
+                         client's end of stream it sends ?after_eof=TEXT, shuts down its side and
+                         closes. Query parameters: status=N answer N instead of switching;
+                         force=1 switch even without a handshake; greet=1 send a JSON line of the
+                         request's headers in the same write as the 101 head; bad_accept=1 a
+                         wrong Sec-WebSocket-Accept; pause=SEC sleep after each echoed read;
+                         drop=1 close the connection without an answer; proto=NAME the Upgrade
+                         value of the 101 (default websocket)
   /stats                 JSON counters: connections (accepted), open_connections (ids), requests,
                          heads (request heads read, counted before their body is read),
                          none of which count a connection whose first request is /stats,
@@ -53,6 +62,7 @@ Endpoints (any method; HEAD gets the head of what GET would get):
                          bytes_sent (body bytes), finished, aborted, peer_closed}. Not logged itself.
 """
 import argparse
+import base64
 import collections
 import hashlib
 import json
@@ -379,6 +389,8 @@ class Connection:
             return self.hang(entry)
         if path.startswith("/malformed/"):
             return self.malformed(req, entry, path[len("/malformed/"):])
+        if path == "/ws":
+            return websocket(self, req, entry)
         return self.echo(req, entry)
 
     def echo(self, req, entry):
@@ -496,6 +508,56 @@ class Connection:
                                  b"unknown malformed kind\n")
         entry["finished"] = True
         return False
+
+
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def websocket_accept(key):
+    return base64.b64encode(hashlib.sha1(key.encode() + WS_GUID).digest()).decode()
+
+
+def websocket(conn, req, entry):
+    """/ws (see the module doc): returns False, the connection is not HTTP any more."""
+    p = req.params
+    if "status" in p:
+        return conn._respond(req, entry, int(p["status"]), [("Content-Type", "text/plain")],
+                             b"no websocket here\n")
+    if p.get("drop"):
+        return False
+    key = req.header("sec-websocket-key")
+    asked = "websocket" in req.tokens("upgrade") and "upgrade" in req.tokens("connection")
+    if not p.get("force") and not (asked and key):
+        return conn._respond(req, entry, 400, [("Content-Type", "text/plain")],
+                             b"not a websocket handshake\n")
+    fields = [("Upgrade", p.get("proto", "websocket")), ("Connection", "Upgrade"),
+              ("Sec-WebSocket-Accept", "x" * 28 if p.get("bad_accept") else
+               websocket_accept(key or ""))]
+    if req.header("sec-websocket-protocol"):
+        fields.append(("Sec-WebSocket-Protocol",
+                       req.header("sec-websocket-protocol").split(",")[0].strip()))
+    greeting = b""
+    if p.get("greet"):
+        greeting = json.dumps({"headers": [[n, v] for n, v in req.headers],
+                               "method": req.method, "target": req.target}).encode() + b"\n"
+    conn.sock.sendall(conn._head(101, fields, "Switching Protocols") + greeting)
+    entry["finished"] = True
+    pause = float(p.get("pause", 0))
+    data = bytes(conn.buf)  # what came behind the request head
+    conn.buf.clear()
+    while True:
+        if data:
+            conn.sock.sendall(data)
+            entry["bytes_sent"] = entry.get("bytes_sent", 0) + len(data)
+            if pause:
+                time.sleep(pause)
+        data = conn.sock.recv(65536)
+        if not data:
+            break
+    if p.get("after_eof"):
+        conn.sock.sendall(p["after_eof"].encode())
+    conn.sock.shutdown(socket.SHUT_WR)
+    return False
 
 
 class Server:

@@ -3,6 +3,10 @@
 
 #include <sys/socket.h>
 
+#include <string_view>
+
+#include "proxy/io/transport.h"
+
 namespace proxy {
 
 struct ListenerRef;
@@ -22,6 +26,12 @@ class Downstream {
   virtual void body_taken() = 0;
   // The exchange has new output, or its backend finished: send what the client takes.
   virtual void output_ready() = 0;
+  // The backend switched to WebSocket (a 101 to ex.request.upgrade_websocket): the deliver stage
+  // has decided the response; |backend| is the backend's connection, |early| the bytes it sent
+  // after the 101 head (valid only during the call). The downstream relays bytes between the
+  // client and |backend| from now on (HTTP/1.1: a Tunnel; HTTP/2: the stream's DATA frames). The
+  // exchange is detached from its upstream already.
+  virtual void upgrade(io::Transport&& backend, std::string_view early) = 0;
 
   virtual const sockaddr* peer() const = 0;
   virtual const ListenerRef& listener() const = 0;

@@ -50,6 +50,9 @@ class Http1Connection final : public Connection, public Downstream {
   void body_taken() override;
   // The exchange has new output, or its backend finished: write what the client takes.
   void output_ready() override;
+  // A 101: the client's connection and |backend| become a Tunnel (http1_upgrade.cc); this
+  // object then goes away.
+  void upgrade(io::Transport&& backend, std::string_view early) override;
   // Graceful stop: close now if idle, else after the current response.
   void drain() override;
 

@@ -37,7 +37,9 @@ void Http2Stream::submit_response() {
   nghttp2_nv fields[kMaxFields];
   size_t n = 0;
   char status[8];
-  snprintf(status, sizeof status, "%03d", e.status);
+  // RFC 8441 5: the backend's 101 to a WebSocket handshake is the stream's 200, then DATA.
+  const bool tunnel = e.status == 101 && !e.local_response;
+  snprintf(status, sizeof status, "%03d", tunnel ? 200 : e.status);
   fields[n++] = nv(":status", status);
   char length[24];
   bool has_body = false;
@@ -61,6 +63,8 @@ void Http2Stream::submit_response() {
     bool has_date = false;
     for (const auto& f : resp.headers) {
       if (!stages::forwarded_response_field(resp, f, connection)) continue;
+      // The accept answers the key the proxy made (checked by the upstream): not the client's.
+      if (tunnel && http::iequals(f.name, "sec-websocket-accept")) continue;
       if (n + 4 > kMaxFields || used + f.name.size() > EventLoop::kScratchSize) break;
       for (size_t i = 0; i < f.name.size(); ++i) {
         const char c = f.name[i];
@@ -73,7 +77,8 @@ void Http2Stream::submit_response() {
     }
     if (!has_date) fields[n++] = nv("date", conn_.loop().http_date());
     fields[n++] = nv("via", "1.1 gatehouse");
-    has_body = stages::response_has_body(e, resp.status) && resp.framing != http::Framing::kNone;
+    has_body = tunnel ||
+               (stages::response_has_body(e, resp.status) && resp.framing != http::Framing::kNone);
     if (has_body && resp.framing == http::Framing::kLength) {
       snprintf(length, sizeof length, "%llu", static_cast<unsigned long long>(resp.content_length));
       fields[n++] = nv("content-length", length);

@@ -75,6 +75,8 @@ bool Http2Connection::make_session() {
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
       // RFC 9218: no priority tree to maintain (nor to be attacked through PRIORITY frames).
       {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
+      // RFC 8441: WebSockets over extended CONNECT (:protocol websocket).
+      {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},
   };
   if (nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, settings, sizeof settings / sizeof *settings))
     return false;

@@ -9,10 +9,12 @@
 
 #include "proxy/base/log.h"
 #include "proxy/downstream/http2_connection.h"
+#include "proxy/downstream/http2_tunnel.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
 #include "proxy/pipeline.h"
 #include "proxy/upstream/upstream_connection.h"
+#include "proxy/websocket.h"
 
 namespace proxy {
 namespace {
@@ -45,6 +47,7 @@ void Http2Stream::open(int32_t stream_id, int64_t now_s) {
   error_why_ = "";
   head_done_ = started_ = waiting_body_ = headers_sent_ = deferred_ = eof_sent_ = false;
   stream_body_ = body_new_ = false;
+  websocket_ = client_ended_ = false;
   held_ = 0;
   ex = loop.acquire_exchange();
   ex->downstream = this;
@@ -72,6 +75,14 @@ void Http2Stream::head_complete(bool end_stream, int status, const char* why, in
   }
   head_done_ = true;
   const auto& req = ex->request;
+  if (req.upgrade_websocket) {
+    // The DATA frames are the tunnel's bytes, not a body: the pipeline goes on to the backend at
+    // once, and what comes before the 101 waits in memory (within the stream's window).
+    websocket_ = true;
+    ex->request_complete = true;
+    ex->request_body.configure(kStreamingBodyMemory, 0, cfg.buffering.temp_path.c_str());
+    if (!make_websocket_key(ex->websocket_key)) refuse(500, "no random bytes for a WebSocket key");
+  }
   if (!end_stream && req.framing == http::Framing::kLength &&
       req.content_length > cfg.limits.max_request_body)
     refuse(413, "request body over limits.max_request_body");
@@ -79,6 +90,14 @@ void Http2Stream::head_complete(bool end_stream, int status, const char* why, in
 }
 
 bool Http2Stream::body_data(const uint8_t* data, size_t len, int64_t now_s) {
+  if (websocket_) {
+    // Tunnel bytes: held until the backend takes them. Once a non-101 answer is given, dropped.
+    if (!ex || error_status_ != 0 || (ex->response_ready && !tunnel_)) return false;
+    if (!ex->request_body.append(reinterpret_cast<const char*>(data), len)) return false;
+    held_ += len;
+    if (tunnel_) conn_.wake(this);
+    return true;
+  }
   // After an answer (an error, or a local response that did not wait) the body is dropped.
   if (!ex || !head_done_ || error_status_ != 0 || ex->response_ready) return false;
   deadline_s = now_s + seconds(ex->runtime->config->timeouts.client_body);
@@ -103,6 +122,11 @@ bool Http2Stream::body_data(const uint8_t* data, size_t len, int64_t now_s) {
 }
 
 void Http2Stream::body_complete() {
+  if (websocket_) {
+    client_ended_ = true;
+    if (tunnel_) conn_.wake(this);
+    return;
+  }
   if (!ex || ex->request_complete) return;
   const auto& req = ex->request;
   // nghttp2 checks this too; the body forwarded must be the one announced (RFC 9113 8.1.1).
@@ -201,6 +225,7 @@ void Http2Stream::take_turn() {
     pipeline::resume(*ex);
     return;
   }
+  if (tunnel_) tunnel_->pump(false);
   if (body_new_) {
     body_new_ = false;
     if (ex->upstream) ex->upstream->body_ready();
@@ -255,17 +280,20 @@ int Http2Stream::send_data(evbuffer* out, const uint8_t* frame_head, size_t leng
   conn_.data_sent(9 + length);
   // The backend may read more now (backpressure: it fills ex->out up to its room).
   if (ex->upstream) ex->upstream->output_drained();
+  if (tunnel_) tunnel_->output_drained();
   return 0;
 }
 
 void Http2Stream::response_sent() {
   eof_sent_ = true;
   // RFC 9113 8.1: a complete response before the request finished; the rest is not wanted.
-  if (ex && !ex->request_complete)
+  if (ex && (!ex->request_complete || (websocket_ && !tunnel_ && !client_ended_)))
     nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
 }
 
 void Http2Stream::finish(EventLoop& loop) {
+  delete tunnel_;  // closes the backend side of a WebSocket
+  tunnel_ = nullptr;
   if (ex) {
     if (ex->upstream) {
       ex->upstream->abandon();

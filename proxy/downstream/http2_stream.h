@@ -13,6 +13,7 @@ namespace proxy {
 
 class EventLoop;
 class Http2Connection;
+class Http2Tunnel;
 struct Exchange;
 
 // One HTTP/2 request stream as the pipeline sees it: a Downstream whose exchange runs the same
@@ -32,6 +33,8 @@ class Http2Stream final : public Downstream {
   void read_body() override;
   void body_taken() override;
   void output_ready() override;
+  // RFC 8441: the stream's DATA frames become the tunnel to |backend| (http2_tunnel.cc).
+  void upgrade(io::Transport&& backend, std::string_view early) override;
   const sockaddr* peer() const override;
   const ListenerRef& listener() const override;
   bool tls() const override;
@@ -98,6 +101,11 @@ class Http2Stream final : public Downstream {
   bool stream_body_ = false;   // buffering: off: the body goes to the backend as it arrives
   bool body_new_ = false;      // ... and the backend has not been told of new bytes (or the end)
   uint64_t held_ = 0;          // body bytes received whose stream window was not given back
+  // RFC 8441 (http2_tunnel.cc): an extended CONNECT for a WebSocket, its DATA the tunnel's bytes.
+  bool websocket_ = false;
+  bool client_ended_ = false;      // ... and the client's END_STREAM came
+  Http2Tunnel* tunnel_ = nullptr;  // after the backend's 101
+  friend class Http2Tunnel;
 };
 
 }  // namespace proxy

@@ -20,6 +20,7 @@ struct KnownFields {
   const Header* host = nullptr;  // the first of each
   const Header* content_length = nullptr;
   const Header* transfer_encoding = nullptr;
+  const Header* upgrade = nullptr;
   uint32_t host_count = 0;
   uint32_t content_length_count = 0;
   uint32_t transfer_encoding_count = 0;
@@ -27,6 +28,7 @@ struct KnownFields {
   bool expect_other = false;  // an Expect other than "100-continue"
   bool connection_close = false;
   bool connection_keep_alive = false;
+  bool connection_upgrade = false;  // Connection names "upgrade" (RFC 9110 7.8)
 };
 
 // Parses field lines (RFC 9112 5) from p up to and including the empty line that ends the head,

@@ -100,6 +100,8 @@ void H2RequestBuilder::add_pseudo(std::string_view name, std::string_view value)
     seen = &has_path_;
   else if (name == ":authority")
     seen = &has_authority_;
+  else if (name == ":protocol")
+    seen = &has_protocol_;
   else
     return fail(400, "unknown pseudo-header field");
   if (*seen) return fail(400, "repeated pseudo-header field");
@@ -114,6 +116,8 @@ void H2RequestBuilder::add_pseudo(std::string_view name, std::string_view value)
     scheme_ = v;
   } else if (seen == &has_path_) {
     path_ = v;
+  } else if (seen == &has_protocol_) {
+    protocol_ = v;
   } else {
     authority_ = v;
   }
@@ -198,6 +202,16 @@ base::Expected<void, ParseError> H2RequestBuilder::finish(bool end_stream) {
   if (failed()) return base::unexpected(error_);
   RequestHead& out = *out_;
   if (!has_method_) return refuse(400, "missing :method");
+  if (has_protocol_) {
+    if (out.method != Method::kConnect)
+      return refuse(400, ":protocol on a method other than CONNECT");
+    if (!iequals(protocol_, "websocket")) return refuse(501, "unsupported :protocol");
+    if (end_stream) return refuse(400, "extended CONNECT that ends the stream");
+    // RFC 8441 5: the HTTP/1.1 side is a GET of :path with the WebSocket upgrade.
+    out.method_name = "GET";
+    out.method = Method::kGet;
+    out.upgrade_websocket = true;
+  }
   if (out.method == Method::kConnect) return refuse(501, "CONNECT not supported");
   if (!has_scheme_ || !has_path_) return refuse(400, "missing :scheme or :path");
   if (!iequals(scheme_, "http") && !iequals(scheme_, "https"))
@@ -217,6 +231,8 @@ base::Expected<void, ParseError> H2RequestBuilder::finish(bool end_stream) {
     return refuse(400, "missing :authority");
   }
 
+  if (content_lengths_ > 0 && out.upgrade_websocket)
+    return refuse(400, "content-length on extended CONNECT");
   if (content_lengths_ > 1) return refuse(400, "repeated content-length");
   if (content_lengths_ == 1) {
     auto n = parse_content_length(content_length_);
@@ -226,7 +242,8 @@ base::Expected<void, ParseError> H2RequestBuilder::finish(bool end_stream) {
     out.content_length = *n;
   } else {
     // A body whose length is learned at its end, as with chunked: sent on with Content-Length.
-    out.framing = end_stream ? Framing::kNone : Framing::kChunked;
+    // A WebSocket's DATA frames are the tunnel, not a body.
+    out.framing = end_stream || out.upgrade_websocket ? Framing::kNone : Framing::kChunked;
   }
   if (cookies_ > 1 && !join_cookies()) return refuse(431, "request header list too large");
   out.version_minor = 1;

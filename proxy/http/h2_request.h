@@ -28,6 +28,11 @@ namespace proxy::http {
 // and Host that disagree, a repeated or invalid Content-Length, a body announced on a request that
 // ended; 417 an Expect other than 100-continue; 431 a list over max_head or HeaderList::kCapacity
 // fields; 501 CONNECT.
+//
+// Extended CONNECT (RFC 8441 4) with :protocol websocket, :scheme, :path and :authority is a
+// WebSocket handshake: the head reads as a bodiless GET of :path with upgrade_websocket set, and
+// the stream's DATA frames are the tunnel's bytes. Another :protocol is 501, :protocol on another
+// method 400, and a handshake whose HEADERS end the stream 400.
 class H2RequestBuilder {
  public:
   // Starts a header block. |out| is cleared; its views will point into |block|.
@@ -61,8 +66,9 @@ class H2RequestBuilder {
   RequestHead* out_ = nullptr;
   uint64_t list_size_ = 0;
   ParseError error_{0, ""};
-  std::string_view scheme_, path_, authority_, host_, content_length_;
+  std::string_view scheme_, path_, authority_, host_, content_length_, protocol_;
   bool has_method_ = false, has_scheme_ = false, has_path_ = false, has_authority_ = false;
+  bool has_protocol_ = false;
   bool regular_seen_ = false;
   uint32_t cookies_ = 0;
   uint32_t hosts_ = 0;

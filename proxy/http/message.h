@@ -51,6 +51,10 @@ struct RequestHead {
   uint64_t content_length = 0;  // when framing == kLength ("Content-Length: 0" is kLength, 0)
   bool keep_alive = true;       // from version and Connection
   bool expect_continue = false;
+  // A WebSocket opening handshake (RFC 6455 4.1) to pass to the backend: an HTTP/1.1 GET without
+  // a body whose Connection names "upgrade" and whose Upgrade lists "websocket", or an HTTP/2
+  // extended CONNECT with :protocol websocket (RFC 8441 4; method and name then read GET).
+  bool upgrade_websocket = false;
 
   // Field by field: assigning a fresh RequestHead would copy the whole header array per request.
   // A new member must be reset here too.
@@ -58,7 +62,7 @@ struct RequestHead {
     method_name = {};
     method = Method::kOther;
     target = path = query = authority = {};
-    has_query = asterisk = expect_continue = http2 = false;
+    has_query = asterisk = expect_continue = http2 = upgrade_websocket = false;
     version_minor = 1;
     headers.clear();
     framing = Framing::kNone;

@@ -50,11 +50,15 @@ void note_field(const Header& h, detail::KnownFields& k) {
         k.expect_other = k.expect_other || !iequals(h.value, "100-continue");
       }
       break;
+    case 7:
+      if (!k.upgrade && iequals(h.name, "Upgrade")) k.upgrade = &h;
+      break;
     case 10:
       if (iequals(h.name, "Connection")) {
         for_each_list_item(h.value, [&](std::string_view option) {
           k.connection_close = k.connection_close || iequals(option, "close");
           k.connection_keep_alive = k.connection_keep_alive || iequals(option, "keep-alive");
+          k.connection_upgrade = k.connection_upgrade || iequals(option, "upgrade");
         });
       }
       break;

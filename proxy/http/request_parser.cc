@@ -192,6 +192,13 @@ base::Expected<void, ParseError> parse_request_head(char* head, size_t len, cons
   // RFC 9110 10.1.1: only 100-continue is known; an HTTP/1.0 client's is ignored.
   if (known.expect_other) return fail(417, "unsupported expectation");
   out.expect_continue = known.expect_count > 0 && out.version_minor == 1;
+  // RFC 9110 7.8: an HTTP/1.0 request's Upgrade is ignored, and the new protocol may only start
+  // after the whole request: with a body (never a WebSocket's) it is forwarded without Upgrade.
+  out.upgrade_websocket = known.connection_upgrade && known.upgrade && out.version_minor == 1 &&
+                          out.method == Method::kGet &&
+                          (out.framing == Framing::kNone ||
+                           (out.framing == Framing::kLength && out.content_length == 0)) &&
+                          list_contains(known.upgrade->value, "websocket");
   return {};
 }
 

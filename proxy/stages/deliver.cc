@@ -54,6 +54,12 @@ void deliver_upstream(Exchange& ex, io::HeadBuilder& h) {
   }
   if (!has_date) h.add("Date: ").add(ex.loop->http_date()).add("\r\n");
   h.add("Via: 1.1 gatehouse\r\n");
+  if (resp.status == 101) {
+    // The switch to WebSocket (RFC 9110 15.2.2), checked by the upstream: Connection and Upgrade
+    // are hop-by-hop, so they are named again for the client's hop. No body, no keep-alive.
+    h.add("Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+    return;
+  }
   if (response_has_body(ex, resp.status)) {
     switch (resp.framing) {
       case http::Framing::kLength:

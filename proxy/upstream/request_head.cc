@@ -40,6 +40,8 @@ void build_request_head(const Exchange& ex, io::HeadBuilder& out) {
   for (const auto& h : req.headers) {
     if (http::is_hop_by_hop(h.name) || replaced_by_proxy(h.name)) continue;
     if (connection && http::list_contains(connection->value, h.name)) continue;
+    // RFC 8441 5: an HTTP/2 client's key is not the one the backend must answer (ours, below).
+    if (req.upgrade_websocket && req.http2 && http::iequals(h.name, "sec-websocket-key")) continue;
     out.field(h.name, h.value);
   }
   const std::string_view ip(ex.client_ip, ex.client_ip_len);
@@ -48,6 +50,12 @@ void build_request_head(const Exchange& ex, io::HeadBuilder& out) {
   for (const auto& h : req.headers)
     if (http::iequals(h.name, "x-forwarded-for") && !h.value.empty()) out.add(h.value).add(", ");
   out.add(ip).add("\r\n");
+  if (req.upgrade_websocket) {
+    // RFC 9110 7.8: Upgrade is hop-by-hop, so the proxy names it again for its own hop. An
+    // HTTP/2 client sends no key (RFC 8441 5): the proxy makes one for the HTTP/1.1 side.
+    out.add("Connection: Upgrade\r\nUpgrade: websocket\r\n");
+    if (req.http2) out.field("Sec-WebSocket-Key", std::string_view(ex.websocket_key, 24));
+  }
   out.field("X-Forwarded-Proto", ex.downstream->tls() ? "https" : "http");
   if (!req.authority.empty()) out.field("X-Forwarded-Host", req.authority);
   // RFC 9110 7.6.3: the protocol version the request came with.

@@ -239,7 +239,7 @@ void UpstreamConnection::on_head(size_t end) {
     }
     if (ex.response.status >= 200) break;
     if (ex.response.status == 101) {
-      fail(base::ErrorCode::kMalformed, "backend switched protocols unasked");
+      switch_protocols(end);
       return;
     }
     // An interim 1xx: the client did not ask for it through us (Expect is ours): drop it.
@@ -303,7 +303,9 @@ void UpstreamConnection::complete() {
   ex_ = nullptr;
   release_head_block();
   const int keepalive = ex->pool && ex->pool->config ? ex->pool->config->keepalive : 0;
-  bool keep = reusable_ && ex->response.keep_alive && request_sent_ && !loop_.draining();
+  // After an upgrade request the backend may have changed its mind about the connection.
+  bool keep = reusable_ && ex->response.keep_alive && request_sent_ && !loop_.draining() &&
+              !ex->request.upgrade_websocket;
   if (keep) {
     const auto kept = loop_.upstreams().put_idle(this, keepalive);
     if (kept == UpstreamPools::Kept::kNo) {
@@ -332,6 +334,8 @@ void UpstreamConnection::fail(base::ErrorCode code, const char* detail) {
   // The body was consumed by the first send, so only bodiless requests can be sent again.
   bool retry = !got_bytes_ && ex.request_body_size == 0 &&
                (stale ? http::is_idempotent(ex.request.method) : retry_allowed(ex, nothing_sent));
+  // A WebSocket handshake that may have reached the backend is never sent twice.
+  if (ex.request.upgrade_websocket && !nothing_sent) retry = false;
   if (!stale && code != base::ErrorCode::kMalformed)
     LOG_WARN("backend %s: %s", server_->address.text.c_str(), detail);
   ex.upstream = nullptr;

@@ -68,6 +68,9 @@ class UpstreamConnection {
   bool waiting_for_client_body() const;
   void read_head();
   void on_head(size_t head_len);
+  // A 101 (upgrade.cc): checked against the request, delivered, and the connection handed to the
+  // downstream as the backend side of a tunnel; else a 502.
+  void switch_protocols(size_t head_len);
   void read_body();
   // Bytes the body may take now: memory only, until the client has been behind for a moment.
   uint64_t allowed_room() const;

@@ -243,3 +243,32 @@ TEST_CASE("the header list is measured as HTTP/2 does and bounded by max_head") 
     CHECK(build(get("/", extra), true, 64 * 1024, 64 * 1024)->status == 431);
   }
 }
+
+TEST_CASE("extended CONNECT with :protocol websocket is a bodiless GET WebSocket handshake") {
+  const Fields ws{{":method", "CONNECT"},  {":protocol", "websocket"},
+                  {":scheme", "https"},    {":authority", "example.com"},
+                  {":path", "/cable?x=1"}, {"sec-websocket-version", "13"}};
+  auto b = build(ws, false);
+  REQUIRE(b->status == 0);
+  CHECK(b->head.method == Method::kGet);
+  CHECK(b->head.method_name == "GET");
+  CHECK(b->head.upgrade_websocket);
+  CHECK(b->head.framing == Framing::kNone);
+  CHECK(b->head.path == "/cable");
+  CHECK(b->head.authority == "example.com");
+  SUBCASE("refused: another protocol, :protocol on GET, a stream that ends, a body length") {
+    Fields other = ws;
+    other[1].second = "connect-udp";
+    CHECK(build(other, false)->status == 501);
+    Fields on_get = ws;
+    on_get[0].second = "GET";
+    CHECK(build(on_get, false)->status == 400);
+    CHECK(build(ws, true)->status == 400);
+    Fields with_length = ws;
+    with_length.push_back({"content-length", "5"});
+    CHECK(build(with_length, false)->status == 400);
+  }
+  SUBCASE("a GET is not a handshake") {
+    CHECK_FALSE(build(get("/"))->head.upgrade_websocket);
+  }
+}

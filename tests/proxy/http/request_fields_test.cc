@@ -262,3 +262,30 @@ TEST_CASE("a RequestHead is fully reset when reused for the next request") {
   CHECK(head.headers.size() == 1);
   CHECK(head.version_minor == 1);
 }
+
+TEST_CASE(
+    "a bodiless HTTP/1.1 GET with Connection: upgrade and Upgrade: websocket is a WebSocket "
+    "handshake") {
+  CHECK(get_with("Connection: keep-alive, Upgrade\r\nUpgrade: WebSocket\r\n")
+            ->head.upgrade_websocket);
+  CHECK(get_with("Upgrade: h2c, websocket\r\nConnection: upgrade\r\n")->head.upgrade_websocket);
+  CHECK(get_with("Content-Length: 0\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n")
+            ->head.upgrade_websocket);
+  SUBCASE("not without both fields, nor for another protocol") {
+    CHECK_FALSE(get_with("Upgrade: websocket\r\n")->head.upgrade_websocket);
+    CHECK_FALSE(get_with("Connection: Upgrade\r\n")->head.upgrade_websocket);
+    CHECK_FALSE(get_with("Connection: Upgrade\r\nUpgrade: h2c\r\n")->head.upgrade_websocket);
+  }
+  SUBCASE("not with a body, another method, or HTTP/1.0 (RFC 9110 7.8)") {
+    CHECK_FALSE(post_with("Content-Length: 3\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n")
+                    ->head.upgrade_websocket);
+    CHECK_FALSE(parse_request("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+                              "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+                    ->head.upgrade_websocket);
+    CHECK_FALSE(parse_request("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n"
+                              "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+                    ->head.upgrade_websocket);
+    CHECK_FALSE(parse_request("GET / HTTP/1.0\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+                    ->head.upgrade_websocket);
+  }
+}

@@ -237,3 +237,22 @@ TEST_CASE("a streamed body keeps the client's length, or goes chunked when it ha
     CHECK_FALSE(proxy::streams_chunked(*t->ex));
   }
 }
+
+TEST_CASE("a WebSocket handshake goes out with Connection: Upgrade and Upgrade: websocket only") {
+  Downstream d;
+  auto t = exchange_for(d, get("Connection: Upgrade, X-Private\r\n"
+                               "Upgrade: websocket\r\n"
+                               "Keep-Alive: timeout=5\r\n"
+                               "X-Private: secret\r\n"
+                               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                               "Sec-WebSocket-Version: 13\r\n"));
+  REQUIRE(t->ex->request.upgrade_websocket);
+  const std::string head = build(*t);
+  CHECK(has_line(head, "Connection: Upgrade"));
+  CHECK(has_line(head, "Upgrade: websocket"));
+  CHECK(has_line(head, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="));
+  CHECK(has_line(head, "Sec-WebSocket-Version: 13"));
+  CHECK_FALSE(has_field(head, "Keep-Alive"));
+  CHECK_FALSE(has_field(head, "X-Private"));
+  CHECK(head.find("Connection:") == head.rfind("Connection:"));
+}
