@@ -10,11 +10,28 @@
 #include "proxy/base/log.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
+#include "proxy/exchange_log.h"
 #include "proxy/io/socket_address.h"
 #include "proxy/pipeline.h"
 #include "proxy/upstream/upstream_connection.h"
 
 namespace proxy {
+namespace {
+
+// The request line of the head received so far, as the client sent it: after the empty lines a
+// client may send first, up to its LF (a CR before the LF left out) or to the end of what came.
+std::string_view received_request_line(const char* buf, size_t len) {
+  size_t i = 0;
+  while (i < len && (buf[i] == '\r' || buf[i] == '\n')) ++i;
+  const char* start = buf + i;
+  const void* lf = memchr(start, '\n', len - i);
+  size_t n = lf ? static_cast<size_t>(static_cast<const char*>(lf) - start) : len - i;
+  if (lf && n > 0 && start[n - 1] == '\r') --n;
+  return {start, n};
+}
+
+}  // namespace
+
 Http1Connection::Http1Connection(EventLoop& loop, io::Transport&& transport, const sockaddr* peer,
                                  socklen_t peer_len, const ListenerRef& listener)
     : loop_(loop), listener_(listener), transport_(std::move(transport)) {
@@ -128,8 +145,9 @@ void Http1Connection::on_timeout() {
       if (blocked_since_ != 0 &&
           now_s - blocked_since_ >=
               std::chrono::duration_cast<std::chrono::seconds>(t.client_send).count()) {
-        LOG_INFO("client %s took no byte for %llds, closing", ex_ ? ex_->client_ip : "-",
-                 static_cast<long long>(now_s - blocked_since_));
+        if (ex_)
+          EX_LOG_INFO(*ex_, "the client took no byte for %llds, closing",
+                      static_cast<long long>(now_s - blocked_since_));
         if (ex_) ex_->aborted = true;
         close();
       }
@@ -275,15 +293,17 @@ bool Http1Connection::parse_head() {
 
 void Http1Connection::reject(int status, const char* why) {
   if (!ex_) begin_exchange();
+  // The head was refused (or never completed): what the client sent is all there is to log.
+  if (state_ == State::kHead && in_) ex_->raw_request_line = received_request_line(in_, in_len_);
   if (streaming_body_ && ex_->status != 0) {
     // A streamed body went wrong after the response began: too late to answer, so cut.
-    LOG_INFO("client %s: %s after the response began; closing", ex_->client_ip, why);
+    EX_LOG_INFO(*ex_, "%s after the response began; closing", why);
     ex_->aborted = true;
     close();
     return;
   }
   streaming_body_ = false;
-  LOG_INFO("client %s: %d %s", ex_->client_ip, status, why);
+  EX_LOG_INFO(*ex_, "%d %s", status, why);
   // Whatever follows a malformed request cannot be trusted: answer, then close.
   ex_->close_after = true;
   state_ = State::kBusy;
