@@ -198,7 +198,7 @@ void Http1Connection::drive() {
 }
 
 void Http1Connection::step_head() {
-  if (draining_ && in_len_ == 0) {
+  if (draining_ && in_len_ == 0 && !first_request_) {
     close();
     return;
   }
@@ -400,13 +400,13 @@ void Http1Connection::enter_head_state(bool keep_buffer) {
   again_ = true;
 }
 
+// A connection that has not had its first request yet (mid-handshake, or accepted with nothing
+// read) is kept: the client connected before the stop and gets that request answered, within
+// client_header, then the close. An idle keep-alive connection is closed now, as nginx does.
 void Http1Connection::drain() {
   draining_ = true;
   if (driving_) return;
-  if (state_ == State::kHandshake) {
-    close();
-    delete this;
-  } else if (state_ == State::kHead && in_len_ == 0) {
+  if (state_ == State::kHead && in_len_ == 0 && !first_request_) {
     close_gracefully();
     delete this;
   }
