@@ -59,8 +59,8 @@ void Http1Connection::start() {
                EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST, on_event, this);
   // Over TLS the handshake and the first head share one client_header deadline. (The persistent
   // event's timer restarts at every event, so a trickling client is caught by the deadline.)
-  head_deadline_ = transport_.tls() ? head_deadline_from_now() : 0;
-  event_add(&ev_, loop_.timeouts().client_header);
+  head_deadline_ = transport_.tls() || over_limit_ ? head_deadline_from_now() : 0;
+  event_add(&ev_, over_limit_ ? loop_.timeouts().over_limit : loop_.timeouts().client_header);
   drive();
 }
 
@@ -81,6 +81,7 @@ bool Http1Connection::past_head_deadline() const {
 }
 
 int64_t Http1Connection::head_deadline_from_now() const {
+  if (over_limit_) return cached_seconds(loop_.base()) + loop_.timeouts().over_limit->tv_sec;
   return cached_seconds(loop_.base()) + std::chrono::duration_cast<std::chrono::seconds>(
                                             loop_.runtime().config->timeouts.client_header)
                                             .count();
@@ -218,7 +219,7 @@ void Http1Connection::step_head() {
       // A short read drained the socket: more bytes will come with a new edge event. (Over TLS
       // a short read may also end at a record the socket delivered only in part.)
       if (static_cast<size_t>(n) < want && transport_.drained() && !peer_closed_) readable_ = false;
-      if (in_len_ == 0 && !(first_request_ && transport_.tls())) {
+      if (in_len_ == 0 && !(first_request_ && (transport_.tls() || over_limit_))) {
         // First byte of a request: from now on the whole head must arrive within client_header.
         head_deadline_ = head_deadline_from_now();
         if (!first_request_) set_timeout(loop_.timeouts().client_header);
@@ -278,6 +279,10 @@ bool Http1Connection::parse_head() {
     reject(ok.error().status, ok.error().reason);
     return true;
   }
+  if (over_limit_) {
+    reject(503, over_limit_);
+    return true;
+  }
   first_request_ = false;
   const auto& req = ex_->request;
   if (!req.keep_alive || draining_) ex_->close_after = true;
@@ -303,7 +308,8 @@ void Http1Connection::reject(int status, const char* why) {
     return;
   }
   streaming_body_ = false;
-  EX_LOG_INFO(*ex_, "%d %s", status, why);
+  // Over-limit connections were logged at accept, rate-limited: not one line each here.
+  if (!over_limit_) EX_LOG_INFO(*ex_, "%d %s", status, why);
   // Whatever follows a malformed request cannot be trusted: answer, then close.
   ex_->close_after = true;
   state_ = State::kBusy;
@@ -432,7 +438,10 @@ void Http1Connection::close() {
   }
   event_del(&ev_);
   transport_.close();
-  loop_.release_connection(peer());
+  if (over_limit_)
+    loop_.release_over_limit();
+  else
+    loop_.release_connection(peer());
 }
 
 }  // namespace proxy

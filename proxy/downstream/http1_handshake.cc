@@ -65,6 +65,10 @@ void Http1Connection::step_handshake() {
   unsigned len = 0;
   const unsigned char* proto = transport_.alpn(len);
   if (len == 2 && memcmp(proto, "h2", 2) == 0) {
+    if (over_limit_) {  // its 503 would need an HTTP/2 session: not worth it for a refusal
+      close();
+      return;
+    }
     hand_over_to_http2({});
     return;
   }
