@@ -114,9 +114,11 @@ void log_exchange(base::LogLevel level, const Exchange& ex, const char* fmt, ...
     o.add(ex.server->address.text);
     o.add("\"");
   }
-  char id[32];
-  const int k =
-      snprintf(id, sizeof id, ", request_id: %llu", static_cast<unsigned long long>(ex.id));
+  char id[64];
+  const int k = ex.attempts > 1 ? snprintf(id, sizeof id, ", attempt: %d, request_id: %llu",
+                                           ex.attempts, static_cast<unsigned long long>(ex.id))
+                                : snprintf(id, sizeof id, ", request_id: %llu",
+                                           static_cast<unsigned long long>(ex.id));
   if (k > 0) o.add(std::string_view(id, static_cast<size_t>(k)));
   base::log_line(level, "%.*s", static_cast<int>(o.n), line);
 }

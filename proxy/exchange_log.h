@@ -34,7 +34,8 @@ uint64_t body_bytes_sent(const Exchange& ex);
 
 // Writes one error-log line: the message, then what is known of the request, as nginx does:
 // ", client: IP, request: "GET / HTTP/1.1", host: "H", rule: "R", pool: "P", upstream: "ADDR",
-// request_id: N". Call it through EX_LOG_* below, which check the level before formatting.
+// request_id: N" (", attempt: N" before the id from a backend's second attempt on). Call it through
+// EX_LOG_* below, which check the level before formatting.
 void log_exchange(base::LogLevel level, const Exchange& ex, const char* fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
