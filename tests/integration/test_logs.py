@@ -283,3 +283,19 @@ def test_usr1_reopens_a_real_file(logged):
         return os.path.exists(logged.access_log)
     assert wait_for(reopened)
     assert len(read_lines(logged.access_log + ".1")) >= 1
+
+
+def test_a_refused_http2_stream_is_logged_as_http2_with_its_path(logged):
+    import h2raw
+    if not h2raw.h2c_supported(logged):
+        pytest.skip("no h2c on the plain listener")
+    c = h2raw.Conn(logged.hostport)
+    c.send(h2raw.headers(1, h2raw.request_block("/h2/%2e%2e/x?q", authority="a.example",
+                                                extra=[("host", "b.example")])))
+    f, _ = c.frames_until(lambda f: f[0] == h2raw.HEADERS and f[2] == 1)
+    assert f is not None
+    c.close()
+    lines = wait_lines(logged.access_log, 1, lambda l: b"HTTP/2.0" in l)
+    m = combined(lines[0])
+    assert (m.group(2), m.group(3)) == (b"GET /h2/%2e%2e/x?q HTTP/2.0", b"400")
+    assert int(m.group(4)) > 0  # the short text body, in DATA
