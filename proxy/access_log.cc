@@ -7,24 +7,16 @@
 #include <cstdio>
 #include <ctime>
 
-#include "proxy/downstream/http1_connection.h"
 #include "proxy/exchange.h"
+#include "proxy/exchange_log.h"
 
 namespace proxy {
 namespace {
 
-// Copies `s` with quotes, backslashes and control bytes escaped, as nginx does in its logs.
-size_t escaped(char* out, size_t cap, std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) {
-    if (n + 4 >= cap) break;
-    if (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f) {
-      n += static_cast<size_t>(snprintf(out + n, cap - n, "\\x%02X", c));
-    } else {
-      out[n++] = static_cast<char>(c);
-    }
-  }
-  return n;
+int inherited_fd(const std::string& path) {
+  if (path == "-" || path == "/dev/stdout" || path == "/proc/self/fd/1") return 1;
+  if (path == "/dev/stderr" || path == "/proc/self/fd/2") return 2;
+  return -1;
 }
 
 }  // namespace
@@ -32,56 +24,73 @@ size_t escaped(char* out, size_t cap, std::string_view s) {
 bool AccessLog::open(const std::string& path, Format format) {
   path_ = path;
   format_ = format;
+  inherited_ = inherited_fd(path);
+  if (inherited_ >= 0) {
+    // A duplicate shares the open file description, so its offset too.
+    int fd = fcntl(inherited_, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0) return false;
+    fd_.reset(fd);
+    return true;
+  }
   return reopen();
 }
 
 bool AccessLog::reopen() {
+  if (inherited_ >= 0) return static_cast<bool>(fd_);
   int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return false;
   fd_.reset(fd);
   return true;
 }
 
-void AccessLog::write(const Exchange& ex) {
-  if (!fd_) return;
+size_t AccessLog::format(const Exchange& ex, Format format, char* out, size_t cap) {
   const auto& req = ex.request;
-  char target[2048], ua[512], referer[512];
-  size_t tn = escaped(target, sizeof target, req.target);
+  // Each part is bounded so that the whole line fits: escaping makes at most 6 bytes of 1.
+  const Escape how = format == Format::kJson ? Escape::kJson : Escape::kNginx;
+  char request[6 * kMaxLoggedLine + 64], ua[1024], referer[1024];
+  const size_t qn = format_request_line(ex, request, sizeof request, how);
   const auto* h = req.headers.find("user-agent");
-  size_t un = escaped(ua, sizeof ua, h ? h->value : "-");
+  size_t un = log_escape(ua, sizeof ua, h ? h->value : "-", how);
   h = req.headers.find("referer");
-  size_t rn = escaped(referer, sizeof referer, h ? h->value : "-");
+  size_t rn = log_escape(referer, sizeof referer, h ? h->value : "-", how);
   time_t now = time(nullptr);
   tm t;
   localtime_r(&now, &t);
   char when[40];
-  strftime(when, sizeof when, format_ == Format::kJson ? "%FT%T%z" : "%d/%b/%Y:%H:%M:%S %z", &t);
+  strftime(when, sizeof when, format == Format::kJson ? "%FT%T%z" : "%d/%b/%Y:%H:%M:%S %z", &t);
   const std::string_view ip(ex.client_ip, ex.client_ip_len);
   const double ms = std::chrono::duration<double, std::milli>(base::now() - ex.started).count();
-  char line[4096];
+  const auto body = static_cast<unsigned long long>(body_bytes_sent(ex));
   int n;
-  if (format_ == Format::kJson) {
-    n = snprintf(
-        line, sizeof line,
-        "{\"time\":\"%s\",\"client\":\"%.*s\",\"method\":\"%.*s\",\"target\":\"%.*s\","
-        "\"status\":%d,\"bytes\":%llu,\"ms\":%.3f,\"rule\":\"%s\",\"user_agent\":\"%.*s\"}\n",
-        when, static_cast<int>(ip.size()), ip.data(), static_cast<int>(req.method_name.size()),
-        req.method_name.data(), static_cast<int>(tn), target, ex.status,
-        static_cast<unsigned long long>(ex.bytes_out), ms, ex.rule ? ex.rule->name.c_str() : "",
-        static_cast<int>(un), ua);
+  if (format == Format::kJson) {
+    char method[64], target[4 * kMaxLoggedLine];
+    const size_t mn = log_escape(method, sizeof method, req.method_name, how);
+    const size_t tn = log_escape(target, sizeof target, req.target, how);
+    n = snprintf(out, cap,
+                 "{\"time\":\"%s\",\"client\":\"%.*s\",\"method\":\"%.*s\",\"target\":\"%.*s\","
+                 "\"request\":\"%.*s\",\"status\":%d,\"body_bytes_sent\":%llu,\"bytes_sent\":%llu,"
+                 "\"ms\":%.3f,\"rule\":\"%s\",\"user_agent\":\"%.*s\"}\n",
+                 when, static_cast<int>(ip.size()), ip.data(), static_cast<int>(mn), method,
+                 static_cast<int>(tn), target, static_cast<int>(qn), request, ex.status, body,
+                 static_cast<unsigned long long>(ex.bytes_out), ms,
+                 ex.rule ? ex.rule->name.c_str() : "", static_cast<int>(un), ua);
   } else {
-    n = snprintf(
-        line, sizeof line, "%.*s - - [%s] \"%.*s %.*s HTTP/%s\" %d %llu \"%.*s\" \"%.*s\"\n",
-        static_cast<int>(ip.size()), ip.data(), when, static_cast<int>(req.method_name.size()),
-        req.method_name.data(), static_cast<int>(tn), target,
-        req.http2                ? "2.0"
-        : req.version_minor == 0 ? "1.0"
-                                 : "1.1",
-        ex.status, static_cast<unsigned long long>(ex.bytes_out), static_cast<int>(rn), referer,
-        static_cast<int>(un), ua);
+    n = snprintf(out, cap, "%.*s - - [%s] \"%.*s\" %d %llu \"%.*s\" \"%.*s\"\n",
+                 static_cast<int>(ip.size()), ip.data(), when, static_cast<int>(qn), request,
+                 ex.status, body, static_cast<int>(rn), referer, static_cast<int>(un), ua);
   }
+  if (n <= 0) return 0;
+  if (static_cast<size_t>(n) < cap) return static_cast<size_t>(n);
+  out[cap - 1] = '\n';  // cut, but still one line
+  return cap;
+}
+
+void AccessLog::write(const Exchange& ex) {
+  if (!fd_) return;
+  char line[16 * 1024];
+  const size_t n = format(ex, format_, line, sizeof line);
   if (n > 0) {
-    ssize_t w = ::write(fd_.get(), line, n < static_cast<int>(sizeof line) ? n : sizeof line - 1);
+    ssize_t w = ::write(fd_.get(), line, n);
     (void)w;
   }
 }

@@ -12,6 +12,7 @@
 #include "proxy/base/log.h"
 #include "proxy/downstream/http1_connection.h"
 #include "proxy/exchange.h"
+#include "proxy/io/socket_address.h"
 #include "proxy/upstream/upstream_pools.h"
 
 namespace proxy {
@@ -34,6 +35,10 @@ constexpr timeval kSpillPatience = {0, 50 * 1000};
 // one the burst ended in still counts its peak).
 constexpr timeval kTrimInterval = {0, 250 * 1000};
 constexpr size_t kTrimAfterPeak = 256;
+// Over-limit connections answered with a 503 at once, per loop (each may hold a head block), and
+// how long each may take to send its request head.
+constexpr size_t kMaxOverLimit = 32;
+constexpr timeval kOverLimitHead = {2, 0};
 
 timeval to_timeval(conf::Duration d) {
   return timeval{static_cast<time_t>(d.count() / 1000),
@@ -71,6 +76,7 @@ EventLoop::EventLoop(std::shared_ptr<const Runtime> runtime,
   timeouts_.upstream_idle = common(kUpstreamIdle);
   timeouts_.upstream_surplus = common(kUpstreamSurplus);
   timeouts_.spill_patience = common(kSpillPatience);
+  timeouts_.over_limit = common(kOverLimitHead);
 
   upstreams_ = std::make_unique<UpstreamPools>(*runtime_);
 
@@ -173,16 +179,16 @@ void EventLoop::accept_from(int lfd, const ListenerRef& listener) {
         LOG_ERROR("accept on %s: %m (raise the open file limit)", listener.name.c_str());
       return;  // EAGAIN: another thread took it, or the queue is empty
     }
+    const auto* peer = reinterpret_cast<const sockaddr*>(&ss);
     if (shared_.connections.fetch_add(1, std::memory_order_relaxed) >= max_conns) {
       shared_.connections.fetch_sub(1, std::memory_order_relaxed);
-      ::close(fd);
+      refuse(fd, peer, len, listener, ConnectionRefusals::Limit::kMaxConnections);
       continue;
     }
     const uint64_t per_client = runtime_->config->limits.max_connections_per_client;
-    if (per_client > 0 &&
-        !shared_.per_client.acquire(reinterpret_cast<sockaddr*>(&ss), per_client)) {
+    if (per_client > 0 && !shared_.per_client.acquire(peer, per_client)) {
       shared_.connections.fetch_sub(1, std::memory_order_relaxed);
-      ::close(fd);
+      refuse(fd, peer, len, listener, ConnectionRefusals::Limit::kPerClient);
       continue;
     }
     io::Transport transport;
@@ -202,6 +208,53 @@ void EventLoop::accept_from(int lfd, const ListenerRef& listener) {
                                   len, listener);
     c->start();
   }
+}
+
+void EventLoop::refuse(int fd, const sockaddr* peer, socklen_t len, const ListenerRef& listener,
+                       ConnectionRefusals::Limit limit) {
+  const bool per_client = limit == ConnectionRefusals::Limit::kPerClient;
+  const auto& limits = runtime_->config->limits;
+  const auto note = shared_.refusals.note(limit, cached_seconds());
+  const bool answer = over_limit_ < kMaxOverLimit;
+  if (note.log && base::log_level() >= base::LogLevel::kWarn) {
+    char ip[64];
+    io::format_ip(peer, ip, sizeof ip);
+    LOG_WARN(
+        "client %s on %s: connection over limits.%s (%llu): %s; %llu more refused since the "
+        "last such line, %llu in all",
+        ip, listener.name.c_str(), per_client ? "max_connections_per_client" : "max_connections",
+        static_cast<unsigned long long>(per_client ? limits.max_connections_per_client
+                                                   : limits.max_connections),
+        answer ? "answering 503" : "closed (too many 503s under way)",
+        static_cast<unsigned long long>(note.suppressed),
+        static_cast<unsigned long long>(note.total));
+  }
+  if (!answer) {
+    ::close(fd);
+    return;
+  }
+  io::Transport transport;
+  if (listener.tls) {
+    tls::SslPtr ssl = listener.tls->new_ssl();
+    if (!ssl) {
+      ::close(fd);
+      return;
+    }
+    transport = io::Transport(fd, std::move(ssl));
+  } else {
+    transport = io::Transport(fd);
+  }
+  ++over_limit_;
+  auto* c = new Http1Connection(*this, std::move(transport), peer, len, listener);
+  c->set_over_limit(per_client ? "limits.max_connections_per_client reached"
+                               : "limits.max_connections reached");
+  c->start();
+}
+
+int64_t EventLoop::cached_seconds() const {
+  timeval tv;
+  event_base_gettimeofday_cached(base_.get(), &tv);
+  return tv.tv_sec;
 }
 
 std::string_view EventLoop::http_date() {

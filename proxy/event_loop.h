@@ -16,6 +16,7 @@
 #include "proxy/base/unique_fd.h"
 #include "proxy/block_pool.h"
 #include "proxy/client_counter.h"
+#include "proxy/connection_refusals.h"
 #include "proxy/runtime.h"
 
 namespace proxy {
@@ -39,6 +40,7 @@ struct WorkerShared {
   std::atomic<uint64_t> connections{0};
   std::atomic<uint64_t> next_id{1};
   ClientCounter per_client;
+  ConnectionRefusals refusals;  // over max_connections or max_connections_per_client
   AccessLog* access_log = nullptr;
 };
 
@@ -55,6 +57,7 @@ struct LoopTimeouts {
   const timeval* upstream_idle = nullptr;
   const timeval* upstream_surplus = nullptr;
   const timeval* spill_patience = nullptr;
+  const timeval* over_limit = nullptr;  // an over-limit connection's request head
 };
 
 // One thread's event loop: accepts on the shared listening sockets and serves its connections
@@ -96,12 +99,21 @@ class EventLoop {
   // A client connection from |peer| has closed: gives back its place under max_connections and
   // its per-client slot. Called once per accepted connection, by whichever object owns it last.
   void release_connection(const sockaddr* peer);
+  // An over-limit connection answered with 503 (see refuse()) has closed: frees its place.
+  void release_over_limit() { --over_limit_; }
+  // The loop's cached time, in seconds.
+  int64_t cached_seconds() const;
 
  private:
   static void on_accept(evutil_socket_t fd, short what, void* arg);
   static void on_drain(evutil_socket_t fd, short what, void* arg);
   static void on_trim(evutil_socket_t fd, short what, void* arg);
   void accept_from(int fd, const ListenerRef& listener);
+  // A connection over a limit: counted, logged (rate-limited), and answered 503 once its request
+  // head is in (within a short deadline), as nginx's limit_conn does; past kMaxOverLimit such
+  // connections at once it is closed at once, so an attack costs no more than that.
+  void refuse(int fd, const sockaddr* peer, socklen_t len, const ListenerRef& listener,
+              ConnectionRefusals::Limit limit);
   void begin_drain();
   void maybe_exit();
 
@@ -126,6 +138,7 @@ class EventLoop {
   };
   Recycler<ExchangeTraits> exchanges_;
   Connection* connections_ = nullptr;  // intrusive list, for draining
+  size_t over_limit_ = 0;              // over-limit connections waiting for their 503
   size_t connection_count_ = 0;
   char date_[32] = {};
   time_t date_second_ = -1;

@@ -28,6 +28,9 @@ void Exchange::reset() {
   close_after = false;
   response_ready = false;
   bytes_out = 0;
+  head_bytes = 0;
+  data_bytes = 0;
+  raw_request_line = {};
   error_detail = "";
   stage = 0;
 }

@@ -67,6 +67,11 @@ struct Exchange {
   bool chunked_out = false;     // re-chunking the body for the client
   bool close_after = false;     // the connection closes after this response
   uint64_t bytes_out = 0;       // bytes written to the client, head included
+  uint64_t head_bytes = 0;      // of those, the response head (HTTP/1.1 text, HTTP/2 HEADERS)
+  uint64_t data_bytes = 0;      // HTTP/2: DATA payload bytes sent (frame heads excluded)
+  // A head the parser refused: the request line as received (possibly partial), for the logs.
+  // Points into the connection's input block, which outlives the exchange's log line.
+  std::string_view raw_request_line;
   const char* error_detail = "";
   // HTTP/2: the deliver stage decided the response (ex.response or a local one); the stream then
   // sends it as a HEADERS frame and the body from `out` (which holds no head).

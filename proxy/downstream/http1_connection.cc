@@ -10,11 +10,28 @@
 #include "proxy/base/log.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
+#include "proxy/exchange_log.h"
 #include "proxy/io/socket_address.h"
 #include "proxy/pipeline.h"
 #include "proxy/upstream/upstream_connection.h"
 
 namespace proxy {
+namespace {
+
+// The request line of the head received so far, as the client sent it: after the empty lines a
+// client may send first, up to its LF (a CR before the LF left out) or to the end of what came.
+std::string_view received_request_line(const char* buf, size_t len) {
+  size_t i = 0;
+  while (i < len && (buf[i] == '\r' || buf[i] == '\n')) ++i;
+  const char* start = buf + i;
+  const void* lf = memchr(start, '\n', len - i);
+  size_t n = lf ? static_cast<size_t>(static_cast<const char*>(lf) - start) : len - i;
+  if (lf && n > 0 && start[n - 1] == '\r') --n;
+  return {start, n};
+}
+
+}  // namespace
+
 Http1Connection::Http1Connection(EventLoop& loop, io::Transport&& transport, const sockaddr* peer,
                                  socklen_t peer_len, const ListenerRef& listener)
     : loop_(loop), listener_(listener), transport_(std::move(transport)) {
@@ -42,8 +59,8 @@ void Http1Connection::start() {
                EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST, on_event, this);
   // Over TLS the handshake and the first head share one client_header deadline. (The persistent
   // event's timer restarts at every event, so a trickling client is caught by the deadline.)
-  head_deadline_ = transport_.tls() ? head_deadline_from_now() : 0;
-  event_add(&ev_, loop_.timeouts().client_header);
+  head_deadline_ = transport_.tls() || over_limit_ ? head_deadline_from_now() : 0;
+  event_add(&ev_, over_limit_ ? loop_.timeouts().over_limit : loop_.timeouts().client_header);
   drive();
 }
 
@@ -64,6 +81,7 @@ bool Http1Connection::past_head_deadline() const {
 }
 
 int64_t Http1Connection::head_deadline_from_now() const {
+  if (over_limit_) return cached_seconds(loop_.base()) + loop_.timeouts().over_limit->tv_sec;
   return cached_seconds(loop_.base()) + std::chrono::duration_cast<std::chrono::seconds>(
                                             loop_.runtime().config->timeouts.client_header)
                                             .count();
@@ -128,8 +146,9 @@ void Http1Connection::on_timeout() {
       if (blocked_since_ != 0 &&
           now_s - blocked_since_ >=
               std::chrono::duration_cast<std::chrono::seconds>(t.client_send).count()) {
-        LOG_INFO("client %s took no byte for %llds, closing", ex_ ? ex_->client_ip : "-",
-                 static_cast<long long>(now_s - blocked_since_));
+        if (ex_)
+          EX_LOG_INFO(*ex_, "the client took no byte for %llds, closing",
+                      static_cast<long long>(now_s - blocked_since_));
         if (ex_) ex_->aborted = true;
         close();
       }
@@ -180,7 +199,7 @@ void Http1Connection::drive() {
 }
 
 void Http1Connection::step_head() {
-  if (draining_ && in_len_ == 0) {
+  if (draining_ && in_len_ == 0 && !first_request_) {
     close();
     return;
   }
@@ -200,7 +219,7 @@ void Http1Connection::step_head() {
       // A short read drained the socket: more bytes will come with a new edge event. (Over TLS
       // a short read may also end at a record the socket delivered only in part.)
       if (static_cast<size_t>(n) < want && transport_.drained() && !peer_closed_) readable_ = false;
-      if (in_len_ == 0 && !(first_request_ && transport_.tls())) {
+      if (in_len_ == 0 && !(first_request_ && (transport_.tls() || over_limit_))) {
         // First byte of a request: from now on the whole head must arrive within client_header.
         head_deadline_ = head_deadline_from_now();
         if (!first_request_) set_timeout(loop_.timeouts().client_header);
@@ -260,6 +279,10 @@ bool Http1Connection::parse_head() {
     reject(ok.error().status, ok.error().reason);
     return true;
   }
+  if (over_limit_) {
+    reject(503, over_limit_);
+    return true;
+  }
   first_request_ = false;
   const auto& req = ex_->request;
   if (!req.keep_alive || draining_) ex_->close_after = true;
@@ -275,15 +298,18 @@ bool Http1Connection::parse_head() {
 
 void Http1Connection::reject(int status, const char* why) {
   if (!ex_) begin_exchange();
+  // The head was refused (or never completed): what the client sent is all there is to log.
+  if (state_ == State::kHead && in_) ex_->raw_request_line = received_request_line(in_, in_len_);
   if (streaming_body_ && ex_->status != 0) {
     // A streamed body went wrong after the response began: too late to answer, so cut.
-    LOG_INFO("client %s: %s after the response began; closing", ex_->client_ip, why);
+    EX_LOG_INFO(*ex_, "%s after the response began; closing", why);
     ex_->aborted = true;
     close();
     return;
   }
   streaming_body_ = false;
-  LOG_INFO("client %s: %d %s", ex_->client_ip, status, why);
+  // Over-limit connections were logged at accept, rate-limited: not one line each here.
+  if (!over_limit_) EX_LOG_INFO(*ex_, "%d %s", status, why);
   // Whatever follows a malformed request cannot be trusted: answer, then close.
   ex_->close_after = true;
   state_ = State::kBusy;
@@ -380,13 +406,13 @@ void Http1Connection::enter_head_state(bool keep_buffer) {
   again_ = true;
 }
 
+// A connection that has not had its first request yet (mid-handshake, or accepted with nothing
+// read) is kept: the client connected before the stop and gets that request answered, within
+// client_header, then the close. An idle keep-alive connection is closed now, as nginx does.
 void Http1Connection::drain() {
   draining_ = true;
   if (driving_) return;
-  if (state_ == State::kHandshake) {
-    close();
-    delete this;
-  } else if (state_ == State::kHead && in_len_ == 0) {
+  if (state_ == State::kHead && in_len_ == 0 && !first_request_) {
     close_gracefully();
     delete this;
   }
@@ -412,7 +438,10 @@ void Http1Connection::close() {
   }
   event_del(&ev_);
   transport_.close();
-  loop_.release_connection(peer());
+  if (over_limit_)
+    loop_.release_over_limit();
+  else
+    loop_.release_connection(peer());
 }
 
 }  // namespace proxy

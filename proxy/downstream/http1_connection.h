@@ -43,6 +43,13 @@ class Http1Connection final : public Connection, public Downstream {
   Http1Connection& operator=(const Http1Connection&) = delete;
 
   void start();
+  // Before start(): the connection is over a connection limit and was not counted under it. Its
+  // first request head (HTTP/1.1 only, within a short deadline) gets a 503 with |why| and the
+  // close; it releases the loop's over-limit place, not a connection's, when it closes.
+  void set_over_limit(const char* why) {
+    over_limit_ = why;
+    h2c_possible_ = false;
+  }
 
   // The receive_body stage: read the request body, then resume the pipeline.
   void read_body() override;
@@ -134,6 +141,7 @@ class Http1Connection final : public Connection, public Downstream {
   uint64_t linger_bytes_ = 0;
 
   Exchange* ex_ = nullptr;
+  const char* over_limit_ = nullptr;  // see set_over_limit()
   sockaddr_in6 peer_{};  // AF_INET or AF_INET6 (AF_UNIX listeners: family AF_UNIX, no address)
 };
 

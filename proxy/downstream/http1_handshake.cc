@@ -15,6 +15,7 @@
 #include "proxy/downstream/http2_connection.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
+#include "proxy/exchange_log.h"
 #include "proxy/io/head_builder.h"
 #include "proxy/pipeline.h"
 #include "proxy/stages/response_fields.h"
@@ -64,6 +65,10 @@ void Http1Connection::step_handshake() {
   unsigned len = 0;
   const unsigned char* proto = transport_.alpn(len);
   if (len == 2 && memcmp(proto, "h2", 2) == 0) {
+    if (over_limit_) {  // its 503 would need an HTTP/2 session: not worth it for a refusal
+      close();
+      return;
+    }
     hand_over_to_http2({});
     return;
   }
@@ -83,7 +88,7 @@ void Http1Connection::answer_plain_http() {
   ex_->error_detail = "plain HTTP request to a TLS listener";
   ex_->local_response = true;
   ex_->close_after = true;
-  LOG_INFO("client %s: 400 %s", ex_->client_ip, ex_->error_detail);
+  EX_LOG_INFO(*ex_, "400 %s", ex_->error_detail);
   io::HeadBuilder h(loop_.scratch(), EventLoop::kScratchSize);
   h.add("HTTP/1.1 400 ").add(stages::reason_phrase(400)).add("\r\n");
   h.add("Date: ").add(loop_.http_date()).add("\r\n");
@@ -97,6 +102,7 @@ void Http1Connection::answer_plain_http() {
   const ssize_t n = ::send(transport_.fd(), h.data(), h.size(), MSG_NOSIGNAL);
   const bool sent = n == static_cast<ssize_t>(h.size());
   if (n > 0) ex_->bytes_out = static_cast<uint64_t>(n);
+  ex_->head_bytes = h.size() - kPlainHttpBodyLen;
   if (!sent) ex_->aborted = true;
   pipeline::finish(*ex_);
   loop_.release_exchange(ex_);

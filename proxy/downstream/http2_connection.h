@@ -103,6 +103,8 @@ class Http2Connection final : public Connection {
   void goaway(uint32_t code, const char* why);
   void begin_linger();
   void final_goaway();
+  // No stream opened by the client yet (a drain then waits for its first one).
+  bool first_stream_pending() const;
   void close();
   Http2Stream* new_stream();
   void free_stream(Http2Stream* s);
@@ -151,7 +153,8 @@ class Http2Connection final : public Connection {
   bool closed_ = false;
   bool draining_ = false;
   bool final_goaway_ = false;
-  bool terminating_ = false;  // GOAWAY for a fault or a timeout is on its way
+  bool awaiting_first_ = false;  // draining, and waiting for the client's first stream
+  bool terminating_ = false;     // GOAWAY for a fault or a timeout is on its way
   bool lingering_ =
       false;             // GOAWAY sent for a fault: drain what the client still sends, then close
   bool failed_ = false;  // a fatal session error: no more session calls

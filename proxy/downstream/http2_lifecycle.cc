@@ -30,7 +30,7 @@ void Http2Connection::check_done() {
     return;
   }
   // Draining and nothing left in flight: the final GOAWAY need not wait for the grace period.
-  if (draining_ && !final_goaway_ && stream_count_ == 0) {
+  if (draining_ && !final_goaway_ && stream_count_ == 0 && !first_stream_pending()) {
     final_goaway();
     return;
   }
@@ -65,6 +65,13 @@ void Http2Connection::drain() {
   if (draining_ || closed_) return;
   draining_ = true;
   drain_since_s_ = now_seconds();
+  // A fresh connection (the client has not opened its first stream yet) gets that stream served
+  // first, as an HTTP/1.1 connection gets its first request: tick() sends the GOAWAY once it came.
+  if (first_stream_pending()) {
+    awaiting_first_ = true;
+    drive();
+    return;
+  }
   if (stream_count_ == 0)
     final_goaway();
   else if (!failed_ && !terminating_)
@@ -80,6 +87,11 @@ void Http2Connection::final_goaway() {
                         nghttp2_session_get_last_proc_stream_id(session_.get()), NGHTTP2_NO_ERROR,
                         nullptr, 0);
   again_ = true;
+}
+
+bool Http2Connection::first_stream_pending() const {
+  return !failed_ && !terminating_ && session_ &&
+         nghttp2_session_get_last_proc_stream_id(session_.get()) == 0;
 }
 
 void Http2Connection::on_timeout(Timer fired) {
@@ -101,6 +113,16 @@ void Http2Connection::on_timeout(Timer fired) {
 void Http2Connection::tick() {
   const int64_t now_s = now_seconds();
   const auto& t = loop_.runtime().config->timeouts;
+  if (awaiting_first_) {
+    if (first_stream_pending()) {
+      if (now_s - drain_since_s_ < seconds(t.client_header)) return;
+      close();  // no request came within client_header
+      return;
+    }
+    // The first stream came: the drain runs its course from now on (GOAWAY after the grace).
+    awaiting_first_ = false;
+    drain_since_s_ = now_s;
+  }
   if ((terminating_ || (draining_ && stream_count_ == 0)) &&
       now_s - std::max(terminating_since_s_, drain_since_s_) >= kCloseGraceS) {
     close();

@@ -227,7 +227,10 @@ int Http2Connection::on_frame_send(nghttp2_session* session, const nghttp2_frame
   c.control_budget_.credit(1);
   Http2Stream* s = stream_of(session, frame->hd.stream_id);
   if (!s) return 0;
-  if (frame->hd.type == NGHTTP2_HEADERS && s->ex) s->ex->bytes_out += 9 + frame->hd.length;
+  if (frame->hd.type == NGHTTP2_HEADERS && s->ex) {
+    s->ex->bytes_out += 9 + frame->hd.length;
+    s->ex->head_bytes += 9 + frame->hd.length;
+  }
   if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) s->response_sent();
   return 0;
 }

@@ -4,6 +4,7 @@
 #include "proxy/downstream/http2_stream.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 
@@ -12,6 +13,7 @@
 #include "proxy/downstream/http2_tunnel.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
+#include "proxy/exchange_log.h"
 #include "proxy/pipeline.h"
 #include "proxy/upstream/upstream_connection.h"
 #include "proxy/websocket.h"
@@ -214,8 +216,7 @@ void Http2Stream::take_turn() {
       return;
     }
     // A streamed body went wrong after the response began: too late to answer, so cut.
-    LOG_INFO("client %s: HTTP/2 stream %d: %s after the response began", ex->client_ip, id,
-             error_why_);
+    EX_LOG_INFO(*ex, "HTTP/2 stream %d: %s after the response began", id, error_why_);
     ex->aborted = true;
     nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
     return;
@@ -246,7 +247,7 @@ void Http2Stream::give_error() {
   started_ = true;
   waiting_body_ = false;
   if (ex->response_ready) return;
-  LOG_INFO("client %s: HTTP/2 stream %d: %d %s", ex->client_ip, id, status, error_why_);
+  EX_LOG_INFO(*ex, "HTTP/2 stream %d: %d %s", id, status, error_why_);
   pipeline::respond(*ex, status, error_why_);
 }
 
@@ -272,11 +273,12 @@ int Http2Stream::send_data(evbuffer* out, const uint8_t* frame_head, size_t leng
   if (evbuffer_add(out, frame_head, 9) != 0) return NGHTTP2_ERR_CALLBACK_FAILURE;
   if (length > 0 && ex->out.move_to(out, length) != static_cast<ssize_t>(length)) {
     // The frame head is out already: the connection cannot go on.
-    LOG_ERROR("client %s: HTTP/2 stream %d: cannot read the buffered response: %m", ex->client_ip,
-              id);
+    EX_LOG_ERROR(*ex, "HTTP/2 stream %d: cannot read the buffered response: %s", id,
+                 strerror(errno));
     return NGHTTP2_ERR_CALLBACK_FAILURE;
   }
   ex->bytes_out += 9 + length;
+  ex->data_bytes += length;
   conn_.data_sent(9 + length);
   // The backend may read more now (backpressure: it fills ex->out up to its room).
   if (ex->upstream) ex->upstream->output_drained();

@@ -58,6 +58,7 @@ void H2RequestBuilder::begin(char* block, size_t cap, size_t max_head, RequestHe
   max_head_ = max_head;
   out_ = out;
   out_->clear();
+  out_->http2 = true;  // a refused stream's log line says HTTP/2.0 too
 }
 
 void H2RequestBuilder::fail(int status, const char* reason) {
@@ -116,6 +117,7 @@ void H2RequestBuilder::add_pseudo(std::string_view name, std::string_view value)
     scheme_ = v;
   } else if (seen == &has_path_) {
     path_ = v;
+    out_->target = v;  // as received, for the log of a refused stream; split_path() normalizes
   } else if (seen == &has_protocol_) {
     protocol_ = v;
   } else {
@@ -216,7 +218,6 @@ base::Expected<void, ParseError> H2RequestBuilder::finish(bool end_stream) {
   if (!has_scheme_ || !has_path_) return refuse(400, "missing :scheme or :path");
   if (!iequals(scheme_, "http") && !iequals(scheme_, "https"))
     return refuse(400, "invalid :scheme");
-  if (auto p = split_path(out); !p) return p;
 
   if (hosts_ > 1) return refuse(400, "repeated host");
   if (has_authority_) {
@@ -245,6 +246,8 @@ base::Expected<void, ParseError> H2RequestBuilder::finish(bool end_stream) {
     // A WebSocket's DATA frames are the tunnel, not a body.
     out.framing = end_stream || out.upgrade_websocket ? Framing::kNone : Framing::kChunked;
   }
+  // Last: it normalizes the path in place, and a refused stream is logged with it as received.
+  if (auto p = split_path(out); !p) return p;
   if (cookies_ > 1 && !join_cookies()) return refuse(431, "request header list too large");
   out.version_minor = 1;
   out.http2 = true;

@@ -17,6 +17,40 @@ base::Unexpected<ParseError> bad(const char* why) {
   return base::unexpected(ParseError{400, why});
 }
 
+// The errors normalize_path can meet, found before it writes anything (a refused request keeps
+// its target as received, for the logs): invalid or %00 escapes, and ".." above the root.
+base::Expected<void, ParseError> check_path(const char* path, size_t len) {
+  size_t depth = 0;  // segments kept so far
+  size_t r = 1;
+  for (;;) {
+    size_t decoded = 0;
+    bool all_dots = true;
+    while (r < len && path[r] != '/') {
+      char c = path[r];
+      if (c == '%') {
+        if (len - r < 3 || !cc::is(path[r + 1], cc::kHex) || !cc::is(path[r + 2], cc::kHex))
+          return bad("invalid percent-encoding in path");
+        const int v = cc::hex_value(path[r + 1]) * 16 + cc::hex_value(path[r + 2]);
+        if (v == 0) return bad("%00 in path");
+        c = static_cast<char>(v);
+        r += 3;
+      } else {
+        ++r;
+      }
+      ++decoded;
+      all_dots = all_dots && c == '.';
+    }
+    if (all_dots && decoded == 2) {
+      if (depth == 0) return bad("path climbs above the root");
+      --depth;
+    } else if (!(all_dots && decoded == 1)) {
+      ++depth;
+    }
+    if (r >= len) return {};
+    ++r;
+  }
+}
+
 }  // namespace
 
 // One left-to-right pass: each segment is written (escapes normalized) at the write position,
@@ -30,6 +64,7 @@ base::Expected<size_t, ParseError> normalize_path(char* path, size_t len) {
   if (dot != nullptr) ++dot;
   const char* first = pct == nullptr || (dot != nullptr && dot < pct) ? dot : pct;
   if (first == nullptr) return len;
+  if (auto ok = check_path(path, len); !ok) return base::unexpected(ok.error());
   size_t r = static_cast<size_t>(first - path);
   while (path[r - 1] != '/') --r;
   size_t w = r;

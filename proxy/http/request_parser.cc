@@ -14,14 +14,18 @@ base::Unexpected<ParseError> fail(int status, const char* why) {
   return base::unexpected(ParseError{status, why});
 }
 
-// Splits and normalizes the target in [t, t_end) (RFC 9112 3.2) into out.
-base::Expected<void, ParseError> parse_target(char* t, char* t_end, RequestHead& out) {
+// Reads the form of the target in [t, t_end) (RFC 9112 3.2) and its authority, writing nothing:
+// |path| is where the path starts (null for asterisk-form). The path is normalized last, once the
+// whole head is known to be valid, so that a refused head keeps its request line as received.
+base::Expected<void, ParseError> parse_target_form(char* t, char* t_end, RequestHead& out,
+                                                   char*& path) {
   const size_t len = static_cast<size_t>(t_end - t);
-  char* path = t;
+  path = t;
   if (*t == '*' && len == 1) {
     if (out.method != Method::kOptions) return fail(400, "asterisk-form is only for OPTIONS");
     out.asterisk = true;
     out.path = out.target;
+    path = nullptr;
     return {};
   }
   if (*t != '/') {
@@ -35,7 +39,7 @@ base::Expected<void, ParseError> parse_target(char* t, char* t_end, RequestHead&
     if (!detail::valid_authority(out.authority))
       return fail(400, "invalid authority in request-target");
   }
-  return detail::split_path_query(t, path, t_end, out);
+  return {};
 }
 
 // Framing from Content-Length / Transfer-Encoding (RFC 9112 6.1-6.3): anything a peer might read
@@ -169,7 +173,8 @@ base::Expected<void, ParseError> parse_request_head(char* head, size_t len, cons
   p += 10;
   if (out.method == Method::kConnect) return fail(501, "CONNECT not supported");
   out.target = std::string_view(target, static_cast<size_t>(target_end - target));
-  if (auto t = parse_target(target, target_end, out); !t) return t;
+  char* path = nullptr;
+  if (auto t = parse_target_form(target, target_end, out, path); !t) return t;
   const bool absolute_form = !out.authority.empty();
 
   detail::KnownFields known;
@@ -199,7 +204,8 @@ base::Expected<void, ParseError> parse_request_head(char* head, size_t len, cons
                           (out.framing == Framing::kNone ||
                            (out.framing == Framing::kLength && out.content_length == 0)) &&
                           list_contains(known.upgrade->value, "websocket");
-  return {};
+  if (path == nullptr) return {};
+  return detail::split_path_query(target, path, target_end, out);
 }
 
 }  // namespace proxy::http

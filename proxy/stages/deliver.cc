@@ -37,6 +37,7 @@ void deliver_local(Exchange& ex, io::HeadBuilder& h) {
     ex.close_after = true;
   connection_fields(ex, h);
   h.add("\r\n");
+  ex.head_bytes = h.size();
   if (ex.request.method != http::Method::kHead) h.add(std::string_view(body, body_len));
 }
 
@@ -80,6 +81,7 @@ void deliver_upstream(Exchange& ex, io::HeadBuilder& h) {
   }
   connection_fields(ex, h);
   h.add("\r\n");
+  ex.head_bytes = h.size();
 }
 
 // HTTP/2: the stream sends the head as a HEADERS frame (downstream/http2_response.cc); only a

@@ -9,6 +9,7 @@
 #include "proxy/downstream/downstream.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
+#include "proxy/exchange_log.h"
 #include "proxy/upstream/upstream_connection.h"
 
 namespace proxy {
@@ -43,8 +44,8 @@ bool UpstreamConnection::consume(const char* data, size_t len) {
       }
       body_left_ -= take;
       if (len > take) {
-        LOG_WARN("backend %s sent %zu bytes after a complete response; not reusing it",
-                 server_->address.text.c_str(), len - take);
+        EX_LOG_WARN(*ex_, "backend sent %zu bytes after a complete response; not reusing it",
+                    len - take);
         reusable_ = false;
       }
       if (body_left_ == 0) complete();
@@ -55,8 +56,7 @@ bool UpstreamConnection::consume(const char* data, size_t len) {
       while (pos < len) {
         auto r = chunked_.feed(std::string_view(data + pos, len - pos));
         if (r.status == http::ChunkedDecoder::Status::kError) {
-          LOG_WARN("backend %s sent a broken chunked body: %s", server_->address.text.c_str(),
-                   chunked_.error());
+          EX_LOG_WARN(*ex_, "backend sent a broken chunked body: %s", chunked_.error());
           body_broken(chunked_.error());
           return false;
         }
@@ -72,8 +72,8 @@ bool UpstreamConnection::consume(const char* data, size_t len) {
             return false;
           }
           if (pos < len) {
-            LOG_WARN("backend %s sent %zu bytes after a complete response; not reusing it",
-                     server_->address.text.c_str(), len - pos);
+            EX_LOG_WARN(*ex_, "backend sent %zu bytes after a complete response; not reusing it",
+                        len - pos);
             reusable_ = false;
           }
           complete();
@@ -168,7 +168,7 @@ void UpstreamConnection::read_body() {
         complete();
         return;
       }
-      LOG_WARN("backend %s closed the connection mid-body", server_->address.text.c_str());
+      EX_LOG_WARN(*ex_, "backend closed the connection mid-body");
       body_broken("backend closed mid-body");
       return;
     }

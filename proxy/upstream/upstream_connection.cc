@@ -13,6 +13,7 @@
 #include "proxy/downstream/downstream.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
+#include "proxy/exchange_log.h"
 #include "proxy/pipeline.h"
 #include "proxy/upstream/upstream_pools.h"
 
@@ -54,7 +55,7 @@ bool UpstreamConnection::begin(Exchange& ex, bool fresh_connection) {
     if (!c->connect_now()) {
       int err = errno;
       delete c;
-      LOG_WARN("backend %s: connect: %s", server->address.text.c_str(), strerror(err));
+      EX_LOG_WARN(ex, "backend connect failed: %s", strerror(err));
       if (retry_allowed(ex, true)) return begin(ex, true);
       ex.status = 502;
       ex.error_detail = "backend connect failed";
@@ -158,8 +159,7 @@ void UpstreamConnection::handle(short what) {
       socklen_t len = sizeof err;
       getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
       if (err != 0) {
-        errno = err;
-        LOG_WARN("backend %s: connect: %s", server_->address.text.c_str(), strerror(err));
+        sys_error_ = err;
         fail(base::ErrorCode::kConnectFailed, "backend connect failed");
         return;
       }
@@ -232,8 +232,7 @@ void UpstreamConnection::on_head(size_t end) {
     auto parsed =
         http::parse_response_head(std::string_view(head_, end), ex.request.method, ex.response);
     if (!parsed) {
-      LOG_WARN("backend %s sent a malformed response: %s", server_->address.text.c_str(),
-               parsed.error().reason);
+      EX_LOG_WARN(ex, "backend sent a malformed response: %s", parsed.error().reason);
       fail(base::ErrorCode::kMalformed, parsed.error().reason);
       return;
     }
@@ -285,7 +284,7 @@ void UpstreamConnection::on_head(size_t end) {
 
   if (ex.response.framing == http::Framing::kNone) {
     if (head_len_ > end) {
-      LOG_WARN("backend %s sent bytes after a bodiless response", server_->address.text.c_str());
+      EX_LOG_WARN(ex, "backend sent bytes after a bodiless response");
       reusable_ = false;
     }
     complete();
@@ -336,8 +335,11 @@ void UpstreamConnection::fail(base::ErrorCode code, const char* detail) {
                (stale ? http::is_idempotent(ex.request.method) : retry_allowed(ex, nothing_sent));
   // A WebSocket handshake that may have reached the backend is never sent twice.
   if (ex.request.upgrade_websocket && !nothing_sent) retry = false;
+  // One line per failed attempt, with the request it was for.
   if (!stale && code != base::ErrorCode::kMalformed)
-    LOG_WARN("backend %s: %s", server_->address.text.c_str(), detail);
+    EX_LOG_WARN(ex, "%s%s%s", detail, sys_error_ ? ": " : "",
+                sys_error_ ? strerror(sys_error_) : "");
+  sys_error_ = 0;
   ex.upstream = nullptr;
   ex_ = nullptr;
   destroy();

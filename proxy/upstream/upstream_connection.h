@@ -105,6 +105,7 @@ class UpstreamConnection {
   bool event_added_ = false;
   bool dead_ = false;  // destroyed while still on the stack: freed on the way out
   int busy_ = 0;       // calls in progress on this object
+  int sys_error_ = 0;  // errno of a failed connect, for fail()'s log line
   Exchange* ex_ = nullptr;
   base::EvbufferPtr out_;  // request head (and streamed body) bytes not yet sent
   char* head_ = nullptr;   // response head block

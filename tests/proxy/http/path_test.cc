@@ -88,3 +88,12 @@ TEST_CASE("escapes and dot-segments deep in a path are normalized like early one
   CHECK(normalized("/abc/x%2e%2E/../y") == "/abc/y");
   CHECK(normalized("/abc/../../%41") == "!400");
 }
+
+TEST_CASE("a refused path is left as received (the logs show it)") {
+  for (const char* p : {"/a/%41/%zz", "/%2e%2E/x", "/a/./../../b", "/x%41/%00", "/a/%2e%2e/../x"}) {
+    CAPTURE(p);
+    std::string path = p;
+    CHECK_FALSE(proxy::http::normalize_path(path.data(), path.size()));
+    CHECK(path == p);
+  }
+}

@@ -262,3 +262,16 @@ TEST_CASE("an absolute-form target may carry an IPv6 literal") {
   REQUIRE(r->status() == 0);
   CHECK(r->head.authority == "[2001:db8::1]:8443");
 }
+
+TEST_CASE("a refused head keeps its request line as received, whatever refused it") {
+  using proxy::http::test::parse_request;
+  for (const char* head :
+       {"GET /a/%41/../b HTTP/1.1\r\nHost: x\r\nBad\r\n\r\n",
+        "GET /a/./b%7e HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", "GET /a/%2e%2e/b HTTP/1.1\r\n\r\n",
+        "GET /a/%2e%2e/../.. HTTP/1.1\r\nHost: x\r\n\r\n"}) {
+    CAPTURE(head);
+    auto r = parse_request(head);
+    CHECK(r->status() == 400);
+    CHECK(r->buf == head);
+  }
+}
