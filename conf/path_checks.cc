@@ -95,8 +95,8 @@ class Checker {
                 const Account& account, int mode) {
     int err = access_as(account, path, mode);
     if (err == 0) return true;
-    error(at, what + ": " + who(account) + "cannot write to " + quoted(path) + ": " +
-                  strerror(err));
+    error(at,
+          what + ": " + who(account) + "cannot write to " + quoted(path) + ": " + strerror(err));
     return false;
   }
 

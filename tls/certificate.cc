@@ -229,9 +229,9 @@ Expected<LoadedCertificate, std::string> load_certificate(const conf::Certificat
   auto not_before = to_time_t(X509_get0_notBefore(out.leaf.get()));
   if (!not_before) return unexpected("certificate " + c.cert + ": " + not_before.error());
   if (*not_before > now) {
-    out.warning += (out.warning.empty() ? "" : "; ") + ("certificate " + c.cert + " (" +
-                                                        out.subject + ") is not valid until " +
-                                                        utc(*not_before));
+    out.warning +=
+        (out.warning.empty() ? "" : "; ") +
+        ("certificate " + c.cert + " (" + out.subject + ") is not valid until " + utc(*not_before));
   }
 
   out.names = sni_names(out.leaf.get());

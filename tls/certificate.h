@@ -23,7 +23,7 @@ struct LoadedCertificate {
   std::string subject;             // one-line subject, for messages
   std::time_t not_after = 0;
   std::vector<unsigned char> ocsp;  // DER OCSPResponse to staple; empty if none configured
-  std::string warning;  // non-fatal: expires within kExpiryWarning, or not valid yet
+  std::string warning;              // non-fatal: expires within kExpiryWarning, or not valid yet
 };
 
 // How close to its notAfter a certificate draws a warning.

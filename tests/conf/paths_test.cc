@@ -69,8 +69,8 @@ TEST_CASE("a relative config file name resolves against the working directory") 
   REQUIRE(getcwd(cwd, sizeof cwd));
   REQUIRE(chdir(dir.c_str()) == 0);
   auto r = load_string(kRelative, "gatehouse.yaml");
-  auto nested = load_string("pid_file: x.pid\n" + kRelative.substr(kRelative.find('\n') + 1),
-                            "./sub/g.yaml");
+  auto nested =
+      load_string("pid_file: x.pid\n" + kRelative.substr(kRelative.find('\n') + 1), "./sub/g.yaml");
   REQUIRE(chdir(cwd) == 0);
   REQUIRE(r.config);
   CHECK(r.config->pid_file == dir.path() + "/run/gatehouse.pid");
@@ -137,9 +137,9 @@ TEST_CASE("check_paths refuses a missing temp_path or access log directory at it
                                  "\" is a directory"});
   CHECK(path_problems("access_log: {path: /dev/stdout}\n").empty());
   CHECK(path_problems("access_log: {path: \"-\"}\n").empty());
-  CHECK(path_problems("user: no-such-user-gatehouse\n") ==
-        std::vector<std::string>{
-            "g.yaml:4:7: error: user: no such user \"no-such-user-gatehouse\""});
+  CHECK(
+      path_problems("user: no-such-user-gatehouse\n") ==
+      std::vector<std::string>{"g.yaml:4:7: error: user: no such user \"no-such-user-gatehouse\""});
 }
 
 TEST_CASE("check_paths tests the directories with the user's rights when running as root") {
