@@ -23,12 +23,19 @@ constexpr uint64_t KiB = 1024;
 constexpr uint64_t MiB = 1024 * KiB;
 constexpr uint64_t GiB = 1024 * MiB;
 
+// Where a setting is in the file (1-based), for the checks that run after loading; 0: not set.
+struct Position {
+  int line = 0;
+  int column = 0;
+};
+
 struct Certificate {
   std::string cert;         // PEM path: leaf first, then chain
   std::string key;          // PEM path
   std::string ocsp_staple;  // DER path, empty if none
   int line = 0;             // where `cert:` is, for messages
   int column = 0;
+  Position ocsp_staple_at;
 };
 
 struct TlsConfig {
@@ -67,6 +74,7 @@ struct Buffering {
   // Per response; past it the backend is read at the client's pace. 0: never spill to disk.
   uint64_t max_temp_file = 1 * GiB;
   std::string temp_path = "/tmp";
+  Position temp_path_at;
 };
 
 struct Limits {
@@ -193,13 +201,16 @@ struct Rule {
 struct AccessLog {
   std::string path;                 // empty: no access log
   std::string format = "combined";  // combined | json
+  Position path_at;
 };
 
 struct Config {
-  std::string source;  // the file it came from
+  std::string source;  // the file it came from; relative paths in it were resolved against its
+                       // directory, so every path below is absolute (or "-" for the access log)
   int workers = 0;     // 0: auto, one per core
   std::string pid_file;
   std::string user;
+  Position user_at;
   std::vector<Listener> listeners;
   Timeouts timeouts;
   Buffering buffering;

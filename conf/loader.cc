@@ -44,7 +44,8 @@ void read_config(Reader& r, const YAML::Node& doc, Config& config) {
               {"workers", "pid_file", "user", "listeners", "timeouts", "buffering", "limits",
                "cache", "pools", "internal", "sendfile_roots", "rules", "access_log"});
   read_workers(r, top.get("workers"), config);
-  store(r.absolute_path(top.get("pid_file")), config.pid_file);
+  store(r.path(top.get("pid_file")), config.pid_file);
+  if (Value user = top.get("user")) config.user_at = position_of(user);
   store(r.string(top.get("user")), config.user);
   sections::read_pools(r, top.get("pools"), config);
   Value listeners = top.get("listeners");
@@ -62,7 +63,7 @@ void read_config(Reader& r, const YAML::Node& doc, Config& config) {
 }  // namespace
 
 LoadResult load_string(std::string_view yaml, const std::string& name) {
-  Reader r(name);
+  Reader r(name, directory_of(name));
   auto config = std::make_shared<Config>();
   config->source = name;
   // yaml-cpp reports syntax errors, and nothing else here, by throwing; they become problems.

@@ -35,7 +35,7 @@ void check_readable(Reader& r, const Value& v, const std::string& path) {
 }
 
 std::optional<std::string> read_file_path(Reader& r, const Value& v) {
-  auto path = r.string(v);
+  auto path = r.path(v);
   if (path) check_readable(r, v, *path);
   return path;
 }
@@ -55,6 +55,7 @@ TlsConfig read_tls(Reader& r, const Value& v) {
     }
     store(read_file_path(r, cert_path), cert.cert);
     store(read_file_path(r, c.require("key")), cert.key);
+    if (Value staple = c.get("ocsp_staple")) cert.ocsp_staple_at = position_of(staple);
     store(read_file_path(r, c.get("ocsp_staple")), cert.ocsp_staple);
     tls.certificates.push_back(std::move(cert));
   }
@@ -105,6 +106,7 @@ void read_listeners(Reader& r, const Value& v, Config& config) {
     }
     Value address = m.require("address");
     if (auto s = r.string(address)) {
+      *s = r.resolve_address(*s);
       if (auto a = parse_address(*s, AddressUse::kListen); !a)
         r.error(address, "expected " + a.error());
       else if (a->port != 0 && !addresses.insert(*s).second)

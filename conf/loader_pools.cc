@@ -41,6 +41,7 @@ void read_servers(Reader& r, const Value& v, Pool& pool) {
     }
     auto s = r.string(address);
     if (!s) continue;
+    *s = r.resolve_address(*s);
     if (auto a = parse_address(*s, AddressUse::kConnect); !a) {
       r.error(address, "expected " + a.error());
       continue;
@@ -130,7 +131,7 @@ void read_internal(Reader& r, const Value& v, Config& config) {
       r.error(item, "has both root and pool: an internal location serves from one of them");
     else if (!root && !pool)
       r.error(item, "needs a root (a directory) or a pool to serve from");
-    store(r.absolute_path(root), loc.root);
+    store(r.path(root), loc.root);
     if (auto s = r.string(pool)) {
       if (!config.find_pool(*s)) r.error(pool, "no pool named " + quoted(*s));
       loc.pool = *s;
@@ -141,7 +142,7 @@ void read_internal(Reader& r, const Value& v, Config& config) {
 
 void read_sendfile_roots(Reader& r, const Value& v, Config& config) {
   for (const Value& item : r.items(v, true))
-    if (auto s = r.absolute_path(item)) config.sendfile_roots.push_back(*s);
+    if (auto s = r.path(item)) config.sendfile_roots.push_back(*s);
 }
 
 }  // namespace conf::sections

@@ -122,7 +122,7 @@ Rule read_rule(Reader& r, const Value& item, size_t index, const Config& config,
   }
   if (Value st = m.get("static")) {
     MapView sm(r, st, {"root"});
-    store(r.absolute_path(sm.require("root")), rule.static_root);
+    store(r.path(sm.require("root")), rule.static_root);
   }
   store(r.boolean(m.get("buffering")), rule.buffering);
   if (Value c = m.get("cache")) rule.cache = read_cache(r, c);

@@ -26,7 +26,8 @@ void read_buffering(Reader& r, const Value& v, Buffering& b) {
   store(r.size(m.get("response_memory")), b.response_memory);
   store(r.size(m.get("request_memory")), b.request_memory);
   store(r.size(m.get("max_temp_file"), true), b.max_temp_file);
-  store(r.absolute_path(m.get("temp_path")), b.temp_path);
+  if (Value tp = m.get("temp_path")) b.temp_path_at = position_of(tp);
+  store(r.path(m.get("temp_path")), b.temp_path);
 }
 
 void read_limits(Reader& r, const Value& v, Limits& l) {
@@ -50,7 +51,7 @@ void read_cache(Reader& r, const Value& v, CacheConfig& c) {
   if (Value d = m.get("disk")) {
     MapView dm(r, d, {"path", "size"});
     DiskCache disk;
-    store(r.absolute_path(dm.require("path")), disk.path);
+    store(r.path(dm.require("path")), disk.path);
     store(r.size(dm.require("size")), disk.size);
     c.disk = disk;
   }
@@ -72,7 +73,10 @@ void read_cache(Reader& r, const Value& v, CacheConfig& c) {
 
 void read_access_log(Reader& r, const Value& v, AccessLog& log) {
   MapView m(r, v, {"path", "format"});
-  store(r.string(m.require("path")), log.path);
+  Value path = m.require("path");
+  if (path) log.path_at = position_of(path);
+  // "-" is the standard output, not a file named "-".
+  if (auto s = r.string(path)) log.path = *s == "-" ? *s : r.resolve(*s);
   store(r.choice(m.get("format"), {"combined", "json"}), log.format);
 }
 

@@ -2,6 +2,8 @@
 #include "conf/reader.h"
 #include "conf/quote.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <set>
 
@@ -236,13 +238,34 @@ std::optional<std::string> Reader::choice(const Value& v,
   return std::nullopt;
 }
 
-std::optional<std::string> Reader::absolute_path(const Value& v) {
+std::optional<std::string> Reader::path(const Value& v) {
   auto s = string(v);
-  if (s && !s->starts_with("/")) {
-    error(v, "expected an absolute path, got " + quoted(*s));
-    return std::nullopt;
-  }
+  if (s) s = resolve(*s);
   return s;
+}
+
+std::string Reader::resolve(std::string_view s) const {
+  if (s.starts_with("/")) return std::string(s);
+  while (s.starts_with("./")) s.remove_prefix(2);
+  if (s == "." || s.empty()) return base_dir_;
+  return base_dir_ + (base_dir_.ends_with("/") ? "" : "/") + std::string(s);
+}
+
+std::string Reader::resolve_address(std::string_view address) const {
+  constexpr std::string_view kUnix = "unix:";
+  if (!address.starts_with(kUnix) || address.size() == kUnix.size()) return std::string(address);
+  return std::string(kUnix) + resolve(address.substr(kUnix.size()));
+}
+
+std::string directory_of(const std::string& file) {
+  size_t slash = file.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : file.substr(0, slash);
+  if (file.starts_with("/")) return dir.empty() ? "/" : dir;
+  while (dir.starts_with("./")) dir.erase(0, 2);
+  char cwd[4096];
+  std::string base = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
+  if (dir.empty() || dir == ".") return base;
+  return base + (base.ends_with("/") ? "" : "/") + dir;
 }
 
 std::optional<std::string> Reader::header_name(const Value& v) {

@@ -29,7 +29,10 @@ struct Value {
 
 class Reader {
  public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
+  // |base_dir| (absolute) is what relative paths in the file resolve against: the file's own
+  // directory, as nginx resolves against its prefix.
+  Reader(std::string file, std::string base_dir)
+      : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
 
   void error(const YAML::Mark& at, std::string message);
   // "PATH: MESSAGE" at the value.
@@ -55,11 +58,17 @@ class Reader {
   std::optional<uint64_t> size(const Value& v, bool allow_zero = false);
   std::optional<std::string> choice(const Value& v,
                                     std::initializer_list<std::string_view> options);
-  std::optional<std::string> absolute_path(const Value& v);
+  // A filesystem path; a relative one is made absolute against the config file's directory.
+  std::optional<std::string> path(const Value& v);
+  // |s| made absolute against the config file's directory (unchanged when already absolute).
+  std::string resolve(std::string_view s) const;
+  // "unix:rel.sock" made "unix:/dir/rel.sock"; any other address unchanged.
+  std::string resolve_address(std::string_view address) const;
   std::optional<std::string> header_name(const Value& v);
 
  private:
   std::string file_;
+  std::string base_dir_;
   std::vector<ConfigError> problems_;
 };
 
@@ -90,6 +99,14 @@ std::string describe(const YAML::Node& n);
 // Where a key or list item lives: "a.b", "a[2]".
 std::string join_path(std::string_view parent, std::string_view key);
 std::string index_path(std::string_view parent, size_t i);
+
+// The absolute directory of |file| (relative to the working directory when |file| is relative).
+std::string directory_of(const std::string& file);
+
+// Where |v| is, 1-based, for checks made after loading.
+inline Position position_of(const Value& v) {
+  return {v.mark.line + 1, v.mark.column + 1};
+}
 
 // Copies an accessor's result into a config field when there is one.
 template <class T, class U>

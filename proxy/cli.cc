@@ -9,6 +9,7 @@
 #include <string>
 
 #include "conf/loader.h"
+#include "conf/path_checks.h"
 #include "gatehouse_version.h"
 #include "proxy/base/log.h"
 #include "proxy/supervisor.h"
@@ -38,7 +39,9 @@ int check(const std::string& path) {
   for (const auto& p : r.problems) printf("%s\n", conf::format_problem(p).c_str());
   if (!r.config) return 1;
   bool failed = false;
-  for (const auto& p : check_certificates(*r.config, path, time(nullptr))) {
+  auto problems = check_certificates(*r.config, path, time(nullptr));
+  for (auto& p : conf::check_paths(*r.config, path)) problems.push_back(std::move(p));
+  for (const auto& p : problems) {
     printf("%s\n", conf::format_problem(p).c_str());
     failed = failed || !p.warning;
   }

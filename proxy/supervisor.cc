@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "conf/loader.h"
+#include "conf/path_checks.h"
 #include "proxy/base/log.h"
 #include "proxy/io/listen_socket.h"
 #include "proxy/tls_contexts.h"
@@ -61,6 +62,7 @@ std::shared_ptr<const conf::Config> Supervisor::load() {
   conf::LoadResult r = conf::load_file(path_);
   if (r.config) {
     auto certs = check_certificates(*r.config, path_, time(nullptr));
+    for (auto& p : conf::check_paths(*r.config, path_)) certs.push_back(std::move(p));
     for (auto& p : certs) {
       if (!p.warning) r.config = nullptr;
       r.problems.push_back(std::move(p));

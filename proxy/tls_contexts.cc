@@ -10,8 +10,13 @@ std::vector<conf::ConfigError> check_certificates(const conf::Config& config,
     if (!l.tls) continue;
     for (const auto& c : l.tls->certificates) {
       auto loaded = tls::load_certificate(c, now);
+      // A staple that cannot be used is reported at its own `ocsp_staple:` line.
+      bool staple =
+          c.ocsp_staple_at.line > 0 && !loaded && loaded.error().starts_with("OCSP response ");
+      conf::Position at = staple ? c.ocsp_staple_at : conf::Position{c.line, c.column};
       if (!loaded)
-        problems.push_back({file, c.line, c.column, "listener " + l.name + ": " + loaded.error()});
+        problems.push_back(
+            {file, at.line, at.column, "listener " + l.name + ": " + loaded.error()});
       else if (!loaded->warning.empty())
         problems.push_back(
             {file, c.line, c.column, "listener " + l.name + ": " + loaded->warning, true});

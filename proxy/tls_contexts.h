@@ -24,7 +24,8 @@ struct TlsContexts {
 
 // Reads and checks every certificate of |config| as of |now| (tls::load_certificate), for
 // `gatehouse check` and before a config is applied: an unusable certificate is an error at its
-// `cert:` line, one that expires soon a warning there.
+// `cert:` line (an unusable OCSP staple at its `ocsp_staple:` line), one that expires soon or is
+// not valid yet a warning there.
 std::vector<conf::ConfigError> check_certificates(const conf::Config& config,
                                                   const std::string& file, std::time_t now);
 

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include "tls/errors.h"
 
@@ -97,6 +98,77 @@ Expected<std::time_t, std::string> to_time_t(const ASN1_TIME* t) {
   return timegm(&tm);
 }
 
+std::string utc(std::time_t t) {
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+// The certificate that issued |leaf|: one of |chain|, or |leaf| itself when self-issued; null
+// when the chain does not carry it.
+X509* find_issuer(X509* leaf, const std::vector<X509Ptr>& chain) {
+  for (const auto& c : chain)
+    if (X509_check_issued(c.get(), leaf) == X509_V_OK) return c.get();
+  return X509_check_issued(leaf, leaf) == X509_V_OK ? leaf : nullptr;
+}
+
+// True when |id| (RFC 6960 4.1.1 CertID) names |leaf|: its serial, its issuer's name hash and,
+// when the issuer is known, the issuer's key hash, in the digest the responder chose.
+bool names_certificate(const OCSP_CERTID* id, X509* leaf, X509* issuer) {
+  ASN1_OCTET_STRING* name_hash = nullptr;
+  ASN1_OBJECT* md_oid = nullptr;
+  ASN1_INTEGER* serial = nullptr;
+  // OpenSSL 3 takes a non-const id, though it only reads it.
+  OCSP_id_get0_info(&name_hash, &md_oid, nullptr, &serial, const_cast<OCSP_CERTID*>(id));
+  if (!serial || ASN1_INTEGER_cmp(serial, X509_get0_serialNumber(leaf)) != 0) return false;
+  const EVP_MD* md = EVP_get_digestbyobj(md_oid);
+  if (!md) return false;
+  if (issuer) {
+    OCSP_CERTID* mine = OCSP_cert_to_id(md, leaf, issuer);
+    bool same = mine && OCSP_id_cmp(mine, id) == 0;
+    OCSP_CERTID_free(mine);
+    return same;
+  }
+  unsigned char hash[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!X509_NAME_digest(X509_get_issuer_name(leaf), md, hash, &len)) return false;
+  return name_hash && static_cast<unsigned int>(ASN1_STRING_length(name_hash)) == len &&
+         std::memcmp(ASN1_STRING_get0_data(name_hash), hash, len) == 0;
+}
+
+// Empty when |resp| is a successful response about |out|'s leaf that is still current at |now|
+// (its nextUpdate, when it has one, not passed); else why not. The signature is the client's to
+// check.
+std::string unusable_staple(OCSP_RESPONSE* resp, const LoadedCertificate& out, std::time_t now) {
+  int status = OCSP_response_status(resp);
+  if (status != OCSP_RESPONSE_STATUS_SUCCESSFUL)
+    return std::string("its status is ") + OCSP_response_status_str(status) + ", not successful";
+  OCSP_BASICRESP* basic = OCSP_response_get1_basic(resp);
+  if (!basic) return "it holds no basic response";
+  X509* issuer = find_issuer(out.leaf.get(), out.chain);
+  OCSP_SINGLERESP* single = nullptr;
+  for (int i = 0; i < OCSP_resp_count(basic) && !single; ++i) {
+    OCSP_SINGLERESP* s = OCSP_resp_get0(basic, i);
+    if (names_certificate(OCSP_SINGLERESP_get0_id(s), out.leaf.get(), issuer)) single = s;
+  }
+  std::string why;
+  ASN1_GENERALIZEDTIME* next_update = nullptr;
+  if (!single) {
+    why = "it is for another certificate (its CertID does not match " + out.subject + ")";
+  } else if (OCSP_single_get0_status(single, nullptr, nullptr, nullptr, &next_update) >= 0 &&
+             next_update) {
+    auto t = to_time_t(next_update);
+    if (!t)
+      why = t.error();
+    else if (*t < now)
+      why = "it is out of date: its nextUpdate was " + utc(*t);
+  }
+  OCSP_BASICRESP_free(basic);
+  return why;
+}
+
 }  // namespace
 
 Expected<LoadedCertificate, std::string> load_certificate(const conf::Certificate& c,
@@ -154,6 +226,13 @@ Expected<LoadedCertificate, std::string> load_certificate(const conf::Certificat
     out.warning = "certificate " + c.cert + " (" + out.subject + ") expires in " +
                   std::to_string((out.not_after - now) / 86400) + " days";
   }
+  auto not_before = to_time_t(X509_get0_notBefore(out.leaf.get()));
+  if (!not_before) return unexpected("certificate " + c.cert + ": " + not_before.error());
+  if (*not_before > now) {
+    out.warning +=
+        (out.warning.empty() ? "" : "; ") +
+        ("certificate " + c.cert + " (" + out.subject + ") is not valid until " + utc(*not_before));
+  }
 
   out.names = sni_names(out.leaf.get());
   if (out.names.empty())
@@ -168,7 +247,10 @@ Expected<LoadedCertificate, std::string> load_certificate(const conf::Certificat
       OCSP_RESPONSE_free(resp);
       return unexpected(error_with_queue("OCSP response " + c.ocsp_staple + ": not DER"));
     }
+    std::string why = unusable_staple(resp, out, now);
     OCSP_RESPONSE_free(resp);
+    ERR_clear_error();
+    if (!why.empty()) return unexpected("OCSP response " + c.ocsp_staple + ": " + why);
     out.ocsp = std::move(*der);
   }
   return out;

@@ -23,7 +23,7 @@ struct LoadedCertificate {
   std::string subject;             // one-line subject, for messages
   std::time_t not_after = 0;
   std::vector<unsigned char> ocsp;  // DER OCSPResponse to staple; empty if none configured
-  std::string warning;              // non-fatal: e.g. expires within kExpiryWarning
+  std::string warning;              // non-fatal: expires within kExpiryWarning, or not valid yet
 };
 
 // How close to its notAfter a certificate draws a warning.
@@ -31,9 +31,11 @@ constexpr std::time_t kExpiryWarningSeconds = 14 * 24 * 3600;
 
 // Reads |c|'s PEM chain (leaf first), its PEM key and its optional DER OCSP response, and checks
 // them as of |now|. Errors: a missing or unreadable file, no certificate, an unparsable or
-// encrypted key, a key that does not match the leaf, an expired leaf, an unparsable OCSP
-// response. A leaf expiring within 14 days loads with |warning| set. Messages name files, never
-// key contents. Pure apart from reading the three files.
+// encrypted key, a key that does not match the leaf, an expired leaf, an OCSP response that is
+// not DER, not successful, for another certificate (its CertID does not name the leaf and its
+// issuer from the chain) or past its nextUpdate; those about the OCSP response, and only they,
+// begin with "OCSP response ". A leaf expiring within 14 days, or not valid yet, loads with
+// |warning| set. Messages name files, never key contents. Pure apart from reading the three files.
 proxy::base::Expected<LoadedCertificate, std::string> load_certificate(const conf::Certificate& c,
                                                                        std::time_t now);
 

@@ -335,7 +335,7 @@ int main(int argc, char** argv) {
   Server server;
   server.mode = mode == "direct" ? Mode::kDirect : Mode::kBufferevent;
   conf::TlsConfig tls_config;
-  tls_config.certificates.push_back(conf::Certificate{cert, key, "", 0, 0});
+  tls_config.certificates.push_back(conf::Certificate{cert, key, "", 0, 0, {}});
   tls_config.alpn = {"http/1.1"};
   auto tls = tls::ServerContext::build(tls_config, std::time(nullptr));
   if (!tls) {

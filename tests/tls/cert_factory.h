@@ -83,9 +83,47 @@ inline conf::Certificate write_cert(const gatehouse_test::TempDir& dir, const st
   return c;
 }
 
-// A DER OCSPResponse ("tryLater", no body): enough to check it is stapled byte for byte.
-inline std::string ocsp_der() {
-  OCSP_RESPONSE* r = OCSP_response_create(OCSP_RESPONSE_STATUS_TRYLATER, nullptr);
+inline X509Ptr read_cert(const std::string& path) {
+  BioPtr bio(BIO_new_file(path.c_str(), "r"));
+  X509Ptr x(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!x) throw std::runtime_error("cannot read " + path);
+  return x;
+}
+
+inline EvpPkeyPtr read_key(const std::string& path) {
+  BioPtr bio(BIO_new_file(path.c_str(), "r"));
+  EvpPkeyPtr k(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!k) throw std::runtime_error("cannot read " + path);
+  return k;
+}
+
+// A DER OCSPResponse saying "good" for the self-signed certificate |c| (signed with its own
+// key), with nextUpdate |next_update| seconds from now.
+inline std::string ocsp_der(const conf::Certificate& c, long next_update = 86400) {
+  X509Ptr leaf = read_cert(c.cert);
+  EvpPkeyPtr key = read_key(c.key);
+  OCSP_BASICRESP* basic = OCSP_BASICRESP_new();
+  OCSP_CERTID* id = OCSP_cert_to_id(EVP_sha1(), leaf.get(), leaf.get());
+  ASN1_TIME* this_update = X509_gmtime_adj(nullptr, -3600);
+  ASN1_TIME* next = X509_gmtime_adj(nullptr, next_update);
+  OCSP_basic_add1_status(basic, id, V_OCSP_CERTSTATUS_GOOD, 0, nullptr, this_update, next);
+  OCSP_basic_sign(basic, leaf.get(), key.get(), EVP_sha256(), nullptr, 0);
+  OCSP_RESPONSE* r = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic);
+  unsigned char* der = nullptr;
+  int n = i2d_OCSP_RESPONSE(r, &der);
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(n));
+  OPENSSL_free(der);
+  OCSP_RESPONSE_free(r);
+  ASN1_TIME_free(this_update);
+  ASN1_TIME_free(next);
+  OCSP_CERTID_free(id);
+  OCSP_BASICRESP_free(basic);
+  return out;
+}
+
+// A DER OCSPResponse with |status| and no body ("tryLater" and the like).
+inline std::string ocsp_der_status(int status) {
+  OCSP_RESPONSE* r = OCSP_response_create(status, nullptr);
   unsigned char* der = nullptr;
   int n = i2d_OCSP_RESPONSE(r, &der);
   std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(n));

@@ -160,11 +160,48 @@ TEST_CASE("a certificate expiring within 14 days loads with a warning") {
 TEST_CASE("a configured OCSP response is read as bytes") {
   TempDir dir;
   auto c = write_cert(dir, "o", {"o.example.org", "DNS:o.example.org"});
-  std::string der = test::ocsp_der();
+  std::string der = test::ocsp_der(c);
   c.ocsp_staple = dir.write("o.der", der);
   auto r = load_certificate(c, std::time(nullptr));
   REQUIRE(r.has_value());
   CHECK(std::string(r->ocsp.begin(), r->ocsp.end()) == der);
+}
+
+TEST_CASE("an OCSP response for another certificate, out of date or unsuccessful is refused") {
+  TempDir dir;
+  auto c = write_cert(dir, "o", {"o.example.org", "DNS:o.example.org"});
+  std::time_t now = std::time(nullptr);
+  SUBCASE("for another certificate") {
+    auto other = write_cert(dir, "other", {"o.example.org", "DNS:o.example.org"});
+    c.ocsp_staple = dir.write("o.der", test::ocsp_der(other));
+    auto r = load_certificate(c, now);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().starts_with("OCSP response " + c.ocsp_staple + ": it is for another"));
+  }
+  SUBCASE("past its nextUpdate") {
+    c.ocsp_staple = dir.write("o.der", test::ocsp_der(c, -60));
+    auto r = load_certificate(c, now);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(contains(r.error(), "out of date: its nextUpdate was"));
+    // Judged against the given now: an hour earlier it was still current.
+    CHECK(load_certificate(c, now - 3500).has_value());
+  }
+  SUBCASE("not successful") {
+    c.ocsp_staple = dir.write("o.der", test::ocsp_der_status(OCSP_RESPONSE_STATUS_TRYLATER));
+    auto r = load_certificate(c, now);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(contains(r.error(), "trylater"));
+  }
+}
+
+TEST_CASE("a certificate that is not valid yet loads with a warning") {
+  TempDir dir;
+  auto c = write_cert(dir, "new",
+                      {"new.example.org", "DNS:new.example.org", false, 2L * 86400, 90L * 86400});
+  auto r = load_certificate(c, std::time(nullptr));
+  REQUIRE(r.has_value());
+  CHECK(contains(r->warning, "is not valid until"));
+  CHECK(load_certificate(c, std::time(nullptr) + 3L * 86400)->warning.empty());
 }
 
 }  // namespace

@@ -216,7 +216,7 @@ TEST_CASE("a session resumes with a ticket, across rotation and rebuilds sharing
 
 TEST_CASE("the configured OCSP response is stapled for its certificate only") {
   Site site;
-  std::string der = test::ocsp_der();
+  std::string der = test::ocsp_der(site.config.certificates[1]);
   site.config.certificates[1].ocsp_staple = site.dir.write("org.der", der);
   auto server = site.build();
   auto cctx = client_ctx();
