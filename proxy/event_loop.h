@@ -54,7 +54,6 @@ struct LoopTimeouts {
   const timeval* linger = nullptr;
   const timeval* upstream_idle = nullptr;
   const timeval* upstream_surplus = nullptr;
-  const timeval* spill_patience = nullptr;
 };
 
 // One thread's event loop: accepts on the shared listening sockets and serves its connections

@@ -49,6 +49,7 @@ Http2Connection::Http2Connection(EventLoop& loop, io::Transport&& transport, con
   else
     peer_.sin6_family = AF_UNIX;
   client_ip_len_ = static_cast<uint8_t>(io::format_ip(this->peer(), client_ip_, sizeof client_ip_));
+  temp_files_.limit = loop_.runtime().config->buffering.max_temp_file;
   loop_.add_connection(this);
 }
 

@@ -53,6 +53,9 @@ void Http2Stream::submit_response() {
     fields[n++] = nv("content-length", length);
     has_body = body_len > 0 && stages::response_has_body(e, e.status);
   } else {
+    // All the streams of this client share one max_temp_file (a client with many streams must
+    // not fill the disk); streaming bodies never spill.
+    if (!e.streaming) e.out.share_file_budget(&conn_.temp_files());
     const auto& resp = e.response;
     const http::Header* connection = resp.headers.find("connection");
     // Names go to lower case (RFC 9113 8.2.1) in the loop's scratch, free while we run.
