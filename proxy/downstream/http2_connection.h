@@ -15,6 +15,7 @@
 #include "proxy/base/event_handles.h"
 #include "proxy/connection.h"
 #include "proxy/downstream/http2_flood_budget.h"
+#include "proxy/downstream/http2_frame_gate.h"
 #include "proxy/downstream/http2_stream.h"
 #include "proxy/http/h2_request.h"
 #include "proxy/io/body_buffer.h"
@@ -91,6 +92,8 @@ class Http2Connection final : public Connection {
   void drive();
   void read_input();
   void feed(const char* data, size_t len);
+  // RFC 9113 5.1, 5.1.1, 5.3.1, 6.3 for a frame whose head nghttp2 has just read.
+  void check_frame(const FrameGate::Frame& f);
   void run_turns();
   void flush();
   ssize_t write_output();
@@ -180,6 +183,9 @@ class Http2Connection final : public Connection {
   uint64_t block_bytes_ = 0;  // decoded bytes of the current block, trailers included
 
   io::FileBudget temp_files_;
+
+  FrameGate gate_;
+  ClosedStreams closed_ids_;
 
   FloodBudget control_budget_;
   FloodBudget reset_budget_;
