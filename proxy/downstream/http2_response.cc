@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The response head of an HTTP/2 stream as a HEADERS frame (RFC 9113 8.3.2): the same fields an
 // HTTP/1.1 client gets (stages/response_fields.h), names in lower case, no connection-specific
-// fields, no framing but Content-Length when the length is known.
+// fields, no framing but Content-Length when the length is known (never on a 204). A response
+// without a body (HEAD, 204, 304) ends on its HEADERS frame: no DATA.
 #include <cstdio>
 #include <string_view>
 
@@ -71,6 +72,8 @@ void Http2Stream::submit_response() {
       }
       const std::string_view name(lower + used, f.name.size());
       used += f.name.size();
+      // RFC 9110 8.6: never on a 204, whatever the backend said (a client takes it for an error).
+      if (resp.status == 204 && name == "content-length") continue;
       if (name == "date") has_date = true;
       fields[n++] = nv(name, f.value);
     }
