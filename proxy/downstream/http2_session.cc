@@ -223,8 +223,9 @@ int Http2Connection::on_frame_send(nghttp2_session* session, const nghttp2_frame
       frame->rst_stream.error_code != NGHTTP2_INTERNAL_ERROR)
     c.control_frame(1);
   if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
-  // Responses earn the client room for the control frames that go with reading them.
-  c.control_budget_.credit(1);
+  // Responses earn the client room for the control frames that go with reading them: a client
+  // may give window back for every DATA frame, on the stream and on the connection (Go's does).
+  c.control_budget_.credit(frame->hd.type == NGHTTP2_DATA ? 2 : 1);
   Http2Stream* s = stream_of(session, frame->hd.stream_id);
   if (!s) return 0;
   if (frame->hd.type == NGHTTP2_HEADERS && s->ex) s->ex->bytes_out += 9 + frame->hd.length;

@@ -29,8 +29,9 @@ class Download:
         conn.send(h2raw.headers(stream, h2raw.request_block(path)))
 
 
-def take(conn, downloads, n_frames=1, timeout=10.0):
-    """Reads up to n_frames DATA frames for |downloads|; returns False if the connection ended."""
+def take(conn, downloads, n_frames=1, timeout=10.0, give_back=GIVE_BACK):
+    """Reads up to n_frames DATA frames for |downloads|, giving window back each |give_back|
+    bytes; returns False if the connection ended."""
     by_id = {d.stream: d for d in downloads}
     conn.unacked = getattr(conn, "unacked", 0)
     got = 0
@@ -57,10 +58,10 @@ def take(conn, downloads, n_frames=1, timeout=10.0):
             d.ended = True
         d.unacked += len(payload)
         conn.unacked += len(payload)
-        if conn.unacked >= GIVE_BACK:
+        if conn.unacked >= give_back:
             conn.send(h2raw.window_update(0, conn.unacked))
             conn.unacked = 0
-        if d.unacked >= GIVE_BACK and not d.ended:
+        if d.unacked >= give_back and not d.ended:
             conn.send(h2raw.window_update(stream, d.unacked))
             d.unacked = 0
     return True
@@ -146,3 +147,15 @@ def test_max_temp_file_counts_per_connection(factory, backend):
     conn.close()
     for d in downloads:
         assert d.ended and d.length == n and d.sha.hexdigest() == backend_mod.pattern_sha256(n)
+
+
+def test_a_client_giving_window_back_for_every_frame_is_no_flood(factory, backend):
+    # Two WINDOW_UPDATEs (stream and connection) for each DATA frame, read as fast as it comes.
+    n = 32 * MiB
+    gh = gatehouse(factory, backend)
+    conn = h2raw.Conn(gh.hostport)
+    d = Download(conn, 1, "/bytes/%d" % n)
+    while not d.ended:
+        assert take(conn, [d], n_frames=64, give_back=1), "connection ended at %d bytes" % d.length
+    conn.close()
+    assert d.length == n and d.sha.hexdigest() == backend_mod.pattern_sha256(n)
