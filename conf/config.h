@@ -71,7 +71,8 @@ struct Timeouts {
 struct Buffering {
   uint64_t response_memory = 256 * KiB;
   uint64_t request_memory = 1 * MiB;
-  // Per response; past it the backend is read at the client's pace. 0: never spill to disk.
+  // Per response and per client connection (an HTTP/2 connection's streams together); past it
+  // the backend is read at the client's pace. 0: never spill to disk.
   uint64_t max_temp_file = 1 * GiB;
   std::string temp_path = "/tmp";
   Position temp_path_at;

@@ -27,8 +27,6 @@ constexpr timeval kUpstreamIdle = {4, 0};
 // Idle connections past the pool's keepalive cap: long enough for the next burst to reuse them.
 constexpr timeval kUpstreamSurplus = {1, 0};
 constexpr timeval kLinger = {2, 0};
-// How long a response waits, memory full, for a client that fell behind before it spills to disk.
-constexpr timeval kSpillPatience = {0, 50 * 1000};
 // After a burst of connections, give the freed heap back to the system so that idle connections
 // cost what they hold, not what the peak held.
 // Short, so a burst's spares are gone well within a second of it: two intervals must pass (the
@@ -75,7 +73,6 @@ EventLoop::EventLoop(std::shared_ptr<const Runtime> runtime,
   timeouts_.linger = common(kLinger);
   timeouts_.upstream_idle = common(kUpstreamIdle);
   timeouts_.upstream_surplus = common(kUpstreamSurplus);
-  timeouts_.spill_patience = common(kSpillPatience);
   timeouts_.over_limit = common(kOverLimitHead);
 
   upstreams_ = std::make_unique<UpstreamPools>(*runtime_);

@@ -56,7 +56,6 @@ struct LoopTimeouts {
   const timeval* linger = nullptr;
   const timeval* upstream_idle = nullptr;
   const timeval* upstream_surplus = nullptr;
-  const timeval* spill_patience = nullptr;
   const timeval* over_limit = nullptr;  // an over-limit connection's request head
 };
 

@@ -24,9 +24,11 @@
 namespace proxy {
 namespace {
 
-// RFC 9113 3.4.
-constexpr char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-constexpr size_t kPrefaceLen = sizeof kPreface - 1;
+// RFC 9113 3.4: the preface starts with this request line. A client sending it speaks HTTP/2
+// (no HTTP/1.1 request has method PRI), so the HTTP/2 side takes over there and then: nghttp2
+// checks the rest, and a wrong preface gets GOAWAY(PROTOCOL_ERROR) and the close (3.5), not a 400.
+constexpr char kPrefaceStart[] = "PRI * HTTP/2.0";
+constexpr size_t kPrefaceStartLen = sizeof kPrefaceStart - 1;
 constexpr uint64_t kMaxLingerBytes = 1 << 20;
 constexpr char kPlainHttpBody[] = "The plain HTTP request was sent to HTTPS port\n";
 constexpr size_t kPlainHttpBodyLen = sizeof kPlainHttpBody - 1;
@@ -121,12 +123,12 @@ void Http1Connection::answer_plain_http() {
 // Only the first bytes of a plain connection's first request can be the preface. Over TLS,
 // HTTP/2 is chosen by ALPN alone (RFC 9113 3.3), so a TLS client without it gets HTTP/1.1.
 bool Http1Connection::check_h2c_preface() {
-  const size_t n = in_len_ < kPrefaceLen ? in_len_ : kPrefaceLen;
-  if (memcmp(in_, kPreface, n) != 0) {
+  const size_t n = in_len_ < kPrefaceStartLen ? in_len_ : kPrefaceStartLen;
+  if (memcmp(in_, kPrefaceStart, n) != 0) {
     h2c_possible_ = false;
     return true;
   }
-  if (in_len_ < kPrefaceLen) return false;  // so far so good: wait for the rest
+  if (in_len_ < kPrefaceStartLen) return false;  // so far so good: wait for the rest
   hand_over_to_http2(std::string_view(in_, in_len_));
   return false;
 }

@@ -49,6 +49,7 @@ Http2Connection::Http2Connection(EventLoop& loop, io::Transport&& transport, con
   else
     peer_.sin6_family = AF_UNIX;
   client_ip_len_ = static_cast<uint8_t>(io::format_ip(this->peer(), client_ip_, sizeof client_ip_));
+  temp_files_.limit = loop_.runtime().config->buffering.max_temp_file;
   loop_.add_connection(this);
 }
 
@@ -198,10 +199,23 @@ void Http2Connection::read_input() {
   close();
 }
 
+// The session reads the bytes up to each frame head the gate wants checked, so the check sees the
+// session's streams as of that frame.
 void Http2Connection::feed(const char* data, size_t len) {
-  const ssize_t rv =
-      nghttp2_session_mem_recv(session_.get(), reinterpret_cast<const uint8_t*>(data), len);
-  if (rv < 0) fatal(static_cast<int>(rv));
+  const auto* p = reinterpret_cast<const uint8_t*>(data);
+  while (len > 0 && !failed_ && !terminating_) {
+    FrameGate::Frame f;
+    bool got = false;
+    const size_t n = gate_.scan(p, len, &f, &got);
+    const ssize_t rv = nghttp2_session_mem_recv(session_.get(), p, n);
+    if (rv < 0) {
+      fatal(static_cast<int>(rv));
+      return;
+    }
+    p += n;
+    len -= n;
+    if (got) check_frame(f);
+  }
 }
 
 void Http2Connection::fatal(int rv) {

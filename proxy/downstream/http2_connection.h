@@ -15,8 +15,10 @@
 #include "proxy/base/event_handles.h"
 #include "proxy/connection.h"
 #include "proxy/downstream/http2_flood_budget.h"
+#include "proxy/downstream/http2_frame_gate.h"
 #include "proxy/downstream/http2_stream.h"
 #include "proxy/http/h2_request.h"
+#include "proxy/io/body_buffer.h"
 #include "proxy/io/transport.h"
 
 namespace proxy {
@@ -73,6 +75,8 @@ class Http2Connection final : public Connection {
   void wake(Http2Stream* s);
   // A stream the client made us refuse or cancel: charges the rapid-reset budget.
   void charge_reset(Http2Stream* s, uint32_t cost = 1);
+  // The temporary-file bytes of all this connection's responses (max_temp_file per connection).
+  io::FileBudget& temp_files() { return temp_files_; }
   // Response DATA moved to the output: the client is taking bytes.
   void data_sent(size_t frame_bytes);
   int64_t now_seconds() const;
@@ -88,6 +92,8 @@ class Http2Connection final : public Connection {
   void drive();
   void read_input();
   void feed(const char* data, size_t len);
+  // RFC 9113 5.1, 5.1.1, 5.3.1, 6.3 for a frame whose head nghttp2 has just read.
+  void check_frame(const FrameGate::Frame& f);
   void run_turns();
   void flush();
   ssize_t write_output();
@@ -178,6 +184,11 @@ class Http2Connection final : public Connection {
   http::H2RequestBuilder builder_;
   Http2Stream* block_stream_ = nullptr;
   uint64_t block_bytes_ = 0;  // decoded bytes of the current block, trailers included
+
+  io::FileBudget temp_files_;
+
+  FrameGate gate_;
+  ClosedStreams closed_ids_;
 
   FloodBudget control_budget_;
   FloodBudget reset_budget_;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The response head of an HTTP/2 stream as a HEADERS frame (RFC 9113 8.3.2): the same fields an
 // HTTP/1.1 client gets (stages/response_fields.h), names in lower case, no connection-specific
-// fields, no framing but Content-Length when the length is known.
+// fields, no framing but Content-Length when the length is known (never on a 204). A response
+// without a body (HEAD, 204, 304) ends on its HEADERS frame: no DATA.
 #include <cstdio>
 #include <string_view>
 
@@ -55,6 +56,9 @@ void Http2Stream::submit_response() {
     fields[n++] = nv("content-length", length);
     has_body = body_len > 0 && stages::response_has_body(e, e.status);
   } else {
+    // All the streams of this client share one max_temp_file (a client with many streams must
+    // not fill the disk); streaming bodies never spill.
+    if (!e.streaming) e.out.share_file_budget(&conn_.temp_files());
     const auto& resp = e.response;
     const http::Header* connection = resp.headers.find("connection");
     // Names go to lower case (RFC 9113 8.2.1) in the loop's scratch, free while we run.
@@ -72,6 +76,8 @@ void Http2Stream::submit_response() {
       }
       const std::string_view name(lower + used, f.name.size());
       used += f.name.size();
+      // RFC 9110 8.6: never on a 204, whatever the backend said (a client takes it for an error).
+      if (resp.status == 204 && name == "content-length") continue;
       if (name == "date") has_date = true;
       fields[n++] = nv(name, f.value);
     }

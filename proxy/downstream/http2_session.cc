@@ -176,6 +176,7 @@ int Http2Connection::on_frame_recv(nghttp2_session* session, const nghttp2_frame
       }
       break;
     case NGHTTP2_RST_STREAM:
+      c.closed_ids_.add(frame->hd.stream_id, ClosedStreams::How::kClientReset);
       c.control_frame(1);
       // A stream cancelled before its response completed: the rapid-reset pattern.
       if (s && !s->closed) c.charge_reset(s);
@@ -184,8 +185,7 @@ int Http2Connection::on_frame_recv(nghttp2_session* session, const nghttp2_frame
     case NGHTTP2_PING:
       if (!(frame->hd.flags & NGHTTP2_FLAG_ACK)) c.control_frame(1);
       break;
-    case NGHTTP2_WINDOW_UPDATE:
-    case NGHTTP2_PRIORITY:
+    case NGHTTP2_WINDOW_UPDATE:  // PRIORITY: check_frame (nghttp2 skips them unread)
       c.control_frame(1);
       break;
     default:
@@ -217,14 +217,17 @@ int Http2Connection::on_data_chunk(nghttp2_session* session, uint8_t, int32_t st
 int Http2Connection::on_frame_send(nghttp2_session* session, const nghttp2_frame* frame,
                                    void* user) {
   Http2Connection& c = self(user);
+  if (frame->hd.type == NGHTTP2_RST_STREAM)
+    c.closed_ids_.add(frame->hd.stream_id, ClosedStreams::How::kWeReset);
   // Each reset we send for a client's fault (a refused stream, an invalid field) costs it too:
   // a client cannot make us reset streams for free ("MadeYouReset").
   if (frame->hd.type == NGHTTP2_RST_STREAM && frame->rst_stream.error_code != NGHTTP2_NO_ERROR &&
       frame->rst_stream.error_code != NGHTTP2_INTERNAL_ERROR)
     c.control_frame(1);
   if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
-  // Responses earn the client room for the control frames that go with reading them.
-  c.control_budget_.credit(1);
+  // Responses earn the client room for the control frames that go with reading them: a client
+  // may give window back for every DATA frame, on the stream and on the connection (Go's does).
+  c.control_budget_.credit(frame->hd.type == NGHTTP2_DATA ? 2 : 1);
   Http2Stream* s = stream_of(session, frame->hd.stream_id);
   if (!s) return 0;
   if (frame->hd.type == NGHTTP2_HEADERS && s->ex) {
@@ -237,6 +240,8 @@ int Http2Connection::on_frame_send(nghttp2_session* session, const nghttp2_frame
 
 int Http2Connection::on_stream_close(nghttp2_session* session, int32_t stream_id, uint32_t error,
                                      void* user) {
+  // After the resets recorded on the way (a RST_STREAM either way comes before its close).
+  if (stream_id & 1) self(user).closed_ids_.add(stream_id, ClosedStreams::How::kEnded);
   Http2Stream* s = stream_of(session, stream_id);
   if (!s || s->closed) return 0;
   if (error != NGHTTP2_NO_ERROR && s->ex)
@@ -249,6 +254,41 @@ int Http2Connection::on_stream_close(nghttp2_session* session, int32_t stream_id
   nghttp2_session_set_stream_user_data(session, stream_id, nullptr);
   c.closing_.push_back(s);
   return 0;
+}
+
+void Http2Connection::check_frame(const FrameGate::Frame& f) {
+  if (f.type == FrameGate::kPriority) {
+    control_frame(1);
+    // nghttp2 skips PRIORITY frames unread without RFC 7540 priorities; RFC 9113 still forbids
+    // these two. Both are connection errors here, as nghttp2 itself treats a self-dependency.
+    if (f.stream_id == 0) goaway(NGHTTP2_PROTOCOL_ERROR, "PRIORITY on stream 0");
+    if (f.depends_on == f.stream_id) goaway(NGHTTP2_PROTOCOL_ERROR, "PRIORITY on itself");
+    return;
+  }
+  // DATA or HEADERS on a client stream id already used and not open in the session: closed.
+  if (!f.used_id || nghttp2_session_find_stream(session_.get(), f.stream_id)) return;
+  switch (closed_ids_.find(f.stream_id)) {
+    case ClosedStreams::How::kWeReset:
+      return;  // RFC 9113 5.1: what the client sent before it saw our RST_STREAM is ignored
+    case ClosedStreams::How::kClientReset:
+      control_frame(kInvalidFrameCost);
+      nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, f.stream_id,
+                                NGHTTP2_STREAM_CLOSED);
+      return;
+    case ClosedStreams::How::kEnded:
+      goaway(NGHTTP2_STREAM_CLOSED, "frame on a closed stream");
+      return;
+    case ClosedStreams::How::kUnknown:
+      // After our GOAWAY, streams past its last id are ignored (RFC 9113 6.8), not errors.
+      if (draining_) return;
+      // A HEADERS frame with an id below one already used opens nothing (RFC 9113 5.1.1); DATA
+      // there is on a stream closed long ago, or implicitly closed.
+      if (f.type == FrameGate::kHeaders)
+        goaway(NGHTTP2_PROTOCOL_ERROR, "stream id below one already used");
+      else
+        goaway(NGHTTP2_STREAM_CLOSED, "DATA on a closed stream");
+      return;
+  }
 }
 
 int Http2Connection::on_error(nghttp2_session*, int, const char* msg, size_t len, void* user) {

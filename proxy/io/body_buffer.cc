@@ -50,7 +50,24 @@ size_t BodyBuffer::memory_room() const {
 uint64_t BodyBuffer::room() const {
   // While the file holds bytes, new ones go behind them: memory is not usable until it drains.
   uint64_t file_room = file_limit_ > file_size() ? file_limit_ - file_size() : 0;
+  if (budget_) {
+    const uint64_t shared = budget_->limit > budget_->used ? budget_->limit - budget_->used : 0;
+    if (shared < file_room) file_room = shared;
+  }
   return memory_room() + file_room;
+}
+
+void BodyBuffer::share_file_budget(FileBudget* budget) {
+  if (budget_) budget_->used -= charged_;
+  charged_ = 0;
+  budget_ = budget;
+  charge_budget();
+}
+
+void BodyBuffer::charge_budget() {
+  if (!budget_) return;
+  budget_->used = budget_->used - charged_ + file_size();
+  charged_ = file_size();
 }
 
 base::Expected<void, base::Error> BodyBuffer::append(const char* data, size_t len) {
@@ -86,12 +103,14 @@ base::Expected<void, base::Error> BodyBuffer::append_file(const char* data, size
     if (n < 0) {
       if (errno == EINTR) continue;
       LOG_ERROR("cannot write a temporary file in %s: %m", temp_dir_);
+      charge_budget();
       return base::unexpected(io_error("temporary file write failed"));
     }
     file_end_ += static_cast<uint64_t>(n);
     data += n;
     len -= static_cast<size_t>(n);
   }
+  charge_budget();
   return {};
 }
 
@@ -236,6 +255,7 @@ ssize_t BodyBuffer::write_with(Sink& sink) {
 }
 
 void BodyBuffer::file_taken() {
+  charge_budget();
   if (file_ && file_size() == 0) {
     // Drained: start over at the beginning so the file does not grow with the whole body.
     file_pos_ = file_end_ = punched_ = 0;
@@ -316,6 +336,7 @@ void BodyBuffer::reset() {
   if (mem_) evbuffer_drain(mem_.get(), evbuffer_get_length(mem_.get()));
   file_.reset();
   file_pos_ = file_end_ = punched_ = 0;
+  share_file_budget(nullptr);
 }
 
 }  // namespace proxy::io

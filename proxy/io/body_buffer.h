@@ -16,6 +16,14 @@ namespace proxy::io {
 
 class Transport;
 
+// Temporary-file bytes shared by the bodies of one client connection, so that max_temp_file
+// bounds a connection (an HTTP/2 client with many streams) as well as each body. Owned by the
+// connection; every body charged to it is reset before the connection goes.
+struct FileBudget {
+  uint64_t limit = 0;
+  uint64_t used = 0;  // unsent bytes in the files of the bodies sharing it
+};
+
 // A byte FIFO kept in memory up to a limit and spilled to an anonymous temporary file past it, so
 // a fast producer (a backend) never waits for a slow consumer (a client) and memory stays bounded.
 // Order is kept: bytes leave in the order they came, memory first, then the file; once the file
@@ -33,6 +41,9 @@ class BodyBuffer {
     file_limit_ = file_limit;
     temp_dir_ = temp_dir;
   }
+  // The file bytes of this body also count against |budget| (nullptr: only file_limit), until
+  // reset().
+  void share_file_budget(FileBudget* budget);
 
   // Appends bytes; fails only if the temporary file cannot be written.
   base::Expected<void, base::Error> append(const char* data, size_t len);
@@ -77,6 +88,8 @@ class BodyBuffer {
   uint64_t punch_step() const;
   // After bytes were taken from the file: rewinds a drained file, or frees sent disk blocks.
   void file_taken();
+  // Brings the budget's count in line with the bytes now in the file.
+  void charge_budget();
   base::Expected<void, base::Error> append_file(const char* data, size_t len);
   template <typename Sink>
   ssize_t write_with(Sink& sink);
@@ -91,6 +104,8 @@ class BodyBuffer {
   size_t memory_limit_ = 256 * 1024;
   uint64_t file_limit_ = 0;
   const char* temp_dir_ = "/tmp";
+  FileBudget* budget_ = nullptr;
+  uint64_t charged_ = 0;  // bytes this body counts in budget_
 };
 
 }  // namespace proxy::io

@@ -96,22 +96,15 @@ bool UpstreamConnection::consume(const char* data, size_t len) {
   return true;
 }
 
-uint64_t UpstreamConnection::allowed_room() const {
-  const auto& out = ex_->out;
-  if (spill_ok_) return out.room();
-  uint64_t mem = out.memory_room();
-  return mem < out.room() ? mem : out.room();
-}
-
 void UpstreamConnection::read_body() {
   while (state_ == State::kBody && readable_ && !paused_) {
     Exchange& ex = *ex_;
-    const uint64_t room = allowed_room();
+    // Memory first, then the temporary file: the body spills by what it holds, whatever the
+    // client's pace (a client taking a little at a time must not hold the backend). Only a full
+    // file (max_temp_file, per response and per client connection) makes the backend wait.
+    const uint64_t room = ex.out.room();
     if (room == 0) {
       paused_ = true;
-      // Memory is full and the client is behind: give it a moment before spilling to disk, so a
-      // client that is only briefly slower costs no file I/O.
-      if (!spill_ok_ && ex.out.room() > 0) event_add(&ev_, loop_.timeouts().spill_patience);
       break;
     }
     const auto framing = ex.response.framing;
@@ -183,8 +176,8 @@ void UpstreamConnection::read_body() {
   if (ex_) notify(&Downstream::output_ready);
 }
 
-// Output is handed over as soon as it is read, so the body flows through memory and spills to the
-// file only when the client really falls behind.
+// Output is handed over as soon as it is read: the body flows through memory while the client
+// keeps up, and into the file when it does not.
 bool UpstreamConnection::notify(void (Downstream::*event)()) {
   ++busy_;
   (ex_->downstream->*event)();
@@ -199,7 +192,7 @@ bool UpstreamConnection::notify(void (Downstream::*event)()) {
 void UpstreamConnection::output_drained() {
   if (!paused_ || !ex_) return;
   // Resume once there is room for a large read, rather than many small ones.
-  const uint64_t room = allowed_room();
+  const uint64_t room = ex_->out.room();
   if (room < kReadChunk / 4 && !ex_->out.empty()) return;
   paused_ = false;
   event_add(&ev_, loop_.timeouts().backend_response);

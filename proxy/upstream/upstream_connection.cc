@@ -99,7 +99,6 @@ void UpstreamConnection::attach(Exchange& ex) {
   got_bytes_ = false;
   reusable_ = true;
   paused_ = false;
-  spill_ok_ = false;
   request_sent_ = false;
   body_stream_ = body_chunked_ = body_end_queued_ = false;
   head_len_ = head_scanned_ = 0;
@@ -137,12 +136,8 @@ void UpstreamConnection::handle(short what) {
         fail(base::ErrorCode::kTimeout, "backend_response timeout");
         return;
       case State::kBody:
-        if (paused_ && !spill_ok_) {
-          spill_ok_ = true;  // the client stayed behind: from now on the file takes the rest
-          output_drained();
-        } else if (!paused_) {
-          body_broken("backend_response timeout mid-body");
-        }
+        // Paused, the backend waits for the client (its own timeouts judge it), not the reverse.
+        if (!paused_) body_broken("backend_response timeout mid-body");
         return;
       case State::kIdle:
         loop_.upstreams().forget_idle(this);

@@ -72,8 +72,6 @@ class UpstreamConnection {
   // downstream as the backend side of a tunnel; else a 502.
   void switch_protocols(size_t head_len);
   void read_body();
-  // Bytes the body may take now: memory only, until the client has been behind for a moment.
-  uint64_t allowed_room() const;
   bool consume(const char* data, size_t len);
   void complete();
   void fail(base::ErrorCode code, const char* detail);
@@ -97,7 +95,6 @@ class UpstreamConnection {
   bool got_bytes_ = false;  // some response byte arrived for the current request
   bool reusable_ = true;    // the backend allows reuse and sent nothing extra
   bool paused_ = false;     // waiting for the client to take bytes
-  bool spill_ok_ = false;   // the client fell behind: the body may go to the temporary file
   bool request_sent_ = false;
   bool body_stream_ = false;      // the body is sent as it arrives (buffering: off)
   bool body_chunked_ = false;     // ... chunk-framed, since the client gave no length

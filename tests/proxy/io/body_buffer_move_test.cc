@@ -74,3 +74,36 @@ TEST_CASE("move_to reads the spilled part from the file, after the memory part")
   // Drained: the file went back to empty rather than holding the whole body.
   for (uint64_t size : open_file_sizes_in(dir.path())) CHECK(size == 0);
 }
+
+TEST_CASE("bodies sharing a FileBudget spill together at most its limit") {
+  TempDir dir;
+  proxy::io::FileBudget budget{.limit = 1000};
+  BodyBuffer a;
+  BodyBuffer b;
+  a.configure(100, 800, dir.path().c_str());
+  b.configure(100, 800, dir.path().c_str());
+  a.share_file_budget(&budget);
+  b.share_file_budget(&budget);
+  CHECK(a.room() == 900);                    // its own file_limit is the smaller bound
+  REQUIRE(a.append(std::string(700, 'a')));  // 100 in memory, 600 in the file
+  CHECK(budget.used == 600);
+  CHECK(b.room() == 100 + 400);  // what the connection has left, not its own 800
+  REQUIRE(b.append(std::string(500, 'b')));
+  CHECK(budget.used == 1000);
+  CHECK(a.room() == 0);
+  CHECK(b.room() == 0);
+
+  SUBCASE("bytes taken from one file give room to the other") {
+    EvbufferPtr dst(evbuffer_new());
+    REQUIRE(a.move_to(dst.get(), 400) == 400);  // 100 from memory, 300 from the file
+    CHECK(budget.used == 700);
+    CHECK(b.room() == 300);
+  }
+  SUBCASE("reset gives its share back and leaves the budget") {
+    a.reset();
+    CHECK(budget.used == 400);
+    CHECK(b.room() == 400);  // now its own file_limit (800 - 400) is the bound again
+    REQUIRE(a.append(std::string(2000, 'c')));  // no budget any more: file_limit is not used
+    CHECK(budget.used == 400);
+  }
+}
