@@ -179,3 +179,26 @@ def test_servers_by_host_name_are_re_resolved_without_dropping_a_request(factory
     assert n > 10
     assert "cannot re-resolve" not in gh.stderr()
     assert gh.proc.poll() is None
+
+
+def test_a_new_worker_that_never_reports_ready_is_bounded_and_the_old_one_serves_meanwhile(
+        factory, tmp_path):
+    # The new worker blocks opening its access log (a FIFO nobody reads): it never serves.
+    a, b = factory.backend(name="a"), factory.backend(name="b")
+    gh = factory.gatehouse(factory.config([a.address]))
+    assert _server(gh) == "a"
+    fifo = tmp_path / "access.fifo"
+    os.mkfifo(fifo)
+    gh.write_config(factory.config([b.address], access_log={"path": str(fifo)}))
+    started = time.monotonic()
+    os.kill(gh.pid, signal.SIGHUP)
+    assert _wait_line(gh, r"worker \d+ started \(config generation 1\)", timeout=5), gh.stderr()
+    while not any("reload failed" in l for l in gh.stderr_lines):
+        assert time.monotonic() - started < 15, "no verdict on the reload:\n" + gh.stderr()
+        assert _server(gh) == "a", "the old worker stopped serving during the reload"
+        time.sleep(0.2)
+    failed = _wait_line(gh, r"reload failed")
+    assert "did not report ready within 10s" in failed, failed
+    assert 9 < time.monotonic() - started < 15
+    assert _server(gh) == "a"
+    assert len(gh.workers()) == 1, "the stuck worker was not reaped"
