@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "proxy/address_refresher.h"
 
+#include <thread>
+
 #include "proxy/base/log.h"
 
 namespace proxy {
@@ -15,24 +17,29 @@ AddressRefresher::AddressRefresher(std::shared_ptr<const Runtime> runtime,
   next_ = now + interval_;
 }
 
-AddressRefresher::~AddressRefresher() {
-  if (pending_.valid()) pending_.wait();
-}
-
 std::shared_ptr<const Runtime> AddressRefresher::poll(Clock::time_point now) {
   if (!enabled_) return nullptr;
-  if (!pending_.valid()) {
+  if (!pending_) {
     if (now < next_) return nullptr;
     next_ = now + interval_;
-    // The lookups block (getaddrinfo): they run on their own thread, with copies of what they use.
-    pending_ = std::async(std::launch::async,
-                          [config = runtime_->config, last = addresses_, resolve = resolve_] {
-                            return refresh_servers(*config, last, resolve);
-                          });
+    // The lookups block (getaddrinfo): they run on their own thread, with copies of what they
+    // use, so the event loops and signal handling never wait for DNS.
+    pending_ = std::make_shared<Pending>();
+    std::thread([p = pending_, config = runtime_->config, last = addresses_, resolve = resolve_] {
+      ServerRefresh r = refresh_servers(*config, last, resolve);
+      std::lock_guard<std::mutex> lock(p->mutex);
+      p->result = std::move(r);
+    }).detach();
     return nullptr;
   }
-  if (pending_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return nullptr;
-  ServerRefresh r = pending_.get();
+  std::optional<ServerRefresh> result;
+  {
+    std::lock_guard<std::mutex> lock(pending_->mutex);
+    result = std::move(pending_->result);
+  }
+  if (!result) return nullptr;
+  pending_.reset();
+  ServerRefresh& r = *result;
   for (const auto& w : r.warnings) LOG_WARN("%s", w.c_str());
   if (!r.changed) return nullptr;
   auto next = Runtime::build(runtime_->config, runtime_->tls, &r.addresses);
@@ -40,7 +47,7 @@ std::shared_ptr<const Runtime> AddressRefresher::poll(Clock::time_point now) {
     LOG_ERROR("re-resolved servers not used: %s", next.error().c_str());
     return nullptr;
   }
-  LOG_INFO("servers re-resolved: new requests use the new addresses");
+  for (const auto& c : r.changes) LOG_INFO("%s", c.c_str());
   addresses_ = std::move(r.addresses);
   runtime_ = std::move(*next);
   return runtime_;

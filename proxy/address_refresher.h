@@ -2,8 +2,9 @@
 #pragma once
 
 #include <chrono>
-#include <future>
 #include <memory>
+#include <mutex>
+#include <optional>
 
 #include "proxy/runtime.h"
 #include "proxy/server_addresses.h"
@@ -20,7 +21,8 @@ class AddressRefresher {
 
   AddressRefresher(std::shared_ptr<const Runtime> runtime, ServerAddresses addresses,
                    Resolver resolve, Clock::time_point now);
-  ~AddressRefresher();  // waits for a lookup in flight
+  // A lookup in flight is left to finish on its own: a worker that stops never waits for DNS.
+  ~AddressRefresher() = default;
   AddressRefresher(const AddressRefresher&) = delete;
   AddressRefresher& operator=(const AddressRefresher&) = delete;
 
@@ -34,7 +36,11 @@ class AddressRefresher {
   bool enabled_ = false;
   Clock::duration interval_{};
   Clock::time_point next_;
-  std::future<ServerRefresh> pending_;
+  struct Pending {
+    std::mutex mutex;
+    std::optional<ServerRefresh> result;  // guarded by mutex
+  };
+  std::shared_ptr<Pending> pending_;  // null: no lookup in flight
 };
 
 }  // namespace proxy

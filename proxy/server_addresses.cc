@@ -62,6 +62,11 @@ ServerRefresh refresh_servers(const conf::Config& config, const ServerAddresses&
       }
       if (!same_address(*a, last.by_pool[i][j])) {
         out.changed = true;
+        out.changes.push_back(
+            "pool " + pool.name + ": " + server.address + " now resolves to " +
+            io::format_address(a->get(), a->length) + " (was " +
+            io::format_address(last.by_pool[i][j].get(), last.by_pool[i][j].length) +
+            "); new requests go there");
         out.addresses.by_pool[i][j] = std::move(*a);
       }
     }

@@ -41,6 +41,7 @@ struct ServerRefresh {
   ServerAddresses addresses;
   bool changed = false;               // some address differs from `last`
   std::vector<std::string> warnings;  // lookups that failed; their last good address is kept
+  std::vector<std::string> changes;   // "pool P: NAME now resolves to A (was B)"
 };
 
 // Re-resolves the host names of `config`. A lookup that fails keeps its address from `last`

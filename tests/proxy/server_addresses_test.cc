@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -23,7 +24,7 @@ namespace {
 // A resolver from a table: name -> IP literal; a name missing from it does not resolve.
 struct FakeDns {
   std::map<std::string, std::string> table;
-  int lookups = 0;
+  std::atomic<int> lookups{0};
   Resolver resolver() {
     return [this](std::string_view text)
                -> proxy::base::Expected<proxy::io::SocketAddress, std::string> {
@@ -113,6 +114,9 @@ TEST_CASE("re-resolution picks up a changed address and keeps the last good on a
     CHECK(r.changed);
     CHECK(text_of(r.addresses.by_pool[0][0]) == "127.0.0.3:8080");
     CHECK(text_of(r.addresses.by_pool[0][1]) == "127.0.0.1:81");
+    REQUIRE(r.changes.size() == 1);
+    CHECK(r.changes[0].find("now resolves to 127.0.0.3:8080 (was 127.0.0.2:8080)") !=
+          std::string::npos);
   }
   SUBCASE("the lookup fails") {
     dns.table.clear();
