@@ -40,6 +40,31 @@ awk -v block="$https_listener" '
 python3 tests/backend.py --listen 127.0.0.1:8081 &
 backend=$!
 trap 'kill $backend 2>/dev/null; wait $backend 2>/dev/null || true' EXIT
+# gatehouse starts only once the backend answers, so the first requests get no 502.
+backend_answers() {
+  python3 -c 'import socket, sys
+try:
+    s = socket.create_connection(("127.0.0.1", 8081), timeout=1)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    sys.exit(0 if s.recv(5) == b"HTTP/" else 1)
+except OSError:
+    sys.exit(1)' 2>/dev/null
+}
+for _ in $(seq 100); do
+  backend_answers && break
+  if ! kill -0 $backend 2>/dev/null; then
+    echo "run.sh: the demo backend did not start (is 127.0.0.1:8081 in use?)" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+if ! backend_answers; then
+  echo "run.sh: the demo backend does not answer on 127.0.0.1:8081" >&2
+  exit 1
+fi
 echo "try: curl http://127.0.0.1:8080/ and curl --cacert .run/tls/localhost.crt https://localhost:8443/"
-# The main process stops gracefully on Ctrl-C (SIGINT) and takes its worker with it.
-build/gatehouse -c "$run_dir/gatehouse.yaml" "$@" || true
+# The main process stops gracefully on Ctrl-C (SIGINT), takes its worker with it and exits 0; it
+# exits non-zero when it cannot start (a port in use, a bad config), and so does this script.
+status=0
+build/gatehouse -c "$run_dir/gatehouse.yaml" "$@" || status=$?
+exit $status

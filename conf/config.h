@@ -114,6 +114,7 @@ struct HealthCheck {
 struct Server {
   std::string address;  // "host:port", "[v6]:port" or "unix:/path"
   int weight = 1;
+  int line = 0, column = 0;  // where the address is, for "host not found" messages
 };
 
 enum class Balance { kRoundRobin, kLeastConn, kIpHash, kRandomTwo, kHeaderHash };
@@ -212,6 +213,9 @@ struct Config {
   std::string pid_file;
   std::string user;
   Position user_at;
+  // How often the worker re-resolves the host names in `servers:`; zero: never (start and
+  // reload only).
+  Duration resolve_interval = 30s;
   std::vector<Listener> listeners;
   Timeouts timeouts;
   Buffering buffering;

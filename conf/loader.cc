@@ -40,13 +40,15 @@ void read_config(Reader& r, const YAML::Node& doc, Config& config) {
     r.error(root, "the top level must be a map of settings (workers, listeners, pools, ...)");
     return;
   }
-  MapView top(r, root,
-              {"workers", "pid_file", "user", "listeners", "timeouts", "buffering", "limits",
-               "cache", "pools", "internal", "sendfile_roots", "rules", "access_log"});
+  MapView top(
+      r, root,
+      {"workers", "pid_file", "user", "listeners", "timeouts", "buffering", "limits", "cache",
+       "pools", "internal", "sendfile_roots", "rules", "access_log", "resolve_interval"});
   read_workers(r, top.get("workers"), config);
   store(r.path(top.get("pid_file")), config.pid_file);
   if (Value user = top.get("user")) config.user_at = position_of(user);
   store(r.string(top.get("user")), config.user);
+  store(r.duration(top.get("resolve_interval"), true), config.resolve_interval);
   sections::read_pools(r, top.get("pools"), config);
   Value listeners = top.get("listeners");
   sections::read_listeners(r, listeners, config);

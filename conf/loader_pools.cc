@@ -49,6 +49,8 @@ void read_servers(Reader& r, const Value& v, Pool& pool) {
     if (!seen.insert(*s).second)
       r.warning(address, quoted(*s) + " is listed twice: use weight instead");
     server.address = *s;
+    server.line = address.mark.line + 1;
+    server.column = address.mark.column + 1;
     pool.servers.push_back(std::move(server));
   }
   if (v && pool.servers.empty() && (v.node.IsNull() || v.node.IsSequence()))

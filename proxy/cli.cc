@@ -12,6 +12,8 @@
 #include "conf/path_checks.h"
 #include "gatehouse_version.h"
 #include "proxy/base/log.h"
+#include "proxy/io/socket_address.h"
+#include "proxy/server_addresses.h"
 #include "proxy/supervisor.h"
 #include "proxy/tls_contexts.h"
 
@@ -27,7 +29,7 @@ constexpr char kUsage[] =
     "                       else /etc/gatehouse/gatehouse.yaml)\n"
     "  --log-level LEVEL    error | warn | info | debug (default: info)\n"
     "\n"
-    "signals to the main process: HUP reload, TERM/INT graceful stop, USR1 reopen logs\n";
+    "signals to the main process: HUP reload, TERM/INT/QUIT graceful stop, USR1 reopen logs\n";
 
 std::string default_config() {
   if (access("conf/gatehouse.yaml", R_OK) == 0) return "conf/gatehouse.yaml";
@@ -44,6 +46,11 @@ int check(const std::string& path) {
   for (const auto& p : problems) {
     printf("%s\n", conf::format_problem(p).c_str());
     failed = failed || !p.warning;
+  }
+  // Host names in `servers:` are looked up, as at start and reload.
+  for (const auto& p : resolve_servers(*r.config, io::resolve_address).problems) {
+    printf("%s\n", conf::format_problem(p).c_str());
+    failed = true;
   }
   if (failed) return 1;
   if (auto contexts = build_tls_contexts(*r.config, time(nullptr), nullptr); !contexts) {
@@ -89,6 +96,10 @@ int run_cli(int argc, char** argv) {
         fprintf(stderr, "gatehouse: unknown log level '%s'\n%s", level.c_str(), kUsage);
         return 2;
       }
+    } else if (a == "-c" || a == "--config" || a == "--log-level") {
+      fprintf(stderr, "gatehouse: %s needs an argument (%s)\n%s", a.c_str(),
+              a == "--log-level" ? "a LEVEL" : "the config FILE", kUsage);
+      return 2;
     } else {
       fprintf(stderr, "gatehouse: unknown argument '%s'\n%s", a.c_str(), kUsage);
       return 2;

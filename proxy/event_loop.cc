@@ -92,6 +92,10 @@ EventLoop::EventLoop(std::shared_ptr<const Runtime> runtime,
   drain_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   drain_event_.reset(event_new(base_.get(), drain_fd_.get(), EV_READ | EV_PERSIST, on_drain, this));
   event_add(drain_event_.get(), nullptr);
+  runtime_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  runtime_event_.reset(
+      event_new(base_.get(), runtime_fd_.get(), EV_READ | EV_PERSIST, on_runtime, this));
+  event_add(runtime_event_.get(), nullptr);
   trim_event_.reset(event_new(base_.get(), -1, EV_PERSIST, on_trim, this));
   event_add(trim_event_.get(), &kTrimInterval);
 }
@@ -138,6 +142,32 @@ void EventLoop::on_drain(evutil_socket_t fd, short, void* arg) {
   ssize_t n = ::read(fd, &v, sizeof v);
   (void)n;
   static_cast<EventLoop*>(arg)->begin_drain();
+}
+
+void EventLoop::offer_runtime(std::shared_ptr<const Runtime> runtime) {
+  {
+    std::lock_guard<std::mutex> lock(offered_mutex_);
+    offered_ = std::move(runtime);
+  }
+  uint64_t one = 1;
+  ssize_t n = ::write(runtime_fd_.get(), &one, sizeof one);
+  (void)n;
+}
+
+void EventLoop::on_runtime(evutil_socket_t fd, short, void* arg) {
+  auto* self = static_cast<EventLoop*>(arg);
+  uint64_t v;
+  ssize_t n = ::read(fd, &v, sizeof v);
+  (void)n;
+  std::shared_ptr<const Runtime> next;
+  {
+    std::lock_guard<std::mutex> lock(self->offered_mutex_);
+    next = std::move(self->offered_);
+  }
+  // The listeners' TLS contexts stay valid: a re-resolved runtime shares the old one's.
+  if (!next || next->server_count != self->runtime_->server_count) return;
+  self->runtime_ = std::move(next);
+  self->upstreams_->retarget(*self->runtime_);
 }
 
 void EventLoop::begin_drain() {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <string_view>
 #include <vector>
 
@@ -73,6 +74,9 @@ class EventLoop {
   void run();
   // Thread-safe: stop accepting, close idle connections, finish the rest, then return from run().
   void request_drain();
+  // Thread-safe: new requests use `runtime` (the same config, re-resolved server addresses); a
+  // request keeps the runtime it started with.
+  void offer_runtime(std::shared_ptr<const Runtime> runtime);
 
   event_base* base() const { return base_.get(); }
   const Runtime& runtime() const { return *runtime_; }
@@ -107,6 +111,7 @@ class EventLoop {
   static void on_accept(evutil_socket_t fd, short what, void* arg);
   static void on_drain(evutil_socket_t fd, short what, void* arg);
   static void on_trim(evutil_socket_t fd, short what, void* arg);
+  static void on_runtime(evutil_socket_t fd, short what, void* arg);
   void accept_from(int fd, const ListenerRef& listener);
   // A connection over a limit: counted, logged (rate-limited), and answered 503 once its request
   // head is in (within a short deadline), as nginx's limit_conn does; past kMaxOverLimit such
@@ -125,6 +130,10 @@ class EventLoop {
   base::UniqueFd drain_fd_;
   base::EventPtr drain_event_;
   base::EventPtr trim_event_;
+  base::UniqueFd runtime_fd_;
+  base::EventPtr runtime_event_;
+  std::mutex offered_mutex_;
+  std::shared_ptr<const Runtime> offered_;  // guarded by offered_mutex_
   size_t heap_peak_ = 0;  // most exchanges at once since the heap was last trimmed
   bool draining_ = false;
   std::unique_ptr<char[]> scratch_;

@@ -4,7 +4,8 @@
 namespace proxy {
 
 base::Expected<std::shared_ptr<const Runtime>, std::string> Runtime::build(
-    std::shared_ptr<const conf::Config> config, std::shared_ptr<const TlsContexts> tls) {
+    std::shared_ptr<const conf::Config> config, std::shared_ptr<const TlsContexts> tls,
+    const ServerAddresses* addresses) {
   auto rt = std::make_shared<Runtime>();
   rt->config = std::move(config);
   rt->tls = tls ? std::move(tls) : std::make_shared<const TlsContexts>();
@@ -13,15 +14,24 @@ base::Expected<std::shared_ptr<const Runtime>, std::string> Runtime::build(
   for (size_t i = 0; i < c.listeners.size(); ++i)
     if (c.listeners[i].tls && !rt->tls_for(i))
       return base::unexpected("listener " + c.listeners[i].name + ": TLS contexts not loaded");
-  for (const auto& p : c.pools) {
+  ServerResolution resolved;
+  if (!addresses) {
+    resolved = resolve_servers(c, io::resolve_address);
+    if (!resolved.addresses) return base::unexpected(resolved.problems.front().message);
+    addresses = &*resolved.addresses;
+  }
+  if (addresses->by_pool.size() != c.pools.size())
+    return base::unexpected(std::string("server addresses do not match the config"));
+  for (size_t i = 0; i < c.pools.size(); ++i) {
+    const auto& p = c.pools[i];
     UpstreamPoolInfo info;
     info.config = &p;
     info.index = rt->pools.size();
-    for (const auto& s : p.servers) {
-      auto addr = io::resolve_address(s.address);
-      if (!addr) return base::unexpected("pool " + p.name + ": " + s.address + ": " + addr.error());
-      info.servers.push_back(UpstreamServer{std::move(*addr), s.weight, rt->server_count++});
-    }
+    if (addresses->by_pool[i].size() != p.servers.size())
+      return base::unexpected("pool " + p.name + ": server addresses do not match the config");
+    for (size_t j = 0; j < p.servers.size(); ++j)
+      info.servers.push_back(
+          UpstreamServer{addresses->by_pool[i][j], p.servers[j].weight, rt->server_count++});
     rt->pools.push_back(std::move(info));
   }
   for (const auto& r : c.rules) {

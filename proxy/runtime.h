@@ -8,6 +8,7 @@
 #include "conf/config.h"
 #include "proxy/base/expected.h"
 #include "proxy/io/socket_address.h"
+#include "proxy/server_addresses.h"
 #include "proxy/tls_contexts.h"
 #include "rules/rule_set.h"
 
@@ -26,7 +27,8 @@ struct UpstreamPoolInfo {
 };
 
 // A config made ready to serve: addresses resolved, rules compiled. Immutable and shared by every
-// thread of a worker; a request keeps the Runtime it started with.
+// thread of a worker; a request keeps the Runtime it started with. A worker that re-resolves its
+// servers builds a new one with the same config and TLS contexts and hands it to its event loops.
 struct Runtime {
   std::shared_ptr<const conf::Config> config;
   std::unique_ptr<rules::RuleSet> rules;
@@ -36,8 +38,11 @@ struct Runtime {
   // TLS contexts by listener index (config->listeners order); never null itself.
   std::shared_ptr<const TlsContexts> tls;
 
+  // `addresses` are the servers' addresses, resolved by the main process (resolve_servers);
+  // null: resolved here (tests and tools only: a worker never resolves at start).
   static base::Expected<std::shared_ptr<const Runtime>, std::string> build(
-      std::shared_ptr<const conf::Config> config, std::shared_ptr<const TlsContexts> tls = nullptr);
+      std::shared_ptr<const conf::Config> config, std::shared_ptr<const TlsContexts> tls = nullptr,
+      const ServerAddresses* addresses = nullptr);
 
   // The TLS context of config->listeners[index]; null for a plain listener.
   const tls::ServerContext* tls_for(size_t index) const {

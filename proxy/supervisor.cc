@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -16,13 +17,20 @@
 #include "conf/path_checks.h"
 #include "proxy/base/log.h"
 #include "proxy/io/listen_socket.h"
+#include "proxy/server_addresses.h"
 #include "proxy/tls_contexts.h"
 #include "proxy/worker.h"
+#include "proxy/worker_ready.h"
 
 namespace proxy {
 namespace {
 
 constexpr int kRestartBackoffSeconds = 1;
+// How long a new worker has to report that it serves.
+constexpr std::chrono::seconds kReadyBound{10};
+// A worker restarted after a crash that cannot start is retried after 1, 2 and 4 s; then
+// gatehouse stops (exit 1) rather than keep its ports open with nobody serving.
+constexpr int kMaxStartFailures = 4;
 
 double monotonic_seconds() {
   timespec ts;
@@ -30,35 +38,60 @@ double monotonic_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
+const char* signal_name(int sig) {
+  switch (sig) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGQUIT:
+      return "SIGQUIT";
+    default:
+      return "SIGTERM";
+  }
+}
+
+// What a worker serves: a config, its servers' addresses (resolved here) and its certificates.
+struct Generation {
+  std::shared_ptr<const conf::Config> config;
+  std::shared_ptr<const ServerAddresses> addresses;
+  std::shared_ptr<const TlsContexts> contexts;
+  int number = 0;
+};
+
 class Supervisor {
  public:
   explicit Supervisor(std::string path) : path_(std::move(path)) {}
   int run();
 
  private:
-  std::shared_ptr<const conf::Config> load();
+  // Loads the file and resolves its servers; false (problems logged) if it cannot be served.
+  bool load(Generation& out);
   // Loads the certificates of |config|; null (logged) if one cannot be used.
   std::shared_ptr<const TlsContexts> load_tls(const conf::Config& config);
-  pid_t spawn();
+  // Forks a worker serving |gen| on sockets_ (with |plan| applied, for a reload) and waits until
+  // it serves. Returns its pid, or -1 with |reason| (the worker is gone by then).
+  pid_t start_worker(const Generation& gen, io::ListenPlan* plan, std::string& reason);
   void reap();
   void reload();
+  void restart();
   void stop(int sig);
   void signal_workers(int sig);
+  void clean_up();
 
   std::string path_;
-  std::shared_ptr<const conf::Config> config_;
-  WorkerTls tls_;
+  Generation serving_;
+  WorkerTls tls_;  // the ticket keys and schedule; contexts are per generation
   std::vector<io::ListenSocket> sockets_;
   sigset_t signals_{};
   pid_t worker_ = -1;
   std::vector<pid_t> retiring_;  // old workers finishing their requests after a reload
   double worker_started_ = 0;
   double restart_at_ = 0;
+  int start_failures_ = 0;  // consecutive restarts that could not start
   bool stopping_ = false;
-  int generation_ = 0;
+  bool gave_up_ = false;
 };
 
-std::shared_ptr<const conf::Config> Supervisor::load() {
+bool Supervisor::load(Generation& out) {
   conf::LoadResult r = conf::load_file(path_);
   if (r.config) {
     auto certs = check_certificates(*r.config, path_, time(nullptr));
@@ -68,6 +101,12 @@ std::shared_ptr<const conf::Config> Supervisor::load() {
       r.problems.push_back(std::move(p));
     }
   }
+  ServerResolution resolved;
+  if (r.config) {
+    resolved = resolve_servers(*r.config, io::resolve_address);
+    if (!resolved.addresses) r.config = nullptr;
+    for (auto& p : resolved.problems) r.problems.push_back(std::move(p));
+  }
   for (const auto& p : r.problems) {
     std::string line = conf::format_problem(p);
     if (p.warning)
@@ -75,7 +114,10 @@ std::shared_ptr<const conf::Config> Supervisor::load() {
     else
       LOG_ERROR("%s", line.c_str());
   }
-  return r.config;
+  if (!r.config) return false;
+  out.config = std::move(r.config);
+  out.addresses = std::make_shared<const ServerAddresses>(std::move(*resolved.addresses));
+  return true;
 }
 
 std::shared_ptr<const TlsContexts> Supervisor::load_tls(const conf::Config& config) {
@@ -88,18 +130,32 @@ std::shared_ptr<const TlsContexts> Supervisor::load_tls(const conf::Config& conf
   return std::move(*contexts);
 }
 
-pid_t Supervisor::spawn() {
+pid_t Supervisor::start_worker(const Generation& gen, io::ListenPlan* plan, std::string& reason) {
+  ReadyPipe ready;
+  if (!ReadyPipe::open(ready)) {
+    reason = std::string("pipe: ") + strerror(errno);
+    return -1;
+  }
   pid_t pid = fork();
   if (pid < 0) {
-    LOG_ERROR("cannot start a worker: fork: %s", strerror(errno));
+    reason = std::string("fork: ") + strerror(errno);
     return -1;
   }
   if (pid == 0) {
+    ready.read.reset();
     sigprocmask(SIG_UNBLOCK, &signals_, nullptr);
-    _exit(run_worker(config_, tls_, sockets_));
+    // The sockets the reload drops are closed here only; the main process keeps them until the
+    // new worker is known to serve.
+    if (plan) io::commit_listen_sockets(std::move(*plan), sockets_);
+    WorkerTls tls = tls_;
+    tls.contexts = gen.contexts;
+    _exit(run_worker(gen.config, *gen.addresses, tls, sockets_, std::move(ready.write)));
   }
+  ready.write.reset();
+  LOG_INFO("worker %d started (config generation %d)", pid, gen.number);
+  reason = wait_ready(ready.read, pid, kReadyBound);
+  if (!reason.empty()) return -1;
   worker_started_ = monotonic_seconds();
-  LOG_INFO("worker %d started (config generation %d)", pid, generation_);
   return pid;
 }
 
@@ -127,40 +183,78 @@ void Supervisor::reap() {
   }
 }
 
+void Supervisor::restart() {
+  // The serving config again, with its host names looked up anew (a failed lookup keeps the
+  // address it had).
+  if (has_host_names(*serving_.config)) {
+    auto r = refresh_servers(*serving_.config, *serving_.addresses, io::resolve_address);
+    for (const auto& w : r.warnings) LOG_WARN("%s", w.c_str());
+    if (r.changed) serving_.addresses = std::make_shared<const ServerAddresses>(r.addresses);
+  }
+  std::string reason;
+  worker_ = start_worker(serving_, nullptr, reason);
+  if (worker_ > 0) {
+    start_failures_ = 0;
+    return;
+  }
+  if (++start_failures_ >= kMaxStartFailures) {
+    LOG_ERROR("a new worker cannot start: %s; giving up after %d attempts: stopping",
+              reason.c_str(), start_failures_);
+    gave_up_ = stopping_ = true;
+    signal_workers(SIGTERM);
+    return;
+  }
+  const int backoff = kRestartBackoffSeconds << (start_failures_ - 1);
+  LOG_ERROR("a new worker cannot start: %s; trying again in %ds", reason.c_str(), backoff);
+  restart_at_ = monotonic_seconds() + backoff;
+}
+
 void Supervisor::reload() {
   LOG_INFO("reloading %s", path_.c_str());
-  auto next = load();
-  if (!next) {
+  Generation next;
+  if (!load(next)) {
     LOG_ERROR("reload refused: %s has errors; the running config keeps serving", path_.c_str());
     return;
   }
   // New handshakes use the new certificates; connections already up keep theirs in the old
   // worker. The ticket keys stay, so sessions resume across the reload.
-  auto contexts = load_tls(*next);
-  if (!contexts) {
+  next.contexts = load_tls(*next.config);
+  if (!next.contexts) {
     LOG_ERROR("reload refused: a certificate cannot be used; the running config keeps serving");
     return;
   }
-  if (auto ok = io::sync_listen_sockets(*next, sockets_); !ok) {
-    LOG_ERROR("reload refused: %s; the running config keeps serving", ok.error().c_str());
+  auto plan = io::prepare_listen_sockets(*next.config, sockets_);
+  if (!plan) {
+    LOG_ERROR("reload refused: %s; the running config keeps serving", plan.error().c_str());
     return;
   }
+  next.number = serving_.number + 1;
+  // Committed only once the new worker serves: until then the old one serves, and stays the one
+  // restarted after a crash.
+  std::string reason;
+  pid_t pid = start_worker(next, &*plan, reason);
+  if (pid < 0) {
+    io::remove_socket_files(plan->opened);
+    LOG_ERROR("reload failed: the new worker cannot start: %s; config generation %d keeps serving",
+              reason.c_str(), serving_.number);
+    return;
+  }
+  io::remove_socket_files(io::commit_listen_sockets(std::move(*plan), sockets_));
   for (const auto& s : sockets_) LOG_INFO("listening: %s %s", s.name.c_str(), s.bound.c_str());
-  config_ = std::move(next);
-  tls_.contexts = std::move(contexts);
-  ++generation_;
+  serving_ = std::move(next);
+  start_failures_ = 0;
   pid_t old = worker_;
-  worker_ = spawn();
+  worker_ = pid;
   if (old > 0) {
     retiring_.push_back(old);
     kill(old, SIGTERM);
   }
-  LOG_INFO("reload: config generation %d serving", generation_);
+  LOG_INFO("reload: config generation %d serving", serving_.number);
 }
 
 void Supervisor::stop(int sig) {
   if (stopping_) {
-    LOG_WARN("second %s: stopping now", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    LOG_WARN("second %s: stopping now", signal_name(sig));
     signal_workers(SIGKILL);
     return;
   }
@@ -169,10 +263,16 @@ void Supervisor::stop(int sig) {
   signal_workers(SIGTERM);
 }
 
+void Supervisor::clean_up() {
+  io::remove_socket_files(sockets_);
+  sockets_.clear();
+  if (serving_.config && !serving_.config->pid_file.empty())
+    unlink(serving_.config->pid_file.c_str());
+}
+
 int Supervisor::run() {
   base::set_log_process_tag("main");
-  config_ = load();
-  if (!config_) return 1;
+  if (!load(serving_)) return 1;
   tls_.schedule = tls::TicketSchedule::random(tls::kTicketPeriodSeconds);
   if (!tls_.schedule) {
     LOG_ERROR("cannot make the session ticket secret: the random generator failed");
@@ -183,27 +283,35 @@ int Supervisor::run() {
     LOG_ERROR("cannot derive the session ticket keys");
     return 1;
   }
-  tls_.contexts = load_tls(*config_);
-  if (!tls_.contexts) return 1;
-  if (auto ok = io::sync_listen_sockets(*config_, sockets_); !ok) {
+  serving_.contexts = load_tls(*serving_.config);
+  if (!serving_.contexts) return 1;
+  if (auto ok = io::sync_listen_sockets(*serving_.config, sockets_); !ok) {
     LOG_ERROR("%s", ok.error().c_str());
     return 1;
   }
   for (const auto& s : sockets_) LOG_INFO("listening: %s %s", s.name.c_str(), s.bound.c_str());
-  if (!config_->pid_file.empty()) {
-    if (FILE* f = fopen(config_->pid_file.c_str(), "w")) {
+  const std::string& pid_file = serving_.config->pid_file;
+  if (!pid_file.empty()) {
+    if (FILE* f = fopen(pid_file.c_str(), "w")) {
       fprintf(f, "%d\n", getpid());
       fclose(f);
     } else {
-      LOG_ERROR("cannot write pid_file %s: %s", config_->pid_file.c_str(), strerror(errno));
+      LOG_ERROR("cannot write pid_file %s: %s", pid_file.c_str(), strerror(errno));
     }
   }
   signal(SIGPIPE, SIG_IGN);
   sigemptyset(&signals_);
-  for (int sig : {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) sigaddset(&signals_, sig);
+  for (int sig : {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2})
+    sigaddset(&signals_, sig);
   sigprocmask(SIG_BLOCK, &signals_, nullptr);
 
-  worker_ = spawn();
+  std::string reason;
+  worker_ = start_worker(serving_, nullptr, reason);
+  if (worker_ < 0) {
+    LOG_ERROR("cannot start: %s", reason.c_str());
+    clean_up();
+    return 1;
+  }
   for (;;) {
     siginfo_t info;
     timespec tick{0, 200 * 1000 * 1000};
@@ -217,6 +325,7 @@ int Supervisor::run() {
         break;
       case SIGTERM:
       case SIGINT:
+      case SIGQUIT:
         stop(sig);
         break;
       case SIGUSR1:
@@ -229,11 +338,11 @@ int Supervisor::run() {
         break;
     }
     if (stopping_ && worker_ < 0 && retiring_.empty()) break;
-    if (!stopping_ && worker_ < 0 && monotonic_seconds() >= restart_at_) worker_ = spawn();
+    if (!stopping_ && worker_ < 0 && monotonic_seconds() >= restart_at_) restart();
   }
-  if (!config_->pid_file.empty()) unlink(config_->pid_file.c_str());
+  clean_up();
   LOG_INFO("stopped");
-  return 0;
+  return gave_up_ ? 1 : 0;
 }
 
 }  // namespace

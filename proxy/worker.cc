@@ -12,9 +12,11 @@
 #include <thread>
 
 #include "proxy/access_log.h"
+#include "proxy/address_refresher.h"
 #include "proxy/base/log.h"
 #include "proxy/event_loop.h"
 #include "proxy/runtime.h"
+#include "proxy/worker_ready.h"
 
 namespace proxy {
 namespace {
@@ -26,26 +28,23 @@ size_t thread_count(const conf::Config& config) {
 }
 
 // Drops root for `user` (nginx's model: the main process keeps root to bind ports on reload, the
-// worker that parses untrusted bytes does not). Files opened before this stay usable.
-bool drop_privileges(const std::string& user) {
-  if (user.empty() || geteuid() != 0) return true;
+// worker that parses untrusted bytes does not). Files opened before this stay usable. Returns
+// the reason it failed, or empty.
+std::string drop_privileges(const std::string& user) {
+  if (user.empty() || geteuid() != 0) return {};
   passwd* pw = getpwnam(user.c_str());
-  if (!pw) {
-    LOG_ERROR("user %s does not exist", user.c_str());
-    return false;
-  }
+  if (!pw) return "user " + user + " does not exist";
   if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
-      setuid(pw->pw_uid) != 0) {
-    LOG_ERROR("cannot switch to user %s: %s", user.c_str(), strerror(errno));
-    return false;
-  }
-  return true;
+      setuid(pw->pw_uid) != 0)
+    return "cannot switch to user " + user + ": " + strerror(errno);
+  return {};
 }
 
 }  // namespace
 
-int run_worker(std::shared_ptr<const conf::Config> config, const WorkerTls& tls,
-               const std::vector<io::ListenSocket>& sockets) {
+int run_worker(std::shared_ptr<const conf::Config> config, const ServerAddresses& addresses,
+               const WorkerTls& tls, const std::vector<io::ListenSocket>& sockets,
+               base::UniqueFd ready) {
   base::set_log_process_tag("worker");
   pid_t parent = getppid();
   prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -57,23 +56,25 @@ int run_worker(std::shared_ptr<const conf::Config> config, const WorkerTls& tls,
       LOG_ERROR("cannot derive the session ticket keys; keeping the current ones");
   };
   update_ticket_keys();
-  auto runtime = Runtime::build(config, tls.contexts);
-  if (!runtime) {
-    LOG_ERROR("cannot start: %s", runtime.error().c_str());
+  // The main process logs the reason, as the failure of the start or reload it was for.
+  auto cannot_start = [&](const std::string& reason) {
+    report_cannot_start(ready, reason);
     return 2;
-  }
+  };
+  auto runtime = Runtime::build(config, tls.contexts, &addresses);
+  if (!runtime) return cannot_start(runtime.error());
   WorkerShared shared;
   AccessLog access_log;
   if (!config->access_log.path.empty()) {
     auto fmt = config->access_log.format == "json" ? AccessLog::Format::kJson
                                                    : AccessLog::Format::kCombined;
     if (!access_log.open(config->access_log.path, fmt))
-      LOG_ERROR("cannot open access log %s: %s", config->access_log.path.c_str(), strerror(errno));
-    else
-      shared.access_log = &access_log;
+      return cannot_start("cannot open access log " + config->access_log.path + ": " +
+                          strerror(errno));
+    shared.access_log = &access_log;
   }
 
-  if (!drop_privileges(config->user)) return 2;
+  if (auto failed = drop_privileges(config->user); !failed.empty()) return cannot_start(failed);
 
   std::vector<ListenerRef> listeners;
   for (const auto& s : sockets) {
@@ -85,7 +86,7 @@ int run_worker(std::shared_ptr<const conf::Config> config, const WorkerTls& tls,
 
   sigset_t set;
   sigemptyset(&set);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&set, sig);
+  for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&set, sig);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   const size_t n = thread_count(*config);
@@ -100,6 +101,9 @@ int run_worker(std::shared_ptr<const conf::Config> config, const WorkerTls& tls,
       running.fetch_sub(1);
     });
   LOG_INFO("serving with %zu event loop%s", n, n == 1 ? "" : "s");
+  report_ready(ready);
+  AddressRefresher refresher(*runtime, addresses, io::resolve_address,
+                             std::chrono::steady_clock::now());
 
   bool draining = false;
   timespec deadline{};
@@ -116,13 +120,15 @@ int run_worker(std::shared_ptr<const conf::Config> config, const WorkerTls& tls,
     siginfo_t info;
     timespec tick{0, 100 * 1000 * 1000};
     int sig = sigtimedwait(&set, &info, &tick);
-    if (sig == SIGTERM || sig == SIGINT) {
+    if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
       drain();
     } else if (sig == SIGUSR1) {
       if (shared.access_log && !access_log.reopen()) LOG_ERROR("cannot reopen the access log: %m");
     }
     if (running.load() == 0) break;
     update_ticket_keys();
+    if (auto next = refresher.poll(std::chrono::steady_clock::now()); next && !draining)
+      for (auto& loop : loops) loop->offer_runtime(next);
     if (draining) {
       timespec now;
       clock_gettime(CLOCK_MONOTONIC, &now);

@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "conf/config.h"
+#include "proxy/base/unique_fd.h"
 #include "proxy/io/listen_socket.h"
+#include "proxy/server_addresses.h"
 #include "proxy/tls_contexts.h"
 #include "tls/ticket_keys.h"
 #include "tls/ticket_schedule.h"
@@ -14,8 +16,12 @@
 namespace proxy {
 
 // The worker process: serves `config` on the inherited listening sockets with one event loop per
-// thread, until SIGTERM/SIGINT (graceful: stop accepting, finish in-flight exchanges up to
+// thread, until SIGTERM/SIGINT/SIGQUIT (graceful: stop accepting, finish in-flight exchanges up to
 // timeouts.shutdown) or the main process goes away. Returns the process exit code.
+//
+// `addresses` are the servers' addresses as the main process resolved them; the worker
+// re-resolves host names every config.resolve_interval (keeping the last good ones). `ready` gets
+// "ready" once the worker serves, or the reason it cannot start (worker_ready.h).
 //
 // TLS: the main process loads the certificates (it can read the keys; the worker may run as an
 // unprivileged user) and hands over the contexts. The worker keeps `keys` on `schedule`, so
@@ -26,7 +32,8 @@ struct WorkerTls {
   std::optional<tls::TicketSchedule> schedule;
 };
 
-int run_worker(std::shared_ptr<const conf::Config> config, const WorkerTls& tls,
-               const std::vector<io::ListenSocket>& sockets);
+int run_worker(std::shared_ptr<const conf::Config> config, const ServerAddresses& addresses,
+               const WorkerTls& tls, const std::vector<io::ListenSocket>& sockets,
+               base::UniqueFd ready);
 
 }  // namespace proxy

@@ -9,16 +9,30 @@ UpstreamPools::UpstreamPools(const Runtime& runtime)
     : servers_(runtime.server_count), pools_(runtime.pools.size()) {
   for (size_t i = 0; i < runtime.pools.size(); ++i)
     pools_[i].current.assign(runtime.pools[i].servers.size(), 0);
+  retarget(runtime);
 }
 
 UpstreamPools::~UpstreamPools() {
+  close_all_idle();
+}
+
+void UpstreamPools::close_all_idle() {
   for (auto& s : servers_) {
     while (s.idle) {
       UpstreamConnection* c = s.idle;
       s.idle = c->pool_next;
       c->close_idle();
     }
+    s.idle_count = 0;
   }
+}
+
+void UpstreamPools::retarget(const Runtime& runtime) {
+  close_all_idle();
+  current_.assign(runtime.server_count, nullptr);
+  for (const auto& pool : runtime.pools)
+    for (const auto& server : pool.servers)
+      if (server.index < current_.size()) current_[server.index] = &server;
 }
 
 const UpstreamServer* UpstreamPools::pick(const UpstreamPoolInfo& pool,
@@ -42,6 +56,7 @@ const UpstreamServer* UpstreamPools::pick(const UpstreamPoolInfo& pool,
 }
 
 UpstreamConnection* UpstreamPools::take_idle(const UpstreamServer& server) {
+  if (!is_current(server)) return nullptr;
   auto& slot = servers_[server.index];
   while (UpstreamConnection* c = slot.idle) {
     slot.idle = c->pool_next;
@@ -54,8 +69,8 @@ UpstreamConnection* UpstreamPools::take_idle(const UpstreamServer& server) {
 }
 
 UpstreamPools::Kept UpstreamPools::put_idle(UpstreamConnection* c, int keepalive) {
+  if (keepalive <= 0 || !is_current(c->server())) return Kept::kNo;
   auto& slot = servers_[c->server().index];
-  if (keepalive <= 0) return Kept::kNo;
   const Kept kept = slot.idle_count < keepalive ? Kept::kWithinCap : Kept::kSurplus;
   c->pool_prev = nullptr;
   c->pool_next = slot.idle;

@@ -35,6 +35,11 @@ class UpstreamPools {
   // An idle connection was closed by its peer or timed out.
   void forget_idle(UpstreamConnection* c);
 
+  // The event loop serves `runtime` from now on (same config, re-resolved addresses): the idle
+  // connections, made to the old addresses, are closed. Only connections to the servers of the
+  // current runtime are pooled; a request that began before keeps its own connections.
+  void retarget(const Runtime& runtime);
+
  private:
   struct ServerSlot {
     UpstreamConnection* idle = nullptr;  // intrusive list, most recent first
@@ -44,7 +49,13 @@ class UpstreamPools {
     std::vector<int> current;  // smooth weighted round-robin state per server
   };
 
+  void close_all_idle();
+  bool is_current(const UpstreamServer& s) const {
+    return s.index < current_.size() && current_[s.index] == &s;
+  }
+
   std::vector<ServerSlot> servers_;
+  std::vector<const UpstreamServer*> current_;  // by UpstreamServer::index
   std::vector<PoolState> pools_;
 };
 

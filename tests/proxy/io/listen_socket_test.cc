@@ -181,3 +181,59 @@ TEST_CASE("a sync that cannot bind a new address leaves the running sockets unto
   CHECK(can_connect_tcp(port_of(a_fd)));
   CHECK(open_fd_targets().size() == before);  // what was opened for the new config is closed
 }
+
+TEST_CASE("a UNIX listener never removes a file that is not a socket") {
+  TempDir dir;
+  const std::string path = dir.path() + "/data.sock";
+  {
+    FILE* f = fopen(path.c_str(), "w");
+    REQUIRE(f);
+    fputs("keep me", f);
+    fclose(f);
+  }
+  auto s = open_listen_socket("local", "unix:" + path);
+  REQUIRE_FALSE(s);
+  CHECK(s.error().find("local") != std::string::npos);
+  CHECK(s.error().find("not a socket") != std::string::npos);
+  struct stat st;
+  REQUIRE(::lstat(path.c_str(), &st) == 0);
+  CHECK(S_ISREG(st.st_mode));
+  CHECK(st.st_size == 7);
+}
+
+TEST_CASE("a UNIX listener on the path of a live one fails with address in use") {
+  TempDir dir;
+  const std::string path = dir.path() + "/live.sock";
+  auto live = open_listen_socket("first", "unix:" + path);
+  REQUIRE(live);
+  auto second = open_listen_socket("second", "unix:" + path);
+  REQUIRE_FALSE(second);
+  CHECK(second.error().find("second") != std::string::npos);
+  CHECK(second.error().find("address in use") != std::string::npos);
+  CHECK(can_connect_unix(path));  // the first one still has its file
+}
+
+TEST_CASE("a UNIX socket file is removed only while it is still ours") {
+  TempDir dir;
+  const std::string path = dir.path() + "/ours.sock";
+  std::vector<ListenSocket> sockets;
+  REQUIRE(sync_listen_sockets(config_with({{"a", "unix:" + path}}), sockets));
+  struct stat st;
+  REQUIRE(::lstat(path.c_str(), &st) == 0);
+
+  SUBCASE("ours: removed") {
+    proxy::io::remove_socket_files(sockets);
+    CHECK(::lstat(path.c_str(), &st) != 0);
+  }
+  SUBCASE("replaced by another process's socket: left alone") {
+    REQUIRE(::unlink(path.c_str()) == 0);
+    auto other = open_listen_socket("other", "unix:" + path);
+    REQUIRE(other);
+    proxy::io::remove_socket_files(sockets);
+    CHECK(can_connect_unix(path));
+  }
+  SUBCASE("a listener dropped by a sync: removed") {
+    REQUIRE(sync_listen_sockets(config_with({}), sockets));
+    CHECK(::lstat(path.c_str(), &st) != 0);
+  }
+}
