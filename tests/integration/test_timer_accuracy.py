@@ -81,6 +81,22 @@ def test_http2_a_body_that_never_comes_gets_408_at_client_body(gh):
     c.close()
 
 
+def test_http2_a_second_stream_gets_its_own_client_body_deadline(gh):
+    """Deadlines are kept to the microsecond, not rounded to the connection's 1 s tick."""
+    c = _h2(gh)
+    c.send(h2raw.headers(1, h2raw.request_block("/hang")))  # keeps the connection ticking
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    c.send(h2raw.headers(3, h2raw.request_block("/echo", method="POST",
+                                                extra=[("content-length", "10")]),
+                         end_stream=False))
+    f, _ = c.frames_until(lambda f: f[0] == h2raw.HEADERS and f[2] == 3, timeout=5)
+    elapsed = time.monotonic() - t0
+    assert f, "no response"
+    assert 1.8 <= elapsed <= 2.2, elapsed
+    c.close()
+
+
 def _shutdown_cut(gh, closed_within):
     gh.expected_exit = True
     time.sleep(0.3)  # the request is with the backend
