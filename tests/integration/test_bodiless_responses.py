@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from ghtest import build
+from ghtest import build, curl
 
 
 class RawBackend:
@@ -116,3 +116,16 @@ def test_a_304_keeps_its_content_length_and_has_no_body(gh, raw_backend):
     r2 = c.response()
     assert r2.status == 200 and r2.body == b"ok"
     c.close()
+
+
+@pytest.mark.parametrize("path", ["/204", "/204-zero", "/304"])
+def test_over_http2_a_bodiless_response_is_clean_for_curl(gh, path):
+    """curl failed a 204 carrying Content-Length: 5 with PROTOCOL_ERROR (RFC 9113 8.1.1)."""
+    r = curl("-i", "--http2-prior-knowledge", gh.url(path))
+    assert r.returncode == 0, r.stderr
+    head = r.stdout.decode("latin-1").lower()
+    assert head.startswith("http/2 %s" % path[1:4]), head
+    if path.startswith("/204"):
+        assert "content-length" not in head, head
+    else:
+        assert "content-length: 5" in head, head
