@@ -136,6 +136,7 @@ void Http2Connection::wake(Http2Stream* s) {
 
 void Http2Connection::data_sent(size_t) {
   stalled_since_us_ = 0;
+  data_sent_us_ = now_us();  // the loop's cached clock: no system call
 }
 
 // The one place that advances the connection. Re-entrant calls (a stream or a backend calling

@@ -160,6 +160,8 @@ class Http2Connection final : public Connection {
   const timeval* tick_tv_ = nullptr;  // the regular tick: 1 s, or the shortest timeout
   int64_t tick_us_ = 0;
   int64_t next_due_us_ = INT64_MAX;  // the earliest deadline the last tick saw
+  int64_t last_tick_us_ = 0;
+  int64_t data_sent_us_ = 0;  // the last response DATA handed to the output
   int64_t drain_since_us_ = 0;
   int64_t terminating_since_us_ = 0;
   int64_t stalled_since_us_ = 0;  // output pending and no DATA taken since then; 0 when flowing

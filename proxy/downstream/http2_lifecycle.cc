@@ -140,7 +140,11 @@ void Http2Connection::tick() {
   if (!pending) {
     stalled_since_us_ = 0;
   } else {
-    if (stalled_since_us_ == 0) stalled_since_us_ = now;
+    // Output waits, and waited not at the last tick: if DATA went out since, the client stopped
+    // taking bytes after the last of it; if none did, some time since the last tick (counted
+    // from now, never early).
+    if (stalled_since_us_ == 0)
+      stalled_since_us_ = data_sent_us_ > last_tick_us_ ? data_sent_us_ : now;
     const int64_t at = stalled_since_us_ + micros(t.client_send);
     if (now >= at) {
       // A zero window, or a socket the client does not read: its responses hold memory and
@@ -155,6 +159,7 @@ void Http2Connection::tick() {
     due(at);
   }
   next_due_us_ = next;
+  last_tick_us_ = now;
 }
 
 void Http2Connection::update_timer() {

@@ -16,8 +16,8 @@ from ghtest import build, is_error_response
 def gh(factory, backend):
     return factory.gatehouse(factory.config(
         [backend.address], workers=1,
-        timeouts={"client_header": "2s", "client_body": "2s", "backend_response": "30s",
-                  "shutdown": "2s"}))
+        timeouts={"client_header": "2s", "client_body": "2s", "client_send": "2s",
+                  "backend_response": "30s", "shutdown": "2s"}))
 
 
 def test_a_silent_half_head_gets_408_at_client_header(gh):
@@ -94,6 +94,19 @@ def test_http2_a_second_stream_gets_its_own_client_body_deadline(gh):
     elapsed = time.monotonic() - t0
     assert f, "no response"
     assert 1.8 <= elapsed <= 2.2, elapsed
+    c.close()
+
+
+def test_http2_a_client_that_stops_taking_bytes_is_cut_at_client_send(gh):
+    """It takes the first window of DATA, then gives no WINDOW_UPDATE: the stall is counted from
+    the last DATA, not from the tick that first saw it."""
+    c = _h2(gh)
+    t0 = time.monotonic()
+    c.send(h2raw.headers(1, h2raw.request_block("/bytes/1000000")))
+    code = c.goaway(timeout=6)
+    elapsed = time.monotonic() - t0
+    assert code == h2raw.ENHANCE_YOUR_CALM, code
+    assert 1.8 <= elapsed <= 2.3, elapsed
     c.close()
 
 
