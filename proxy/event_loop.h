@@ -84,6 +84,18 @@ class EventLoop {
   const LoopTimeouts& timeouts() const { return timeouts_; }
   WorkerShared& shared() { return shared_; }
   bool draining() const { return draining_; }
+  // The loop's clock in microseconds, cached for the current turn (no system call inside a
+  // callback): what deadlines are kept in. Exact to the microsecond, unlike a tv_sec.
+  int64_t now_us() const {
+    timeval tv;
+    event_base_gettimeofday_cached(base_.get(), &tv);
+    return static_cast<int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec;
+  }
+  // The time left from |now| until |deadline| (both now_us()), zero once it is past.
+  static timeval time_left(int64_t deadline, int64_t now) {
+    const int64_t left = deadline > now ? deadline - now : 0;
+    return timeval{static_cast<time_t>(left / 1000000), static_cast<suseconds_t>(left % 1000000)};
+  }
 
   // Scratch space for one read; its contents do not survive a return to the loop.
   char* scratch() { return scratch_.get(); }

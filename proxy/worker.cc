@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <thread>
 
@@ -106,19 +107,25 @@ int run_worker(std::shared_ptr<const conf::Config> config, const ServerAddresses
                              std::chrono::steady_clock::now());
 
   bool draining = false;
-  timespec deadline{};
+  // The cut comes timeouts.shutdown after the stop signal, to the millisecond: the whole
+  // timespec counts (comparing tv_sec alone cut anywhere up to a second early).
+  std::chrono::steady_clock::time_point deadline{};
   auto drain = [&] {
     if (draining) return;
     draining = true;
     LOG_INFO("stopping: finishing in-flight requests");
     for (auto& loop : loops) loop->request_drain();
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec +=
-        std::chrono::duration_cast<std::chrono::seconds>(config->timeouts.shutdown).count();
+    deadline = std::chrono::steady_clock::now() + config->timeouts.shutdown;
   };
   for (;;) {
     siginfo_t info;
     timespec tick{0, 100 * 1000 * 1000};
+    if (draining) {  // wake at the deadline itself, not at the tick after it
+      const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            deadline - std::chrono::steady_clock::now())
+                            .count();
+      if (left < tick.tv_nsec) tick.tv_nsec = left > 0 ? static_cast<long>(left) : 1;
+    }
     int sig = sigtimedwait(&set, &info, &tick);
     if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
       drain();
@@ -130,9 +137,7 @@ int run_worker(std::shared_ptr<const conf::Config> config, const ServerAddresses
     if (auto next = refresher.poll(std::chrono::steady_clock::now()); next && !draining)
       for (auto& loop : loops) loop->offer_runtime(next);
     if (draining) {
-      timespec now;
-      clock_gettime(CLOCK_MONOTONIC, &now);
-      if (now.tv_sec >= deadline.tv_sec) {
+      if (std::chrono::steady_clock::now() >= deadline) {
         LOG_WARN("timeouts.shutdown reached: cutting the requests still in flight");
         _exit(0);
       }

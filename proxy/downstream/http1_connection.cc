@@ -69,22 +69,33 @@ base::TimePoint Http1Connection::now() const {
 }
 
 namespace {
-int64_t cached_seconds(event_base* base) {
-  timeval tv;
-  event_base_gettimeofday_cached(base, &tv);
-  return tv.tv_sec;
+int64_t micros(conf::Duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
 }
+// How late a timeout may fire.
+constexpr int64_t kTimerSlackUs = 50 * 1000;
 }  // namespace
 
 bool Http1Connection::past_head_deadline() const {
-  return cached_seconds(loop_.base()) > head_deadline_;
+  return loop_.now_us() >= head_deadline_;
 }
 
 int64_t Http1Connection::head_deadline_from_now() const {
-  if (over_limit_) return cached_seconds(loop_.base()) + loop_.timeouts().over_limit->tv_sec;
-  return cached_seconds(loop_.base()) + std::chrono::duration_cast<std::chrono::seconds>(
-                                            loop_.runtime().config->timeouts.client_header)
-                                            .count();
+  // An over-limit connection only gets its 503 (common timeouts keep whole seconds in tv_sec).
+  if (over_limit_) return loop_.now_us() + loop_.timeouts().over_limit->tv_sec * 1000000;
+  return loop_.now_us() + micros(loop_.runtime().config->timeouts.client_header);
+}
+
+void Http1Connection::wake_at(int64_t deadline, conf::Duration armed) {
+  // The timer fires |armed| after the last event at the latest, and early is harmless (the
+  // timeout handler looks at the deadline and comes back here). So only a deadline well before
+  // that needs its own timer: not a common timeout, a heap insertion, paid by clients that are
+  // late already (a head in pieces, a socket that stopped taking bytes), never on a request's
+  // ordinary way.
+  const int64_t now = loop_.now_us();
+  if (deadline - now >= micros(armed) - kTimerSlackUs) return;
+  const timeval left = EventLoop::time_left(deadline, now);
+  event_add(&ev_, &left);
 }
 
 void Http1Connection::on_event(evutil_socket_t, short what, void* arg) {
@@ -121,15 +132,24 @@ void Http1Connection::handle(short what) {
 // Runs inside drive(), so whatever it triggers (an error response written at once, a close) frees
 // the connection only when drive() is done with it.
 void Http1Connection::on_timeout() {
-  int64_t now_s = cached_seconds(loop_.base());
+  const int64_t now = loop_.now_us();
   const auto& t = loop_.runtime().config->timeouts;
   switch (state_) {
     case State::kHandshake:  // no session yet to carry an HTTP answer
+      if (head_deadline_ != 0 && now < head_deadline_) {
+        wake_at(head_deadline_, t.client_header);
+        return;
+      }
       close();
       return;
     case State::kHead:
       if (in_len_ == 0) {  // idle keep-alive or a silent new connection: just close
         close_gracefully();
+        return;
+      }
+      // The persistent event's timer restarts at every event; the deadline does not move.
+      if (head_deadline_ != 0 && now < head_deadline_) {
+        wake_at(head_deadline_, t.client_header);
         return;
       }
       reject(408, "client_header timeout");
@@ -143,15 +163,18 @@ void Http1Connection::on_timeout() {
         reject(408, "client_body timeout");
         break;
       }
-      if (blocked_since_ != 0 &&
-          now_s - blocked_since_ >=
-              std::chrono::duration_cast<std::chrono::seconds>(t.client_send).count()) {
-        if (ex_)
-          EX_LOG_INFO(*ex_, "the client took no byte for %llds, closing",
-                      static_cast<long long>(now_s - blocked_since_));
-        if (ex_) ex_->aborted = true;
-        close();
+      if (blocked_since_ == 0) break;
+      if (now - blocked_since_ < micros(t.client_send)) {
+        // Armed before the client stopped taking bytes: wait for the rest.
+        wake_at(blocked_since_ + micros(t.client_send), t.client_send);
+        break;
       }
+      if (ex_) {
+        EX_LOG_INFO(*ex_, "the client took no byte for %.1fs, closing",
+                    static_cast<double>(now - blocked_since_) / 1e6);
+        ex_->aborted = true;
+      }
+      close();
       break;
     case State::kLinger:
       close();
@@ -207,7 +230,10 @@ void Http1Connection::step_head() {
   for (;;) {
     if (in_len_ > 0 && (!h2c_possible_ || check_h2c_preface()) && parse_head()) return;
     if (state_ != State::kHead || closed_) return;
-    if (!readable_) return;
+    if (!readable_) {
+      keep_head_deadline();
+      return;
+    }
     if (!in_) in_ = loop_.head_blocks().acquire();
     if (in_len_ == cap) {  // cannot happen: check_partial_request refuses before
       reject(431, "request head too large");
@@ -240,12 +266,20 @@ void Http1Connection::step_head() {
         loop_.head_blocks().release(in_);
         in_ = nullptr;
       }
+      keep_head_deadline();
       return;
     }
     if (errno == EINTR) continue;
     close();
     return;
   }
+}
+
+void Http1Connection::keep_head_deadline() {
+  // A head in pieces (over TLS, the first one from the handshake on): the event that brought a
+  // piece restarted the timer, the deadline stays where it was.
+  if (head_deadline_ != 0 && (in_len_ > 0 || (first_request_ && transport_.tls())))
+    wake_at(head_deadline_, loop_.runtime().config->timeouts.client_header);
 }
 
 void Http1Connection::begin_exchange() {
@@ -337,7 +371,7 @@ void Http1Connection::step_write() {
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       wait_write();
-      if (blocked_since_ == 0) blocked_since_ = cached_seconds(loop_.base());
+      if (blocked_since_ == 0) blocked_since_ = loop_.now_us();
       break;
     }
     if (n < 0 && errno == EINTR) continue;

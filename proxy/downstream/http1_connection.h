@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "conf/config.h"
 #include "proxy/base/clock.h"
 #include "proxy/connection.h"
 #include "proxy/downstream/downstream.h"
@@ -109,6 +110,11 @@ class Http1Connection final : public Connection, public Downstream {
   base::TimePoint now() const;
   int64_t head_deadline_from_now() const;
   bool past_head_deadline() const;
+  // Makes the event's timer, last armed for |armed| (restarted at every event), fire by
+  // |deadline| (now_us()).
+  void wake_at(int64_t deadline, conf::Duration armed);
+  // Waiting for more of a request head: the timer fires by head_deadline_.
+  void keep_head_deadline();
 
   EventLoop& loop_;
   const ListenerRef& listener_;
@@ -136,8 +142,8 @@ class Http1Connection final : public Connection, public Downstream {
   uint32_t head_len_ = 0;      // length of the parsed head, 0 while none
   uint32_t body_pos_ = 0;      // first unconsumed body byte in in_
   uint64_t body_left_ = 0;     // Content-Length bytes still to come
-  int64_t head_deadline_ = 0;  // seconds: the whole head must arrive by then
-  int64_t blocked_since_ = 0;  // seconds: when the client stopped taking bytes, 0 if it takes them
+  int64_t head_deadline_ = 0;  // EventLoop::now_us(): the whole head must arrive by then
+  int64_t blocked_since_ = 0;  // now_us() when the client stopped taking bytes, 0 if it takes them
   uint64_t linger_bytes_ = 0;
 
   Exchange* ex_ = nullptr;

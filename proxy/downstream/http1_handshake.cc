@@ -48,6 +48,8 @@ void Http1Connection::step_handshake() {
       readable_ = false;
     else
       writable_ = false;
+    // The event restarted the timer: keep the handshake's deadline.
+    wake_at(head_deadline_, loop_.runtime().config->timeouts.client_header);
     return;
   }
   if (r < 0) {

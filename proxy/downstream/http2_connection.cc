@@ -27,7 +27,7 @@ constexpr uint32_t kResetRate = 20;
 // Reads per turn of the event loop, so one busy client does not starve the others.
 constexpr int kReadsPerTurn = 16;
 constexpr uint64_t kMaxLingerBytes = 1 << 20;
-constexpr timeval kTick = {1, 0};
+constexpr int64_t kTickMs = 1000;  // at most: see update_timer()
 }  // namespace
 
 void start_http2(EventLoop& loop, io::Transport&& transport, const sockaddr* peer,
@@ -64,7 +64,16 @@ void Http2Connection::start(std::string_view already_read) {
                on_event, this);
   event_add(&ev_, nullptr);
   evtimer_assign(&timer_, base, on_timer, this);
-  tick_tv_ = event_base_init_common_timeout(base, &kTick);
+  {
+    const auto& t = loop_.runtime().config->timeouts;
+    auto tick = std::min(
+        {std::chrono::milliseconds(kTickMs), t.client_header, t.client_body, t.client_send});
+    if (tick.count() < 1) tick = std::chrono::milliseconds(1);
+    const timeval tv{static_cast<time_t>(tick.count() / 1000),
+                     static_cast<suseconds_t>(tick.count() % 1000 * 1000)};
+    tick_tv_ = event_base_init_common_timeout(base, &tv);
+    tick_us_ = tick.count() * 1000;
+  }
   now_ = base::now();
   if (!make_session()) {
     LOG_ERROR("client %s: cannot start an HTTP/2 session (out of memory)", client_ip_);
@@ -82,10 +91,8 @@ void Http2Connection::start(std::string_view already_read) {
     drive();
 }
 
-int64_t Http2Connection::now_seconds() const {
-  timeval tv;
-  event_base_gettimeofday_cached(loop_.base(), &tv);
-  return tv.tv_sec;
+int64_t Http2Connection::now_us() const {
+  return loop_.now_us();
 }
 
 void Http2Connection::on_event(evutil_socket_t, short what, void* arg) {
@@ -129,7 +136,8 @@ void Http2Connection::wake(Http2Stream* s) {
 }
 
 void Http2Connection::data_sent(size_t) {
-  stalled_since_s_ = 0;
+  stalled_since_us_ = 0;
+  data_sent_us_ = now_us();  // the loop's cached clock: no system call
 }
 
 // The one place that advances the connection. Re-entrant calls (a stream or a backend calling
@@ -237,7 +245,7 @@ void Http2Connection::fatal(int rv) {
   evbuffer_add(out_.get(), frame, sizeof frame);
   if (!terminating_) {
     terminating_ = true;
-    terminating_since_s_ = now_seconds();
+    terminating_since_us_ = now_us();
   }
 }
 

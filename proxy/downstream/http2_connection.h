@@ -79,7 +79,7 @@ class Http2Connection final : public Connection {
   io::FileBudget& temp_files() { return temp_files_; }
   // Response DATA moved to the output: the client is taking bytes.
   void data_sent(size_t frame_bytes);
-  int64_t now_seconds() const;
+  int64_t now_us() const;
 
  private:
   enum class Timer : uint8_t { kNone, kIdle, kTick, kLinger };
@@ -166,10 +166,14 @@ class Http2Connection final : public Connection {
   bool failed_ = false;  // a fatal session error: no more session calls
   Timer timer_mode_ = Timer::kNone;
   Timer fired_ = Timer::kNone;
-  const timeval* tick_tv_ = nullptr;
-  int64_t drain_since_s_ = 0;
-  int64_t terminating_since_s_ = 0;
-  int64_t stalled_since_s_ = 0;  // output pending and no DATA taken since then; 0 when flowing
+  const timeval* tick_tv_ = nullptr;  // the regular tick: 1 s, or the shortest timeout
+  int64_t tick_us_ = 0;
+  int64_t next_due_us_ = INT64_MAX;  // the earliest deadline the last tick saw
+  int64_t last_tick_us_ = 0;
+  int64_t data_sent_us_ = 0;  // the last response DATA handed to the output
+  int64_t drain_since_us_ = 0;
+  int64_t terminating_since_us_ = 0;
+  int64_t stalled_since_us_ = 0;  // output pending and no DATA taken since then; 0 when flowing
   uint64_t linger_bytes_ = 0;
   base::TimePoint now_{};
 

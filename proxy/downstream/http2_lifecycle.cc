@@ -12,12 +12,14 @@ namespace proxy {
 namespace {
 
 // Between the shutdown notice and the final GOAWAY (RFC 9113 6.8: at least one round trip).
-constexpr int64_t kDrainGraceS = 1;
+constexpr int64_t kDrainGraceUs = 1000 * 1000;
 // How long a GOAWAY may take to leave before the connection is simply closed.
-constexpr int64_t kCloseGraceS = 2;
+constexpr int64_t kCloseGraceUs = 2000 * 1000;
+// How late a timeout may fire.
+constexpr int64_t kTimerSlackUs = 50 * 1000;
 
-int64_t seconds(conf::Duration d) {
-  return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+int64_t micros(conf::Duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
 }
 
 }  // namespace
@@ -43,7 +45,7 @@ void Http2Connection::check_done() {
 void Http2Connection::goaway(uint32_t code, const char* why) {
   if (terminating_ || closed_) return;
   terminating_ = true;
-  terminating_since_s_ = now_seconds();
+  terminating_since_us_ = now_us();
   LOG_DEBUG("client %s: HTTP/2 GOAWAY (%s)", client_ip_, why);
   if (!failed_) nghttp2_session_terminate_session(session_.get(), code);
 }
@@ -64,7 +66,7 @@ void Http2Connection::begin_linger() {
 void Http2Connection::drain() {
   if (draining_ || closed_) return;
   draining_ = true;
-  drain_since_s_ = now_seconds();
+  drain_since_us_ = now_us();
   // A fresh connection (the client has not opened its first stream yet) gets that stream served
   // first, as an HTTP/1.1 connection gets its first request: tick() sends the GOAWAY once it came.
   if (first_stream_pending()) {
@@ -110,29 +112,50 @@ void Http2Connection::on_timeout(Timer fired) {
   }
 }
 
+// Every deadline is checked here, at a tick; the next tick comes at the earliest deadline that
+// falls before the regular one, so each fires on time without a timer of its own.
 void Http2Connection::tick() {
-  const int64_t now_s = now_seconds();
+  const int64_t now = now_us();
   const auto& t = loop_.runtime().config->timeouts;
+  int64_t next = INT64_MAX;
+  auto due = [&next](int64_t at) { next = at < next ? at : next; };
   if (awaiting_first_) {
     if (first_stream_pending()) {
-      if (now_s - drain_since_s_ < seconds(t.client_header)) return;
-      close();  // no request came within client_header
+      const int64_t at = drain_since_us_ + micros(t.client_header);
+      if (now >= at) {
+        close();  // no request came within client_header
+        return;
+      }
+      next_due_us_ = at;
+      last_tick_us_ = now;
       return;
     }
     // The first stream came: the drain runs its course from now on (GOAWAY after the grace).
     awaiting_first_ = false;
-    drain_since_s_ = now_s;
+    drain_since_us_ = now;
   }
-  if ((terminating_ || (draining_ && stream_count_ == 0)) &&
-      now_s - std::max(terminating_since_s_, drain_since_s_) >= kCloseGraceS) {
-    close();
-    return;
+  if (terminating_ || (draining_ && stream_count_ == 0)) {
+    const int64_t at = std::max(terminating_since_us_, drain_since_us_) + kCloseGraceUs;
+    if (now >= at) {
+      close();
+      return;
+    }
+    due(at);
   }
-  if (draining_ && now_s - drain_since_s_ >= kDrainGraceS) final_goaway();
+  if (draining_ && !final_goaway_) {
+    if (now >= drain_since_us_ + kDrainGraceUs)
+      final_goaway();
+    else
+      due(drain_since_us_ + kDrainGraceUs);
+  }
   bool pending = evbuffer_get_length(out_.get()) > 0 && !writable_;
   for (Http2Stream* s = streams_; s; s = s->next) {
     if (s->output_pending()) pending = true;
-    if (!s->awaiting_client() || now_s < s->deadline_s) continue;
+    if (!s->awaiting_client()) continue;
+    if (now < s->deadline_us) {
+      due(s->deadline_us);
+      continue;
+    }
     if (!s->head_done()) {
       // A header block left unfinished holds the whole connection (no other frame may come).
       LOG_INFO("client %s: HTTP/2 header block not finished within client_header", client_ip_);
@@ -142,18 +165,28 @@ void Http2Connection::tick() {
     s->refuse(408, "client_body timeout");
   }
   if (!pending) {
-    stalled_since_s_ = 0;
-  } else if (stalled_since_s_ == 0) {
-    stalled_since_s_ = now_s;
-  } else if (now_s - stalled_since_s_ >= seconds(t.client_send)) {
-    // A zero window, or a socket the client does not read: its responses hold memory and
-    // backends for nothing.
-    LOG_INFO("client %s took no response byte for %llds, closing", client_ip_,
-             static_cast<long long>(now_s - stalled_since_s_));
-    goaway(NGHTTP2_ENHANCE_YOUR_CALM, "client_send");
-    flush();
-    close();
+    stalled_since_us_ = 0;
+  } else {
+    // Output waits, and waited not at the last tick: if DATA went out since, the client stopped
+    // taking bytes after the last of it; if none did, some time since the last tick (counted
+    // from now, never early).
+    if (stalled_since_us_ == 0)
+      stalled_since_us_ = data_sent_us_ > last_tick_us_ ? data_sent_us_ : now;
+    const int64_t at = stalled_since_us_ + micros(t.client_send);
+    if (now >= at) {
+      // A zero window, or a socket the client does not read: its responses hold memory and
+      // backends for nothing.
+      LOG_INFO("client %s took no response byte for %.1fs, closing", client_ip_,
+               static_cast<double>(now - stalled_since_us_) / 1e6);
+      goaway(NGHTTP2_ENHANCE_YOUR_CALM, "client_send");
+      flush();
+      close();
+      return;
+    }
+    due(at);
   }
+  next_due_us_ = next;
+  last_tick_us_ = now;
 }
 
 void Http2Connection::update_timer() {
@@ -168,6 +201,17 @@ void Http2Connection::update_timer() {
       spare_.pop_back();
     }
     arm(Timer::kIdle, loop_.timeouts().client_idle);
+    return;
+  }
+  // The regular tick is a common timeout (no heap work); only a deadline that comes sooner, of a
+  // client that is late already, takes a timer of its own. The regular tick is never longer
+  // than a timeout, so a deadline set after this tick still comes after the next one.
+  const int64_t now = now_us();
+  const int64_t next = next_due_us_;
+  next_due_us_ = INT64_MAX;
+  if (next - now < tick_us_ - kTimerSlackUs) {
+    const timeval left = EventLoop::time_left(next, now);
+    arm(Timer::kTick, &left);
   } else {
     arm(Timer::kTick, tick_tv_);
   }

@@ -127,7 +127,7 @@ int Http2Connection::on_begin_headers(nghttp2_session* session, const nghttp2_fr
   c.block_bytes_ = 0;
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   Http2Stream* s = c.new_stream();
-  s->open(frame->hd.stream_id, c.now_seconds());
+  s->open(frame->hd.stream_id, c.now_us());
   nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, s);
   const auto& limits = c.loop_.runtime().config->limits;
   c.builder_.begin(s->block, c.loop_.head_blocks().block_size(), limits.max_request_header,
@@ -170,7 +170,7 @@ int Http2Connection::on_frame_recv(nghttp2_session* session, const nghttp2_frame
         auto head = c.builder_.finish(end_stream);
         if (!head) c.charge_reset(s, kRefusedHeadCost);
         s->head_complete(end_stream, head ? 0 : head.error().status,
-                         head ? "" : head.error().reason, c.now_seconds());
+                         head ? "" : head.error().reason, c.now_us());
       } else if (end_stream && s) {
         s->body_complete();  // trailers end the request; their fields are not forwarded
       }
@@ -209,7 +209,7 @@ int Http2Connection::on_data_chunk(nghttp2_session* session, uint8_t, int32_t st
   // stream's own window when the stream says so. (nghttp2 counts padding and ignored DATA itself.)
   nghttp2_session_consume_connection(session, len);
   Http2Stream* s = stream_of(session, stream_id);
-  if (!s || !s->body_data(data, len, self(user).now_seconds()))
+  if (!s || !s->body_data(data, len, self(user).now_us()))
     nghttp2_session_consume_stream(session, stream_id, len);
   return 0;
 }

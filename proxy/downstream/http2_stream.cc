@@ -25,8 +25,8 @@ namespace {
 // HTTP/1.1 request may, and spills to the temporary file sooner.
 constexpr uint64_t kStreamBodyMemory = 64 * 1024;
 
-int64_t seconds(conf::Duration d) {
-  return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+int64_t micros(conf::Duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
 }
 
 }  // namespace
@@ -41,7 +41,7 @@ bool Http2Stream::tls() const {
   return conn_.tls();
 }
 
-void Http2Stream::open(int32_t stream_id, int64_t now_s) {
+void Http2Stream::open(int32_t stream_id, int64_t now) {
   EventLoop& loop = conn_.loop();
   id = stream_id;
   closed = dirty = counted_reset = false;
@@ -64,12 +64,12 @@ void Http2Stream::open(int32_t stream_id, int64_t now_s) {
   ex->request_body.configure(std::min(cfg.buffering.request_memory, kStreamBodyMemory),
                              cfg.limits.max_request_body, cfg.buffering.temp_path.c_str());
   block = loop.head_blocks().acquire();
-  deadline_s = now_s + seconds(cfg.timeouts.client_header);
+  deadline_us = now + micros(cfg.timeouts.client_header);
 }
 
-void Http2Stream::head_complete(bool end_stream, int status, const char* why, int64_t now_s) {
+void Http2Stream::head_complete(bool end_stream, int status, const char* why, int64_t now) {
   const auto& cfg = *ex->runtime->config;
-  deadline_s = now_s + seconds(cfg.timeouts.client_body);
+  deadline_us = now + micros(cfg.timeouts.client_body);
   if (end_stream) ex->request_complete = true;
   if (status != 0) {
     refuse(status, why);
@@ -91,7 +91,7 @@ void Http2Stream::head_complete(bool end_stream, int status, const char* why, in
   conn_.wake(this);
 }
 
-bool Http2Stream::body_data(const uint8_t* data, size_t len, int64_t now_s) {
+bool Http2Stream::body_data(const uint8_t* data, size_t len, int64_t now) {
   if (websocket_) {
     // Tunnel bytes: held until the backend takes them. Once a non-101 answer is given, dropped.
     if (!ex || error_status_ != 0 || (ex->response_ready && !tunnel_)) return false;
@@ -102,7 +102,7 @@ bool Http2Stream::body_data(const uint8_t* data, size_t len, int64_t now_s) {
   }
   // After an answer (an error, or a local response that did not wait) the body is dropped.
   if (!ex || !head_done_ || error_status_ != 0 || ex->response_ready) return false;
-  deadline_s = now_s + seconds(ex->runtime->config->timeouts.client_body);
+  deadline_us = now + micros(ex->runtime->config->timeouts.client_body);
   if (ex->request_body_size + len > ex->runtime->config->limits.max_request_body) {
     refuse(413, "request body over limits.max_request_body");
     return false;
@@ -176,7 +176,7 @@ void Http2Stream::release_window() {
   nghttp2_session_consume_stream(conn_.session(), id, static_cast<size_t>(held_ - keep));
   held_ = keep;
   // The client could not send while we held its window: its client_body wait starts now.
-  deadline_s = conn_.now_seconds() + seconds(ex->runtime->config->timeouts.client_body);
+  deadline_us = conn_.now_us() + micros(ex->runtime->config->timeouts.client_body);
   conn_.wake(this);  // the WINDOW_UPDATE leaves with the connection's next flush
 }
 

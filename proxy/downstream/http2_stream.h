@@ -41,13 +41,13 @@ class Http2Stream final : public Downstream {
   bool http2() const override { return true; }
 
   // A HEADERS frame opened stream |id|: takes an exchange and a head block.
-  void open(int32_t id, int64_t now_s);
+  void open(int32_t id, int64_t now);
   // The request head is complete (END_HEADERS) and valid or refused (|status| 4xx/5xx).
-  void head_complete(bool end_stream, int status, const char* why, int64_t now_s);
+  void head_complete(bool end_stream, int status, const char* why, int64_t now);
   // DATA for the request body. True when the stream keeps the bytes' flow-control window, to give
   // it back once the backend took them (a streaming body, or before the pipeline chose); false
   // when the caller must give it back now. Over a limit the stream answers.
-  bool body_data(const uint8_t* data, size_t len, int64_t now_s);
+  bool body_data(const uint8_t* data, size_t len, int64_t now);
   // END_STREAM: the request is complete.
   void body_complete();
   // Answers |status| at the next turn (a timeout, a limit), unless a response is under way.
@@ -63,7 +63,7 @@ class Http2Stream final : public Downstream {
   void response_sent();
   // The stream is closed: logs the exchange and gives back what it held.
   void finish(EventLoop& loop);
-  // True while the client still owes something (a head, or a body we wait for): |deadline_s|.
+  // True while the client still owes something (a head, or a body we wait for): |deadline_us|.
   bool awaiting_client() const;
   // True while response bytes are ready but not yet taken by the client.
   bool output_pending() const;
@@ -72,7 +72,7 @@ class Http2Stream final : public Downstream {
   int32_t id = 0;
   Exchange* ex = nullptr;
   char* block = nullptr;       // the head block the request's views point into
-  int64_t deadline_s = 0;      // for awaiting_client(): client_header, then client_body
+  int64_t deadline_us = 0;     // for awaiting_client(): client_header, then client_body
   bool closed = false;         // nghttp2 closed it; finish() comes next
   bool dirty = false;          // queued for take_turn()
   bool counted_reset = false;  // already charged to the rapid-reset budget

@@ -34,7 +34,7 @@ void Http1Connection::read_body() {
     }
     body_left_ = req.content_length;
   } else {
-    ex_->request_chunked.reset();
+    ex_->request_chunked.reset(cfg.limits.max_request_body);
   }
   if (req.expect_continue && in_len_ == head_len_) send_continue();
   set_timeout(loop_.timeouts().client_body);
@@ -99,7 +99,10 @@ bool Http1Connection::decode_body(size_t& pos) {
     }
     auto r = ex_->request_chunked.feed(std::string_view(in_ + pos, in_len_ - pos));
     if (r.status == http::ChunkedDecoder::Status::kError) {
-      reject(400, ex_->request_chunked.error());
+      if (ex_->request_chunked.over_limit())
+        reject(413, "request body over limits.max_request_body");
+      else
+        reject(400, ex_->request_chunked.error());
       return false;
     }
     if (r.status == http::ChunkedDecoder::Status::kData) {

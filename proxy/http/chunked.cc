@@ -7,7 +7,7 @@
 namespace proxy::http {
 
 namespace {
-constexpr size_t kMaxSizeDigits = 16;  // 64 bits
+constexpr size_t kMaxSizeDigits = 16;  // 64 bits, leading zeros aside
 }  // namespace
 
 ChunkedDecoder::Result ChunkedDecoder::fail(const char* why, size_t consumed) {
@@ -54,11 +54,20 @@ bool ChunkedDecoder::step(char c) {
   switch (state_) {
     case State::kSize:
       if (cc::is(c, cc::kHex)) {
+        const auto digit = static_cast<uint64_t>(cc::hex_value(c));
+        size_seen_ = true;
+        if (remaining_ == 0 && digit == 0)
+          return true;  // leading zeros (the line limit bounds them)
         if (size_digits_++ == kMaxSizeDigits) return bad("chunk size too large");
-        remaining_ = remaining_ * 16 + static_cast<uint64_t>(cc::hex_value(c));
+        remaining_ = remaining_ * 16 + digit;
+        // Digits only make it larger: past the limit now is past it for good.
+        if (remaining_ > max_body_ - declared_) {
+          over_limit_ = true;
+          return bad("chunk size over the body limit");
+        }
         return true;
       }
-      if (size_digits_ == 0) return bad("missing chunk size");
+      if (!size_seen_) return bad("missing chunk size");
       [[fallthrough]];
     case State::kExtToken:
     case State::kExtAfterQuoted:
@@ -122,6 +131,7 @@ bool ChunkedDecoder::step(char c) {
       return true;
     case State::kSizeLf:
       if (c != '\n') return bad("chunk size line not ended by CRLF");
+      declared_ += remaining_;
       state_ = remaining_ == 0 ? State::kTrailerStart : State::kData;
       return true;
     case State::kDataCr:
@@ -132,6 +142,7 @@ bool ChunkedDecoder::step(char c) {
       if (c != '\n') return bad("chunk data not followed by CRLF");
       state_ = State::kSize;
       size_digits_ = 0;
+      size_seen_ = false;
       line_len_ = 0;
       return true;
     case State::kTrailerStart:

@@ -18,6 +18,13 @@ const Header* HeaderList::find(std::string_view name) const {
   return nullptr;
 }
 
+void HeaderList::erase(std::string_view name) {
+  size_t kept = 0;
+  for (size_t i = 0; i < size_; ++i)
+    if (!iequals(items_[i].name, name)) items_[kept++] = items_[i];
+  size_ = kept;
+}
+
 size_t HeaderList::count(std::string_view name) const {
   size_t n = 0;
   for (const Header& h : *this)

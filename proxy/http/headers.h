@@ -36,6 +36,8 @@ class HeaderList {
   // First field with this name, or nullptr.
   const Header* find(std::string_view name) const;
   size_t count(std::string_view name) const;
+  // Drops every field with this name, keeping the others' order.
+  void erase(std::string_view name);
 
  private:
   std::array<Header, kCapacity> items_;

@@ -57,9 +57,10 @@ base::Expected<size_t, ParseError> normalize_path(char* path, size_t len);
 
 // Incremental decoder of a chunked body (RFC 9112 7.1). Feed it bytes in any split; it reports
 // data spans and the end. Chunk extensions are validated and ignored; trailer fields are validated
-// and dropped. Refused: a chunk-size over 16 hex digits, a size line (extensions included, CRLF
-// not) over max_line, a trailer section over max_trailers, any line not ended by CRLF. Bytes after
-// the final CRLF are left unconsumed (the next message).
+// and dropped. Refused: a chunk-size over 16 significant hex digits (leading zeros are free), a
+// chunk that would take the body past its limit (see reset()), a size line (extensions included,
+// CRLF not) over max_line, a trailer section over max_trailers, any line not ended by CRLF. Bytes
+// after the final CRLF are left unconsumed (the next message).
 class ChunkedDecoder {
  public:
   enum class Status { kNeedMore, kData, kDone, kError };
@@ -78,7 +79,14 @@ class ChunkedDecoder {
   Result feed(std::string_view in);
   bool done() const { return state_ == State::kDone; }
   const char* error() const { return error_; }
-  void reset() { *this = ChunkedDecoder(max_line_, max_trailers_); }
+  // With kError: a chunk's declared size would take the body past its limit (a 413, not a 400).
+  // Known as soon as the size's digits say so, before its data arrives.
+  bool over_limit() const { return over_limit_; }
+  // Starts a new body whose chunks together may declare at most |max_body| bytes.
+  void reset(uint64_t max_body = UINT64_MAX) {
+    *this = ChunkedDecoder(max_line_, max_trailers_);
+    max_body_ = max_body;
+  }
 
  private:
   enum class State : uint8_t {
@@ -114,7 +122,11 @@ class ChunkedDecoder {
   size_t max_trailers_;
   State state_ = State::kSize;
   uint64_t remaining_ = 0;  // bytes of the current chunk's data still expected
-  size_t size_digits_ = 0;
+  uint64_t max_body_ = UINT64_MAX;
+  uint64_t declared_ = 0;   // sizes of the chunks before this one
+  size_t size_digits_ = 0;  // significant digits of the size (leading zeros do not count)
+  bool size_seen_ = false;  // the size line has a digit
+  bool over_limit_ = false;
   size_t line_len_ = 0;     // length of the size line so far
   size_t trailer_len_ = 0;  // length of the trailer section so far
   const char* error_ = "";

@@ -41,7 +41,21 @@ base::Expected<void, ParseError> response_framing(const detail::KnownFields& k,
                                                   Method request_method, ResponseHead& out) {
   const int s = out.status;
   if (request_method == Method::kHead || s < 200 || s == 204 || s == 304) {
+    // RFC 9112 6.3: the message ends with its head, whatever its fields say.
     out.framing = Framing::kNone;
+    out.content_length = 0;
+    if (s == 204 || s < 200) {
+      // RFC 9110 8.6, 6.4.1: such a response carries neither field. One that announces a body
+      // anyway may well send it: the next response on this connection could not be told from it.
+      bool announced = k.transfer_encoding_count > 0;
+      if (k.content_length_count > 0) {
+        auto n = response_content_length(k, out.headers);
+        announced = announced || !n || *n > 0;
+        out.headers.erase("Content-Length");
+      }
+      if (k.transfer_encoding_count > 0) out.headers.erase("Transfer-Encoding");
+      if (announced) out.keep_alive = false;
+    }
   } else if (k.transfer_encoding_count > 0) {
     if (k.content_length_count > 0) return fail("both content-length and transfer-encoding");
     // RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 means the framing is faulty.

@@ -56,7 +56,7 @@ bool UpstreamConnection::begin(Exchange& ex, bool fresh_connection) {
       int err = errno;
       delete c;
       EX_LOG_WARN(ex, "backend connect failed: %s", strerror(err));
-      if (retry_allowed(ex, true)) return begin(ex, true);
+      if (retry_allowed(ex)) return begin(ex, true);
       ex.status = 502;
       ex.error_detail = "backend connect failed";
       return false;
@@ -67,11 +67,10 @@ bool UpstreamConnection::begin(Exchange& ex, bool fresh_connection) {
   return true;
 }
 
-bool UpstreamConnection::retry_allowed(const Exchange& ex, bool nothing_sent) {
-  int max_attempts = 1 + (ex.pool->config ? ex.pool->config->retries : 0);
-  if (ex.attempts >= max_attempts) return false;
-  if (nothing_sent) return true;
-  return http::is_idempotent(ex.request.method) && ex.request_body_size == 0;
+bool UpstreamConnection::retry_allowed(const Exchange& ex) {
+  const int max_attempts = 1 + (ex.pool->config ? ex.pool->config->retries : 0);
+  // The same server again would only double the wait (a connect that timed out times out again).
+  return ex.attempts < max_attempts && ex.pool->servers.size() > 1;
 }
 
 bool UpstreamConnection::connect_now() {
@@ -126,7 +125,7 @@ void UpstreamConnection::handle(short what) {
   if (what & EV_TIMEOUT) {
     switch (state_) {
       case State::kConnecting:
-        fail(base::ErrorCode::kConnectFailed, "backend_connect timeout");
+        fail(base::ErrorCode::kTimeout, "backend_connect timeout");
         return;
       case State::kSending:
         // Waiting for the client's next body bytes: its client_body timeout is the judge.
@@ -322,14 +321,8 @@ void UpstreamConnection::complete() {
 
 void UpstreamConnection::fail(base::ErrorCode code, const char* detail) {
   Exchange& ex = *ex_;
-  // A pooled connection the backend closed meanwhile: the request never reached it.
-  bool stale = reused_ && !got_bytes_ && code == base::ErrorCode::kConnectionLost;
-  bool nothing_sent = code == base::ErrorCode::kConnectFailed;
-  // The body was consumed by the first send, so only bodiless requests can be sent again.
-  bool retry = !got_bytes_ && ex.request_body_size == 0 &&
-               (stale ? http::is_idempotent(ex.request.method) : retry_allowed(ex, nothing_sent));
-  // A WebSocket handshake that may have reached the backend is never sent twice.
-  if (ex.request.upgrade_websocket && !nothing_sent) retry = false;
+  const base::Error error = classify(code, detail);
+  const bool stale = stale_pooled(code);
   // One line per failed attempt, with the request it was for.
   if (!stale && code != base::ErrorCode::kMalformed)
     EX_LOG_WARN(ex, "%s%s%s", detail, sys_error_ ? ": " : "",
@@ -338,13 +331,37 @@ void UpstreamConnection::fail(base::ErrorCode code, const char* detail) {
   ex.upstream = nullptr;
   ex_ = nullptr;
   destroy();
-  if (retry) {
+  if (error.retry_safe) {
     if (stale) --ex.attempts;  // a stale pooled connection does not count as a try
     if (begin(ex, stale)) return;
     pipeline::respond(ex, ex.status, ex.error_detail);
     return;
   }
-  pipeline::fail(ex, base::Error{code, base::Side::kUpstream, false, detail});
+  pipeline::fail(ex, error);
+}
+
+bool UpstreamConnection::stale_pooled(base::ErrorCode code) const {
+  return state_ != State::kConnecting && reused_ && !got_bytes_ &&
+         code == base::ErrorCode::kConnectionLost;
+}
+
+base::Error UpstreamConnection::classify(base::ErrorCode code, const char* detail) const {
+  const Exchange& ex = *ex_;
+  bool safe = false;
+  if (state_ == State::kConnecting) {
+    // Nothing reached the backend (refused, failed, timed out): any request may go to another
+    // server, its body untouched.
+    safe = retry_allowed(ex);
+  } else if (stale_pooled(code)) {
+    // A pooled connection the backend had closed meanwhile: the request never reached it. The
+    // body was consumed by the first send, so only bodiless idempotent requests go again, on a
+    // fresh connection.
+    // A WebSocket handshake is never sent twice (it may have reached the backend).
+    safe = ex.request_body_size == 0 && http::is_idempotent(ex.request.method) &&
+           !ex.request.upgrade_websocket;
+  }
+  // Anything else (a response timeout above all) may have been acted on: never sent twice.
+  return base::Error{code, base::Side::kUpstream, safe, detail};
 }
 
 void UpstreamConnection::body_broken(const char* detail) {

@@ -55,7 +55,12 @@ class UpstreamConnection {
   // Starts one attempt: a server of the pool, an idle (unless fresh) or new connection, the
   // request on its way. False with ex.status set when no attempt could start.
   static bool begin(Exchange& ex, bool fresh_connection);
-  static bool retry_allowed(const Exchange& ex, bool nothing_sent);
+  // Another attempt is left and another server can take it.
+  static bool retry_allowed(const Exchange& ex);
+  // The failure of the current attempt, and whether the request may safely go again.
+  base::Error classify(base::ErrorCode code, const char* detail) const;
+  // A pooled connection that the backend had closed before our request reached it.
+  bool stale_pooled(base::ErrorCode code) const;
   static void on_event(evutil_socket_t fd, short what, void* arg);
   void handle(short what);
   bool connect_now();

@@ -56,8 +56,6 @@ MALFORMED = {
                            b"Transfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n",
     "chunk-size-0x": b"POST /echo HTTP/1.1\r\n" + H +
                      b"Transfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n",
-    "chunk-size-overflow": b"POST /echo HTTP/1.1\r\n" + H +
-                           b"Transfer-Encoding: chunked\r\n\r\n10000000000000005\r\nhello\r\n0\r\n\r\n",
     "chunk-size-empty": b"POST /echo HTTP/1.1\r\n" + H +
                         b"Transfer-Encoding: chunked\r\n\r\n\r\nhello\r\n0\r\n\r\n",
     "chunk-data-overrun": b"POST /echo HTTP/1.1\r\n" + H +

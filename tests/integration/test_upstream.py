@@ -42,13 +42,13 @@ def full_backlog():
     ls.close()
 
 
-def test_backend_connect_timeout_gives_502(factory, full_backlog):
+def test_backend_connect_timeout_gives_504(factory, full_backlog):
     gh = factory.gatehouse(factory.config([full_backlog],
                                           timeouts={"backend_connect": "500ms"}))
     t0 = time.monotonic()
     r = request(gh)
     elapsed = time.monotonic() - t0
-    is_error_response(r, 502)
+    is_error_response(r, 504)  # "504 backend timed out"
     assert 0.4 <= elapsed < 4, elapsed
 
 

@@ -130,9 +130,57 @@ TEST_CASE("hex sizes are case-insensitive and 16 digits are accepted") {
   CHECK(decode("0000000000000001\r\nx\r\n0\r\n\r\n").status == Status::kDone);
 }
 
-TEST_CASE("a chunk size of more than 16 hex digits is refused") {
+TEST_CASE("a chunk size of more than 16 significant hex digits is refused") {
   CHECK(decode("10000000000000000\r\n").status == Status::kError);
-  CHECK(decode("00000000000000001\r\nx\r\n0\r\n\r\n").status == Status::kError);
+  CHECK(decode("1FFFFFFFFFFFFFFFF\r\n").status == Status::kError);
+}
+
+TEST_CASE("leading zeros of a chunk size do not count against its length") {
+  const Decoded d = decode_every_split(
+      "0000000000000000000005\r\nhello\r\n"
+      "00000000000000000000000000000000\r\n\r\n");
+  CHECK(d.status == Status::kDone);
+  CHECK(d.data == "hello");
+  CHECK(decode("00000000000000001\r\nx\r\n0\r\n\r\n").status == Status::kDone);
+  ChunkedDecoder dec;
+  CHECK(dec.feed("0000FFFFFFFFFFFFFFFF\r\nab").status == Status::kData);
+  CHECK(decode("00000000000000000"
+               "10000000000000000\r\n")
+            .status == Status::kError);
+}
+
+TEST_CASE("a chunk that cannot fit the body limit is refused as soon as its size says so") {
+  ChunkedDecoder dec;
+  dec.reset(10);
+  // 4 GiB: refused at its digits, before the line ends or any data comes.
+  auto r = dec.feed("100000000");
+  CHECK(r.status == Status::kError);
+  CHECK(dec.over_limit());
+  SUBCASE("2^64-19 bytes") {
+    dec.reset(1024);
+    CHECK(dec.feed("ffffffffffffffed\r\n").status == Status::kError);
+    CHECK(dec.over_limit());
+  }
+  SUBCASE("the body so far counts") {
+    dec.reset(10);
+    r = dec.feed("6\r\nabcdef\r\n");
+    CHECK(r.status == Status::kData);
+    CHECK(dec.feed("\r\n").status == Status::kNeedMore);
+    r = dec.feed("5\r\n");
+    CHECK(r.status == Status::kError);
+    CHECK(dec.over_limit());
+  }
+  SUBCASE("a body of exactly the limit is fine") {
+    dec.reset(10);
+    const Decoded d = decode("0006\r\nabcdef\r\n4\r\nghij\r\n0\r\n\r\n", {}, dec);
+    CHECK(d.status == Status::kDone);
+    CHECK(d.data == "abcdefghij");
+  }
+  SUBCASE("a malformed size is not an over-limit one") {
+    dec.reset(10);
+    CHECK(dec.feed("x\r\n").status == Status::kError);
+    CHECK_FALSE(dec.over_limit());
+  }
 }
 
 TEST_CASE("malformed chunk size lines are refused") {

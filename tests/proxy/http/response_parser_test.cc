@@ -82,6 +82,31 @@ TEST_CASE("responses to HEAD and 1xx, 204, 304 responses have no body whatever t
   }
 }
 
+TEST_CASE("a 204 loses its Content-Length and Transfer-Encoding; a 304 keeps its Content-Length") {
+  auto r = parse_response("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nX-A: 1\r\n\r\n");
+  REQUIRE(r->status() == 0);
+  CHECK(r->head.framing == Framing::kNone);
+  CHECK(r->head.content_length == 0);
+  CHECK(r->head.headers.find("content-length") == nullptr);
+  CHECK(r->head.headers.find("x-a") != nullptr);
+  // It announced a body it may still send: the connection is not reused.
+  CHECK_FALSE(r->head.keep_alive);
+  r = parse_response("HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n");
+  REQUIRE(r->status() == 0);
+  CHECK(r->head.headers.find("transfer-encoding") == nullptr);
+  CHECK_FALSE(r->head.keep_alive);
+  r = parse_response("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n");
+  REQUIRE(r->status() == 0);
+  CHECK(r->head.headers.size() == 0);
+  CHECK(r->head.keep_alive);
+  r = parse_response("HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n");
+  REQUIRE(r->status() == 0);
+  CHECK(r->head.framing == Framing::kNone);
+  CHECK(r->head.content_length == 0);
+  CHECK(r->head.headers.find("content-length") != nullptr);
+  CHECK(r->head.keep_alive);
+}
+
 TEST_CASE("a chunked response is framed by chunks") {
   auto r = parse_response(ok_with("Transfer-Encoding: Chunked\r\n"));
   REQUIRE(r->status() == 0);

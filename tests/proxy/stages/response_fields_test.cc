@@ -37,9 +37,21 @@ TEST_CASE("hop-by-hop, Connection-listed, framing and X-Accel-* fields never rea
 TEST_CASE("a Content-Length without a body (HEAD, 304) is the representation's and is kept") {
   ResponseHead resp;
   resp.framing = Framing::kNone;
+  resp.status = 200;  // to a HEAD
   CHECK(forwarded_response_field(resp, Header{"content-length", "42"}, nullptr));
+  resp.status = 304;
+  CHECK(forwarded_response_field(resp, Header{"content-length", "42"}, nullptr));
+  resp.status = 200;
   resp.framing = Framing::kChunked;
   CHECK_FALSE(forwarded_response_field(resp, Header{"content-length", "42"}, nullptr));
+}
+
+TEST_CASE("a 204 never carries Content-Length (RFC 9110 8.6)") {
+  ResponseHead resp;
+  resp.framing = Framing::kNone;
+  resp.status = 204;
+  CHECK_FALSE(forwarded_response_field(resp, Header{"Content-Length", "0"}, nullptr));
+  CHECK_FALSE(forwarded_response_field(resp, Header{"Transfer-Encoding", "chunked"}, nullptr));
 }
 
 TEST_CASE("HEAD, 1xx, 204 and 304 responses have no body") {
