@@ -60,7 +60,7 @@ void Http2Stream::submit_response() {
     // not fill the disk); streaming bodies never spill.
     if (!e.streaming) e.out.share_file_budget(&conn_.temp_files());
     const auto& resp = e.response;
-    const http::Header* connection = resp.headers.find("connection");
+    const http::ConnectionOptions connection(resp.headers);
     // Names go to lower case (RFC 9113 8.2.1) in the loop's scratch, free while we run.
     char* lower = conn_.loop().scratch();
     size_t used = 0;

@@ -59,4 +59,23 @@ bool is_hop_by_hop(std::string_view name) {
   }
 }
 
+ConnectionOptions::ConnectionOptions(const HeaderList& headers) : end_(headers.end()) {
+  for (const Header& h : headers) {
+    if (!iequals(h.name, "connection")) continue;
+    if (first_) {
+      several_ = true;
+      break;
+    }
+    first_ = &h;
+  }
+}
+
+bool ConnectionOptions::lists(std::string_view name) const {
+  if (!first_) return false;
+  if (!several_) return list_contains(first_->value, name);
+  for (const Header* h = first_; h != end_; ++h)
+    if (iequals(h->name, "connection") && list_contains(h->value, name)) return true;
+  return false;
+}
+
 }  // namespace proxy::http

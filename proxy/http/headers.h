@@ -63,6 +63,21 @@ void for_each_list_item(std::string_view value, F&& f) {
   }
 }
 
+// The options a message's Connection fields name, on every line of them (RFC 9110 7.6.1: the
+// list may be split over several field lines; each option names a field that must not be
+// forwarded). Found once per message; keeps views into |headers|, allocates nothing.
+class ConnectionOptions {
+ public:
+  explicit ConnectionOptions(const HeaderList& headers);
+  // True if some Connection line lists |name| (case-insensitive).
+  bool lists(std::string_view name) const;
+
+ private:
+  const Header* first_ = nullptr;  // the first Connection line, if any
+  const Header* end_ = nullptr;    // the end of the list: later lines are searched from first_
+  bool several_ = false;
+};
+
 // Hop-by-hop fields a proxy never forwards (RFC 9110 7.6.1), plus the legacy ones.
 bool is_hop_by_hop(std::string_view name);
 

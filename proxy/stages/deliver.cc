@@ -46,7 +46,7 @@ void deliver_upstream(Exchange& ex, io::HeadBuilder& h) {
   const auto& req = ex.request;
   h.add("HTTP/1.1 ").add_number(static_cast<uint64_t>(resp.status)).add(" ");
   h.add(resp.reason.empty() ? reason_phrase(resp.status) : resp.reason).add("\r\n");
-  const http::Header* connection = resp.headers.find("connection");
+  const http::ConnectionOptions connection(resp.headers);
   bool has_date = false;
   for (const auto& f : resp.headers) {
     if (!forwarded_response_field(resp, f, connection)) continue;

@@ -14,14 +14,14 @@ bool response_has_body(const Exchange& ex, int status) {
 }
 
 bool forwarded_response_field(const http::ResponseHead& resp, const http::Header& field,
-                              const http::Header* connection) {
+                              const http::ConnectionOptions& connection) {
   const std::string_view name = field.name;
   const bool dropped = http::is_hop_by_hop(name) || http::iequals(name, "content-length") ||
                        (name.size() > 8 && http::iequals(name.substr(0, 8), "x-accel-"));
   if (dropped)
     return resp.framing == http::Framing::kNone && resp.status != 204 && resp.status >= 200 &&
            http::iequals(name, "content-length");
-  return !(connection && http::list_contains(connection->value, name));
+  return !connection.lists(name);
 }
 
 size_t local_body(const Exchange& ex, char* buf, size_t cap) {

@@ -22,10 +22,10 @@ bool response_has_body(const Exchange& ex, int status);
 // Whether a field of the backend's response reaches the client. Hop-by-hop fields, those the
 // backend's Connection field names, gatehouse's own X-Accel-* instructions and the backend's
 // framing never do (the deliverer sets its own); a Content-Length on a response without a body
-// (HEAD, 304) describes the representation and is kept; a 204 has none (RFC 9110 8.6). |connection|
-// is the response's Connection field or null.
+// (HEAD, 304) describes the representation and is kept; a 204 has none (RFC 9110 8.6), nor a 101
+// (the tunnel that follows has no length). |connection| holds the response's Connection options.
 bool forwarded_response_field(const http::ResponseHead& resp, const http::Header& field,
-                              const http::Header* connection);
+                              const http::ConnectionOptions& connection);
 
 // The short text body of a local response ("404 Not Found\n") written to |buf|; returns its
 // length, 0 when the response has none (a 200 to OPTIONS *).

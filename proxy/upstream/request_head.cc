@@ -36,10 +36,10 @@ void build_request_head(const Exchange& ex, io::HeadBuilder& out) {
   // An HTTP/1.0 request may come without a host; HTTP/1.1 then wants an empty Host (RFC 9112 3.2).
   out.field("Host", req.authority);
 
-  const http::Header* connection = req.headers.find("connection");
+  const http::ConnectionOptions connection(req.headers);
   for (const auto& h : req.headers) {
     if (http::is_hop_by_hop(h.name) || replaced_by_proxy(h.name)) continue;
-    if (connection && http::list_contains(connection->value, h.name)) continue;
+    if (connection.lists(h.name)) continue;
     // RFC 8441 5: an HTTP/2 client's key is not the one the backend must answer (ours, below).
     if (req.upgrade_websocket && req.http2 && http::iequals(h.name, "sec-websocket-key")) continue;
     out.field(h.name, h.value);

@@ -18,40 +18,68 @@ using proxy::stages::local_allow;
 using proxy::stages::local_body;
 using proxy::stages::response_has_body;
 
+const proxy::http::HeaderList kNoFields;
+const proxy::http::ConnectionOptions kNoOptions(kNoFields);
+
 TEST_CASE("hop-by-hop, Connection-listed, framing and X-Accel-* fields never reach the client") {
   ResponseHead resp;
   resp.framing = Framing::kLength;
-  const Header connection{"Connection", "close, X-Private"};
+  proxy::http::HeaderList fields;
+  fields.push("Connection", "close, X-Private");
+  const proxy::http::ConnectionOptions connection(fields);
   for (const char* name :
        {"Connection", "Keep-Alive", "Transfer-Encoding", "Upgrade", "TE", "Proxy-Connection",
         "Content-Length", "X-Accel-Redirect", "x-accel-buffering", "X-Private"}) {
     CAPTURE(name);
-    CHECK_FALSE(forwarded_response_field(resp, Header{name, "v"}, &connection));
+    CHECK_FALSE(forwarded_response_field(resp, Header{name, "v"}, connection));
   }
   for (const char* name : {"Content-Type", "Set-Cookie", "X-Accel", "Cache-Control", "Date"}) {
     CAPTURE(name);
-    CHECK(forwarded_response_field(resp, Header{name, "v"}, &connection));
+    CHECK(forwarded_response_field(resp, Header{name, "v"}, connection));
   }
+}
+
+TEST_CASE("every Connection line counts: options split over several lines are all dropped") {
+  ResponseHead resp;
+  resp.framing = Framing::kLength;
+  proxy::http::HeaderList fields;
+  fields.push("Connection", "keep-alive");
+  fields.push("X-One", "1");
+  fields.push("connection", "X-One, x-two");
+  fields.push("Connection", "X-Three");
+  const proxy::http::ConnectionOptions connection(fields);
+  for (const char* name : {"X-One", "X-Two", "x-three"}) {
+    CAPTURE(name);
+    CHECK_FALSE(forwarded_response_field(resp, Header{name, "v"}, connection));
+  }
+  CHECK(forwarded_response_field(resp, Header{"X-Four", "v"}, connection));
+}
+
+TEST_CASE("a 101's Content-Length is dropped: the tunnel that follows has no length") {
+  ResponseHead resp;
+  resp.framing = Framing::kNone;
+  resp.status = 101;
+  CHECK_FALSE(forwarded_response_field(resp, Header{"Content-Length", "12"}, kNoOptions));
 }
 
 TEST_CASE("a Content-Length without a body (HEAD, 304) is the representation's and is kept") {
   ResponseHead resp;
   resp.framing = Framing::kNone;
   resp.status = 200;  // to a HEAD
-  CHECK(forwarded_response_field(resp, Header{"content-length", "42"}, nullptr));
+  CHECK(forwarded_response_field(resp, Header{"content-length", "42"}, kNoOptions));
   resp.status = 304;
-  CHECK(forwarded_response_field(resp, Header{"content-length", "42"}, nullptr));
+  CHECK(forwarded_response_field(resp, Header{"content-length", "42"}, kNoOptions));
   resp.status = 200;
   resp.framing = Framing::kChunked;
-  CHECK_FALSE(forwarded_response_field(resp, Header{"content-length", "42"}, nullptr));
+  CHECK_FALSE(forwarded_response_field(resp, Header{"content-length", "42"}, kNoOptions));
 }
 
 TEST_CASE("a 204 never carries Content-Length (RFC 9110 8.6)") {
   ResponseHead resp;
   resp.framing = Framing::kNone;
   resp.status = 204;
-  CHECK_FALSE(forwarded_response_field(resp, Header{"Content-Length", "0"}, nullptr));
-  CHECK_FALSE(forwarded_response_field(resp, Header{"Transfer-Encoding", "chunked"}, nullptr));
+  CHECK_FALSE(forwarded_response_field(resp, Header{"Content-Length", "0"}, kNoOptions));
+  CHECK_FALSE(forwarded_response_field(resp, Header{"Transfer-Encoding", "chunked"}, kNoOptions));
 }
 
 TEST_CASE("HEAD, 1xx, 204 and 304 responses have no body") {

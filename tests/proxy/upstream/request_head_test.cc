@@ -139,6 +139,19 @@ TEST_CASE("hop-by-hop fields and those named in Connection are not forwarded") {
   }
 }
 
+TEST_CASE("options named on a second Connection line are not forwarded either") {
+  Downstream d;
+  auto t = exchange_for(d, get("Connection: keep-alive\r\n"
+                               "X-First: 1\r\n"
+                               "Connection: X-First, X-Second\r\n"
+                               "X-Second: 2\r\n"
+                               "X-Public: shown\r\n"));
+  const std::string head = build(*t);
+  CHECK(has_line(head, "X-Public: shown"));
+  CHECK_FALSE(has_field(head, "X-First"));
+  CHECK_FALSE(has_field(head, "X-Second"));
+}
+
 TEST_CASE("X-Forwarded-For is appended to; the client's X-Forwarded-Proto and -Host are replaced") {
   Downstream d;
   auto t = exchange_for(d, get("X-Forwarded-For: 203.0.113.1\r\n"
