@@ -310,6 +310,15 @@ bool Http1Connection::parse_head() {
   head_len_ = static_cast<uint32_t>(end);
   body_pos_ = head_len_;
   if (auto ok = http::parse_request_head(in_, end, pl, ex_->request); !ok) {
+    if (first_request_ && !http::names_http_version(std::string_view(in_, end))) {
+      // Not HTTP/1 at all: nobody would read a 400 (the parser leaves the bytes as received).
+      EX_LOG_INFO(*ex_, "not an HTTP request (%s); closing", ok.error().reason);
+      ex_->raw_request_line = received_request_line(in_, in_len_);
+      ex_->status = 400;
+      ex_->error_detail = "not HTTP";
+      close();
+      return true;
+    }
     reject(ok.error().status, ok.error().reason);
     return true;
   }

@@ -133,6 +133,20 @@ base::Expected<void, ParseError> check_partial_request(std::string_view buf, con
   return {};
 }
 
+bool names_http_version(std::string_view head) {
+  const std::string_view rest = head.substr(skip_empty_lines(head).bytes);
+  const size_t lf = rest.find('\n');
+  const std::string_view line = rest.substr(0, lf == std::string_view::npos ? rest.size() : lf);
+  const size_t sp = line.find(' ');
+  if (sp == std::string_view::npos) return false;
+  // HTTP/0.9's "GET /path" names no version, yet is HTTP: it gets its 400 too.
+  if (sp + 1 < line.size() && line[sp + 1] == '/' && line.find(' ', sp + 1) == line.npos)
+    return true;
+  for (size_t i = sp; i + 6 <= line.size(); ++i)
+    if (line[i] == ' ' && iequals(line.substr(i + 1, 5), "HTTP/")) return true;
+  return false;
+}
+
 base::Expected<uint64_t, ParseError> parse_content_length(std::string_view v) {
   if (v.empty()) return fail(400, "invalid content-length");
   uint64_t n = 0;

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Malformed or oversized requests are refused before any byte reaches a backend (RFC 9112),
 and the request target is normalized once."""
+import time
+
 import pytest
 
 from ghtest import build, is_error_response, request
@@ -114,6 +116,32 @@ def test_http2_request_line_gets_505(stack):
     r = c.response()
     c.close()
     is_error_response(r, 505)
+
+
+@pytest.mark.parametrize("garbage", [
+    b"INVALID CONNECTION PREFACE\r\n\r\n",             # h2spec 3.5 on an h2c listener
+    b"\x16\x03\x01\x00\x05hello\r\n\r\n",              # not HTTP at all
+], ids=["h2spec-invalid-preface", "binary"])
+def test_bytes_that_name_no_http_version_get_no_answer_only_a_close(stack, garbage):
+    """RFC 9113 3.4: an invalid connection preface is a connection error; on a listener that
+    also speaks HTTP/1.1, bytes that name no HTTP version get no HTTP/1.1 400 to misread."""
+    before = stack.backend.stats()["requests"]
+    c = stack.gh.connect()
+    c.send(garbage)
+    deadline = time.monotonic() + 3
+    got = b""
+    c.sock.settimeout(3)
+    while time.monotonic() < deadline:
+        try:
+            data = c.sock.recv(4096)
+        except ConnectionResetError:
+            break
+        if not data:
+            break
+        got += data
+    c.close()
+    assert got == b"", got
+    assert stack.backend.stats()["requests"] == before
 
 
 @pytest.fixture
