@@ -2,11 +2,15 @@
 #include "proxy/access_log.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
+#include "proxy/base/log.h"
 #include "proxy/exchange.h"
 #include "proxy/exchange_log.h"
 
@@ -41,6 +45,16 @@ bool AccessLog::reopen() {
   if (fd < 0) return false;
   fd_.reset(fd);
   return true;
+}
+
+void AccessLog::give_to(uid_t uid, gid_t gid) const {
+  struct stat st;
+  if (inherited_ >= 0 || !fd_ || fstat(fd_.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
+      st.st_uid == uid)
+    return;
+  if (fchown(fd_.get(), uid, gid) != 0)
+    LOG_WARN("cannot give the access log %s to uid %u: %s (USR1 may fail to reopen it)",
+             path_.c_str(), static_cast<unsigned>(uid), strerror(errno));
 }
 
 size_t AccessLog::format(const Exchange& ex, Format format, char* out, size_t cap) {

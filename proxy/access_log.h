@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 #include "proxy/base/unique_fd.h"
@@ -22,6 +24,10 @@ class AccessLog {
   bool open(const std::string& path, Format format);
   // Reopens the same path (log rotation, SIGUSR1); an inherited descriptor is kept as it is.
   bool reopen();
+  // Makes the file |uid|'s, when gatehouse opened it as root for a worker that runs as |uid|:
+  // the worker reopens it at USR1 (nginx chowns its logs the same way). Not for the inherited
+  // stdout and stderr.
+  void give_to(uid_t uid, gid_t gid) const;
   void write(const Exchange& ex);
 
   // The line write() appends for |ex|, with its final newline; returns its length (at most cap).

@@ -73,6 +73,9 @@ int run_worker(std::shared_ptr<const conf::Config> config, const ServerAddresses
       return cannot_start("cannot open access log " + config->access_log.path + ": " +
                           strerror(errno));
     shared.access_log = &access_log;
+    if (!config->user.empty() && geteuid() == 0)
+      if (const passwd* pw = getpwnam(config->user.c_str()))
+        access_log.give_to(pw->pw_uid, pw->pw_gid);
   }
 
   if (auto failed = drop_privileges(config->user); !failed.empty()) return cannot_start(failed);

@@ -290,6 +290,32 @@ def test_usr1_reopens_a_real_file(logged):
     assert len(read_lines(logged.access_log + ".1")) >= 1
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a worker as user: nobody")
+def test_a_log_created_as_root_for_a_worker_as_nobody_can_be_reopened_by_it(factory, backend):
+    """The worker opens the log as root, then runs as `user:`; at USR1 it reopens the file as
+    that user, which fails on a root-owned 0644 file (a log not moved away, copytruncate)."""
+    import pwd
+    import shutil
+    import tempfile
+    nobody = pwd.getpwnam("nobody")
+    d = tempfile.mkdtemp(prefix="gatehouse-log-")  # under /tmp: nobody can reach it
+    try:
+        os.chmod(d, 0o777)
+        path = os.path.join(d, "access.log")
+        gh = factory.gatehouse(factory.config([backend.address], workers=1, user="nobody",
+                                              buffering={"temp_path": d},
+                                              access_log={"path": path}))
+        assert request(gh, target="/bytes/1").status == 200
+        wait_lines(path, 1)
+        assert os.stat(path).st_uid == nobody.pw_uid
+        os.kill(gh.pid, signal.SIGUSR1)
+        assert wait_for(lambda: request(gh, target="/bytes/2").status == 200 and
+                        len(read_lines(path)) >= 2)
+        assert "cannot reopen the access log" not in gh.stderr()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def test_a_refused_http2_stream_is_logged_as_http2_with_its_path(logged):
     import h2raw
     if not h2raw.h2c_supported(logged):
