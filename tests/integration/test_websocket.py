@@ -6,8 +6,10 @@ import base64
 import hashlib
 import json
 import os
+import select
 import signal
 import socket
+import ssl
 import threading
 import time
 
@@ -282,9 +284,68 @@ def test_websocket_over_tls(factory, tmp_path):
     greeting = json.loads(read_line(c))
     assert header_values(greeting, "x-forwarded-proto") == ["https"]
     assert read_exact(c, 5) == b"first"
+    # One thread for both directions: an ssl.SSLSocket (one OpenSSL SSL object) must not be
+    # written by one thread while another reads it (see tls_echo).
     data = os.urandom(3 * MiB)
-    t = threading.Thread(target=c.sock.sendall, args=(data,), daemon=True)
-    t.start()
-    assert read_exact(c, len(data), timeout=30) == data
-    t.join(10)
+    assert tls_echo(c, data) == data
+    c.close()
+
+
+def tls_echo(c, data, pause_reading_s=0.0):
+    """Sends |data| through the tunnel on |c| (a TLS client) and reads the echo, both from this
+    one thread over a non-blocking socket. A sender thread beside a reading one shares the SSL
+    object, which OpenSSL does not allow: their SSL_get_error calls see each other's state, so now
+    and then the reader takes a spurious EOF (and closes) or the sender dies or waits on the
+    wrong readiness (and the tunnel idles out). The echo is not read at all for the first
+    |pause_reading_s| seconds, so both directions back up and gatehouse has to resume them.
+    Returns the echo."""
+    s = c.sock
+    s.setblocking(False)
+    out = bytearray(c.buf)
+    c.buf.clear()
+    view = memoryview(data)
+    sent = 0
+    start = time.monotonic()
+    deadline = start + 30
+    while len(out) < len(data):
+        now = time.monotonic()
+        assert now < deadline, "stalled: %d of %d bytes sent, %d echoed" % (
+            sent, len(data), len(out))
+        reading = now - start >= pause_reading_s
+        progress = False
+        if sent < len(data):
+            try:
+                sent += s.send(view[sent:sent + 65536])
+                progress = True
+            except (ssl.SSLWantWriteError, ssl.SSLWantReadError, BlockingIOError):
+                pass
+        if reading:
+            try:
+                chunk = s.recv(1 << 20)
+                assert chunk, "tunnel closed after %d bytes echoed" % len(out)
+                out += chunk
+                progress = True
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                pass
+        if not progress:
+            want_read = [s] if reading else []
+            want_write = [s] if sent < len(data) else []
+            select.select(want_read, want_write, [], 0.05)
+    return bytes(out)
+
+
+def test_websocket_over_tls_resumes_after_backpressure(factory, tmp_path):
+    # Small socket buffers and an echo nobody reads for a while: both directions hit the tunnel's
+    # limit and the sender stalls; when the reader comes back every side must be resumed,
+    # including reads that stopped with bytes OpenSSL already holds (no socket edge announces
+    # those).
+    certs = tlsutil.Certs(str(tmp_path))
+    backend = factory.backend()
+    gh = factory.gatehouse(tlsutil.tls_stack_config(factory, backend, certs))
+    c = tlsutil.tls_connect(gh, certs)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+    open_tunnel(c, "/ws")
+    data = os.urandom(8 * MiB)
+    assert tls_echo(c, data, pause_reading_s=0.5) == data
     c.close()
