@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "proxy/address_refresher.h"
 
+#include <chrono>
+#include <cstring>
+#include <system_error>
 #include <thread>
 
 #include "proxy/base/log.h"
@@ -25,11 +28,19 @@ std::shared_ptr<const Runtime> AddressRefresher::poll(Clock::time_point now) {
     // The lookups block (getaddrinfo): they run on their own thread, with copies of what they
     // use, so the event loops and signal handling never wait for DNS.
     pending_ = std::make_shared<Pending>();
-    std::thread([p = pending_, config = runtime_->config, last = addresses_, resolve = resolve_] {
-      ServerRefresh r = refresh_servers(*config, last, resolve);
-      std::lock_guard<std::mutex> lock(p->mutex);
-      p->result = std::move(r);
-    }).detach();
+    try {  // std::thread reports a failed pthread_create only by throwing
+      std::thread([p = pending_, config = runtime_->config, last = addresses_, resolve = resolve_] {
+        ServerRefresh r = refresh_servers(*config, last, resolve);
+        std::lock_guard<std::mutex> lock(p->mutex);
+        p->result = std::move(r);
+      }).detach();
+    } catch (const std::system_error& e) {
+      LOG_WARN("cannot re-resolve the servers now (no thread: %s); trying again in %llds",
+               strerror(e.code().value()),
+               static_cast<long long>(
+                   std::chrono::duration_cast<std::chrono::seconds>(interval_).count()));
+      pending_.reset();
+    }
     return nullptr;
   }
   std::optional<ServerRefresh> result;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 
 #include "proxy/base/log.h"
@@ -37,6 +38,10 @@ constexpr size_t kTrimAfterPeak = 256;
 // how long each may take to send its request head.
 constexpr size_t kMaxOverLimit = 32;
 constexpr timeval kOverLimitHead = {2, 0};
+// The fds an event base opens: its epoll fd and the pipe of its signal handling.
+constexpr int kBaseFds = 3;
+// How long a loop stops accepting once accept() is out of file descriptors.
+constexpr timeval kAcceptPause = {0, 100 * 1000};
 
 timeval to_timeval(conf::Duration d) {
   return timeval{static_cast<time_t>(d.count() / 1000),
@@ -57,13 +62,41 @@ EventLoop::EventLoop(std::shared_ptr<const Runtime> runtime,
       listeners_(listeners),
       scratch_(new char[kScratchSize]),
       head_blocks_(runtime_->config->limits.max_request_header + kBodyReadRoom) {
+  setup_error_ = set_up();
+}
+
+std::string EventLoop::set_up() {
+  auto system_error = [] { return std::string(strerror(errno)); };
+  // Our fds first; then room for what the event base opens (an epoll fd and the pipe of its
+  // signal handling), made sure of here because libevent exits the process when it gets the
+  // first and not the second. Nothing else opens fds while a worker builds its loops.
+  drain_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!drain_fd_) return system_error();
+  runtime_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!runtime_fd_) return system_error();
+  {
+    base::UniqueFd room[kBaseFds];
+    for (auto& fd : room) {
+      fd.reset(eventfd(0, EFD_CLOEXEC));
+      if (!fd) return system_error();
+    }
+  }
   event_config* cfg = event_config_new();
+  if (!cfg) return strerror(ENOMEM);
   event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+  errno = 0;
   base_.reset(event_base_new_with_config(cfg));
+  const int err = errno;
   event_config_free(cfg);
+  if (!base_) return err ? strerror(err) : "no event mechanism available";
 
   const auto& t = runtime_->config->timeouts;
-  auto common = [&](timeval tv) { return event_base_init_common_timeout(base_.get(), &tv); };
+  bool timeouts_ok = true;
+  auto common = [&](timeval tv) {
+    const timeval* c = event_base_init_common_timeout(base_.get(), &tv);
+    timeouts_ok = timeouts_ok && c;
+    return c;
+  };
   timeouts_.client_header = common(to_timeval(t.client_header));
   timeouts_.client_idle = common(to_timeval(t.client_idle));
   timeouts_.client_body = common(to_timeval(t.client_body));
@@ -74,6 +107,7 @@ EventLoop::EventLoop(std::shared_ptr<const Runtime> runtime,
   timeouts_.upstream_idle = common(kUpstreamIdle);
   timeouts_.upstream_surplus = common(kUpstreamSurplus);
   timeouts_.over_limit = common(kOverLimitHead);
+  if (!timeouts_ok) return strerror(ENOMEM);
 
   upstreams_ = std::make_unique<UpstreamPools>(*runtime_);
 
@@ -83,21 +117,29 @@ EventLoop::EventLoop(std::shared_ptr<const Runtime> runtime,
       if (configured[i].name == l.name) l.index = i;
     l.tls = runtime_->tls_for(l.index);
   }
+  // event_add registers the fd with epoll, which can fail (ENOMEM, max_user_watches).
+  auto add = [&](base::EventPtr& ev, const timeval* tv) -> std::string {
+    if (!ev) return strerror(ENOMEM);
+    return event_add(ev.get(), tv) == 0 ? std::string() : system_error();
+  };
   for (const auto& l : listeners_) {
-    auto* ctx = new AcceptContext{this, &l};
-    event* ev = event_new(base_.get(), l.fd, EV_READ | EV_PERSIST, on_accept, ctx);
-    event_add(ev, nullptr);
-    accept_events_.emplace_back(ev);
+    auto ctx = std::make_unique<AcceptContext>(AcceptContext{this, &l});
+    base::EventPtr ev(event_new(base_.get(), l.fd, EV_READ | EV_PERSIST, on_accept, ctx.get()));
+    if (ev) ctx.release();  // the event holds it: freed in the destructor
+    auto failed = add(ev, nullptr);
+    if (ev) accept_events_.push_back(std::move(ev));
+    if (!failed.empty()) return failed;
   }
-  drain_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  accept_pause_.reset(evtimer_new(base_.get(), on_accept_pause_end, this));
+  if (!accept_pause_) return strerror(ENOMEM);
   drain_event_.reset(event_new(base_.get(), drain_fd_.get(), EV_READ | EV_PERSIST, on_drain, this));
-  event_add(drain_event_.get(), nullptr);
-  runtime_fd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (auto failed = add(drain_event_, nullptr); !failed.empty()) return failed;
   runtime_event_.reset(
       event_new(base_.get(), runtime_fd_.get(), EV_READ | EV_PERSIST, on_runtime, this));
-  event_add(runtime_event_.get(), nullptr);
+  if (auto failed = add(runtime_event_, nullptr); !failed.empty()) return failed;
   trim_event_.reset(event_new(base_.get(), -1, EV_PERSIST, on_trim, this));
-  event_add(trim_event_.get(), &kTrimInterval);
+  if (auto failed = add(trim_event_, &kTrimInterval); !failed.empty()) return failed;
+  return {};
 }
 
 void EventLoop::on_trim(evutil_socket_t, short, void* arg) {
@@ -174,6 +216,7 @@ void EventLoop::begin_drain() {
   if (draining_) return;
   draining_ = true;
   for (auto& ev : accept_events_) event_del(ev.get());
+  event_del(accept_pause_.get());
   for (Connection* c = connections_; c;) {
     Connection* next = c->next;
     c->drain();
@@ -202,8 +245,7 @@ void EventLoop::accept_from(int lfd, const ListenerRef& listener) {
     int fd = ::accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EMFILE || errno == ENFILE)
-        LOG_ERROR("accept on %s: %m (raise the open file limit)", listener.name.c_str());
+      if (errno == EMFILE || errno == ENFILE) pause_accepting(listener, errno);
       return;  // EAGAIN: another thread took it, or the queue is empty
     }
     const auto* peer = reinterpret_cast<const sockaddr*>(&ss);
@@ -235,6 +277,27 @@ void EventLoop::accept_from(int lfd, const ListenerRef& listener) {
                                   len, listener);
     c->start();
   }
+}
+
+void EventLoop::pause_accepting(const ListenerRef& listener, int err) {
+  const uint64_t failures = shared_.accept_failures.fetch_add(1, std::memory_order_relaxed) + 1;
+  const int64_t now = cached_seconds();
+  int64_t logged = shared_.accept_failure_logged_s.load(std::memory_order_relaxed);
+  if (logged != now && shared_.accept_failure_logged_s.compare_exchange_strong(
+                           logged, now, std::memory_order_relaxed))
+    LOG_ERROR(
+        "accept on %s: %s (raise the open file limit); not accepting for %ld ms, %llu such "
+        "failures in all",
+        listener.name.c_str(), strerror(err), static_cast<long>(kAcceptPause.tv_usec / 1000),
+        static_cast<unsigned long long>(failures));
+  for (auto& ev : accept_events_) event_del(ev.get());
+  event_add(accept_pause_.get(), &kAcceptPause);
+}
+
+void EventLoop::on_accept_pause_end(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<EventLoop*>(arg);
+  if (self->draining_) return;
+  for (auto& ev : self->accept_events_) event_add(ev.get(), nullptr);
 }
 
 void EventLoop::refuse(int fd, const sockaddr* peer, socklen_t len, const ListenerRef& listener,

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -43,6 +44,9 @@ struct WorkerShared {
   ClientCounter per_client;
   ConnectionRefusals refusals;  // over max_connections or max_connections_per_client
   AccessLog* access_log = nullptr;
+  // accept() out of file descriptors: logged at most once a second per worker.
+  std::atomic<int64_t> accept_failure_logged_s{-1};
+  std::atomic<uint64_t> accept_failures{0};
 };
 
 // Timeouts as libevent "common timeouts": timers that share a duration are kept in a queue, so
@@ -64,11 +68,16 @@ struct LoopTimeouts {
 // without locks. Everything reachable from here belongs to this thread alone.
 class EventLoop {
  public:
+  // A loop that could not be set up (out of file descriptors or memory) says why in
+  // setup_error(); it holds only what it got, and must not be run.
   EventLoop(std::shared_ptr<const Runtime> runtime, const std::vector<ListenerRef>& listeners,
             WorkerShared& shared);
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
+
+  // Empty once the loop is ready to run; else the reason (an errno text) it cannot.
+  const std::string& setup_error() const { return setup_error_; }
 
   // Runs until drained: called on the loop's own thread.
   void run();
@@ -124,6 +133,11 @@ class EventLoop {
   static void on_drain(evutil_socket_t fd, short what, void* arg);
   static void on_trim(evutil_socket_t fd, short what, void* arg);
   static void on_runtime(evutil_socket_t fd, short what, void* arg);
+  static void on_accept_pause_end(evutil_socket_t fd, short what, void* arg);
+  std::string set_up();
+  // accept() ran out of file descriptors: the connection stays queued and the listener readable,
+  // so this loop stops accepting for a moment instead of spinning on it (as nginx does).
+  void pause_accepting(const ListenerRef& listener, int err);
   void accept_from(int fd, const ListenerRef& listener);
   // A connection over a limit: counted, logged (rate-limited), and answered 503 once its request
   // head is in (within a short deadline), as nginx's limit_conn does; past kMaxOverLimit such
@@ -135,10 +149,12 @@ class EventLoop {
 
   std::shared_ptr<const Runtime> runtime_;
   WorkerShared& shared_;
+  std::string setup_error_;
   base::EventBasePtr base_;
   LoopTimeouts timeouts_;
   std::vector<ListenerRef> listeners_;
   std::vector<base::EventPtr> accept_events_;
+  base::EventPtr accept_pause_;
   base::UniqueFd drain_fd_;
   base::EventPtr drain_event_;
   base::EventPtr trim_event_;

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <string>
+#include <system_error>
 #include <thread>
 
 #include "proxy/access_log.h"
@@ -94,16 +96,33 @@ int run_worker(std::shared_ptr<const conf::Config> config, const ServerAddresses
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   const size_t n = thread_count(*config);
+  auto loop_number = [n](size_t i) { return std::to_string(i + 1) + " of " + std::to_string(n); };
   std::vector<std::unique_ptr<EventLoop>> loops;
-  for (size_t i = 0; i < n; ++i)
+  for (size_t i = 0; i < n; ++i) {
     loops.push_back(std::make_unique<EventLoop>(*runtime, listeners, shared));
+    if (const auto& failed = loops.back()->setup_error(); !failed.empty())
+      return cannot_start("cannot create event loop " + loop_number(i) + ": " + failed);
+  }
   std::vector<std::thread> threads;
   std::atomic<size_t> running{n};
-  for (auto& loop : loops)
-    threads.emplace_back([&running, l = loop.get()] {
-      l->run();
-      running.fetch_sub(1);
-    });
+  std::string no_thread;
+  for (auto& loop : loops) {
+    try {  // std::thread reports a failed pthread_create only by throwing
+      threads.emplace_back([&running, l = loop.get()] {
+        l->run();
+        running.fetch_sub(1);
+      });
+    } catch (const std::system_error& e) {
+      no_thread = "cannot start the thread of event loop " + loop_number(threads.size()) + ": " +
+                  strerror(e.code().value());
+      break;
+    }
+  }
+  if (!no_thread.empty()) {
+    for (size_t i = 0; i < threads.size(); ++i) loops[i]->request_drain();
+    for (auto& t : threads) t.join();
+    return cannot_start(no_thread);
+  }
   LOG_INFO("serving with %zu event loop%s", n, n == 1 ? "" : "s");
   report_ready(ready);
   AddressRefresher refresher(*runtime, addresses, io::resolve_address,

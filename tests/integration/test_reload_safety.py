@@ -4,6 +4,7 @@ a new worker takes over only once it serves, and a worker that cannot start neve
 ports open with nobody serving."""
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -38,10 +39,15 @@ def _wait_line(gh, pattern, timeout=15):
                     timeout=timeout, interval=0.05)
 
 
-def _run(config_path, timeout=15):
-    """Runs `gatehouse -c FILE` to its exit; one that does not exit in time fails the test."""
+def _run(config_path, timeout=15, nofile=None):
+    """Runs `gatehouse -c FILE` to its exit (under an open-file limit of |nofile|); one that does
+    not exit in time fails the test."""
+    def limit():
+        if nofile is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE,
+                               (nofile, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
     p = subprocess.Popen([gatehouse_bin(), "-c", str(config_path)], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env=clean_env())
+                         stderr=subprocess.PIPE, text=True, env=clean_env(), preexec_fn=limit)
     start = time.monotonic()
     try:
         out, err = p.communicate(timeout=timeout)
@@ -50,6 +56,22 @@ def _run(config_path, timeout=15):
         out, err = p.communicate()
         pytest.fail("gatehouse did not exit within %ss:\n%s" % (timeout, out + err))
     return p.returncode, out + err, time.monotonic() - start
+
+
+def _fd_top(pid):
+    """One past the highest fd number |pid| holds: with a soft open-file limit of this plus k,
+    the process can open k more."""
+    return max(int(fd) for fd in os.listdir("/proc/%d/fd" % pid)) + 1
+
+
+def _fd_count(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+# Room for what the main process opens during a start or reload (the config file, the worker's
+# ready pipe), not for 64 event loops (5 fds each): only the new worker runs out.
+ROOM = 16
+NO_LOOPS = r"cannot create event loop \d+ of 64: Too many open files"
 
 
 def _refused(port):
@@ -93,47 +115,53 @@ def test_hup_with_a_name_that_does_not_resolve_is_refused_and_the_old_config_ser
     assert gh.workers() == worker
 
 
-def test_a_reload_whose_new_worker_cannot_start_keeps_the_old_worker_serving(factory, tmp_path):
-    # Passes `check`, fails for real in the new worker: its access log cannot be opened (the
-    # path is a directory).
+def test_a_reload_whose_new_worker_cannot_start_keeps_the_old_worker_serving(factory):
+    # Passes `check`, fails for real in the new worker only: the main process's open-file limit
+    # (which the new worker inherits) leaves no room for the 64 event loops the new config asks.
     a, b = factory.backend(name="a"), factory.backend(name="b")
-    gh = factory.gatehouse(factory.config([a.address]))
+    gh = factory.gatehouse(factory.config([a.address], workers=1))
     assert _server(gh) == "a"
     worker = gh.workers()
     assert len(worker) == 1
-    log_dir = tmp_path / "a-directory.log"
-    log_dir.mkdir()
-    gh.write_config(factory.config([b.address], access_log={"path": str(log_dir)}))
+    held = _fd_count(gh.pid)
+    soft, hard = resource.prlimit(gh.pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(gh.pid, resource.RLIMIT_NOFILE, (_fd_top(gh.pid) + ROOM, hard))
+    gh.write_config(factory.config([b.address], workers=64))
     os.kill(gh.pid, signal.SIGHUP)
     failed = _wait_line(gh, r"reload failed")
     assert failed, gh.stderr()
-    assert "cannot open access log" in failed and str(log_dir) in failed, failed
+    assert re.search(r"the new worker cannot start: " + NO_LOOPS, failed), failed
     assert "generation 0 keeps serving" in failed
     assert "generation 1 serving" not in gh.stderr()
     assert gh.proc.poll() is None
     for _ in range(10):
         assert _server(gh) == "a"
     assert gh.workers() == worker, "the old worker was let go"
+    assert _fd_count(gh.pid) == held, "the failed reload left fds open in the main process"
 
     # The next good reload is generation 1: the failed one was never committed.
-    gh.write_config(factory.config([b.address]))
+    resource.prlimit(gh.pid, resource.RLIMIT_NOFILE, (soft, hard))
     os.kill(gh.pid, signal.SIGHUP)
     assert _wait_line(gh, r"reload: config generation 1 serving"), gh.stderr()
     assert wait_for(lambda: _server(gh) == "b", timeout=5)
 
 
 def test_start_with_a_worker_that_cannot_start_exits_non_zero_with_the_reason(factory, tmp_path):
-    log_dir = tmp_path / "log-is-a-dir"
-    log_dir.mkdir()
     port = free_port()
-    cfg = factory.config(["127.0.0.1:9"], access_log={"path": str(log_dir)},
-                         listeners=[{"name": "http", "address": "127.0.0.1:%d" % port}])
+    listeners = [{"name": "http", "address": "127.0.0.1:%d" % port}]
+    # What the main process holds once it serves, measured on a good start of the same shape.
+    good = factory.gatehouse(factory.config(["127.0.0.1:9"], listeners=listeners, workers=1))
+    top = _fd_top(good.pid)
+    good.stop()
+    assert _refused(port)
+    cfg = factory.config(["127.0.0.1:9"], listeners=listeners, workers=64)
     path = tmp_path / "failing-worker.yaml"
     path.write_text(to_yaml(cfg) + "\n")
-    rc, out, took = _run(path)
-    assert rc != 0, out
+    rc, out, took = _run(path, nofile=top + ROOM)
+    assert rc == 1, out
     assert took < 5, "took %.1fs to give up" % took
-    assert re.search(r"cannot start: cannot open access log %s" % re.escape(str(log_dir)), out), out
+    assert re.search(r"cannot start: " + NO_LOOPS, out), out
+    assert "killed by signal" not in out and "[err]" not in out, out
     assert _refused(port), "the port is still open after gatehouse exited"
 
 
