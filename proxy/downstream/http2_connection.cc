@@ -215,14 +215,21 @@ void Http2Connection::feed(const char* data, size_t len) {
     FrameGate::Frame f;
     bool got = false;
     const size_t n = gate_.scan(p, len, &f, &got);
-    const ssize_t rv = nghttp2_session_mem_recv(session_.get(), p, n);
+    // A frame without payload is over with its head (an empty DATA with END_STREAM may close
+    // its stream): whether the stream was open is seen before the head's last byte goes in.
+    const size_t before = got && f.used_id && f.length == 0 ? n - 1 : n;
+    ssize_t rv = nghttp2_session_mem_recv(session_.get(), p, before);
+    bool open = false;
+    if (rv >= 0 && got && f.used_id)
+      open = nghttp2_session_find_stream(session_.get(), f.stream_id) != nullptr;
+    if (rv >= 0 && before < n) rv = nghttp2_session_mem_recv(session_.get(), p + before, 1);
     if (rv < 0) {
       fatal(static_cast<int>(rv));
       return;
     }
     p += n;
     len -= n;
-    if (got) check_frame(f);
+    if (got) check_frame(f, open);
   }
 }
 

@@ -92,8 +92,9 @@ class Http2Connection final : public Connection {
   void drive();
   void read_input();
   void feed(const char* data, size_t len);
-  // RFC 9113 5.1, 5.1.1, 5.3.1, 6.3 for a frame whose head nghttp2 has just read.
-  void check_frame(const FrameGate::Frame& f);
+  // RFC 9113 5.1, 5.1.1, 5.3.1, 6.3 for a frame whose head nghttp2 has just read; |open|: its
+  // stream was open in the session as the frame came.
+  void check_frame(const FrameGate::Frame& f, bool open);
   void run_turns();
   void flush();
   ssize_t write_output();

@@ -256,7 +256,7 @@ int Http2Connection::on_stream_close(nghttp2_session* session, int32_t stream_id
   return 0;
 }
 
-void Http2Connection::check_frame(const FrameGate::Frame& f) {
+void Http2Connection::check_frame(const FrameGate::Frame& f, bool open) {
   if (f.type == FrameGate::kPriority) {
     control_frame(1);
     // nghttp2 skips PRIORITY frames unread without RFC 7540 priorities; RFC 9113 still forbids
@@ -266,7 +266,7 @@ void Http2Connection::check_frame(const FrameGate::Frame& f) {
     return;
   }
   // DATA or HEADERS on a client stream id already used and not open in the session: closed.
-  if (!f.used_id || nghttp2_session_find_stream(session_.get(), f.stream_id)) return;
+  if (!f.used_id || open) return;
   switch (closed_ids_.find(f.stream_id)) {
     case ClosedStreams::How::kWeReset:
       return;  // RFC 9113 5.1: what the client sent before it saw our RST_STREAM is ignored

@@ -48,6 +48,7 @@ void Http2Stream::open(int32_t stream_id, int64_t now) {
   error_status_ = 0;
   error_why_ = "";
   head_done_ = started_ = waiting_body_ = headers_sent_ = deferred_ = eof_sent_ = false;
+  end_seen_ = false;
   stream_body_ = body_new_ = false;
   websocket_ = client_ended_ = false;
   held_ = 0;
@@ -70,7 +71,7 @@ void Http2Stream::open(int32_t stream_id, int64_t now) {
 void Http2Stream::head_complete(bool end_stream, int status, const char* why, int64_t now) {
   const auto& cfg = *ex->runtime->config;
   deadline_us = now + micros(cfg.timeouts.client_body);
-  if (end_stream) ex->request_complete = true;
+  if (end_stream) ex->request_complete = end_seen_ = true;
   if (status != 0) {
     refuse(status, why);
     return;
@@ -112,6 +113,13 @@ bool Http2Stream::body_data(const uint8_t* data, size_t len, int64_t now) {
     return false;
   }
   ex->request_body_size += len;
+  // RFC 9113 8.1.1: the body is whole with the last byte content-length announced (nghttp2
+  // resets the stream if more DATA comes). The backend gets its end now, as from an HTTP/1.1
+  // client: END_STREAM may come in a frame of its own, later (curl -T - sends it so), and the
+  // response must not wait for it, nor be taken for an early one (no reset after it).
+  if (ex->request.framing == http::Framing::kLength &&
+      ex->request_body_size == ex->request.content_length)
+    body_whole();
   // A buffered body gives its window back at once, as nghttp2's automatic updates did. Before
   // the pipeline ran, the rule that decides is not known yet: read_body() settles it.
   if (started_ && !stream_body_) return false;
@@ -129,6 +137,7 @@ void Http2Stream::body_complete() {
     if (tunnel_) conn_.wake(this);
     return;
   }
+  end_seen_ = true;
   if (!ex || ex->request_complete) return;
   const auto& req = ex->request;
   // nghttp2 checks this too; the body forwarded must be the one announced (RFC 9113 8.1.1).
@@ -137,6 +146,10 @@ void Http2Stream::body_complete() {
     refuse(400, "body length differs from content-length");
     return;
   }
+  body_whole();
+}
+
+void Http2Stream::body_whole() {
   ex->request_complete = true;
   if (stream_body_) body_new_ = true;
   if (waiting_body_ || stream_body_) conn_.wake(this);
@@ -207,6 +220,14 @@ void Http2Stream::take_turn() {
     started_ = true;
     if (ex->request.expect_continue && !ex->request_complete) submit_continue();
     pipeline::start(*ex);
+    return;
+  }
+  if (eof_sent_ && error_status_ != 0) {
+    // The response went out whole and the client's END_STREAM did not come (client_body): the
+    // stream is not held open for it (RFC 9113 8.1: RST_STREAM(NO_ERROR) after a complete
+    // response).
+    EX_LOG_INFO(*ex, "HTTP/2 stream %d: no END_STREAM within client_body after the response", id);
+    nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
     return;
   }
   if (stream_body_ && error_status_ != 0) {
@@ -288,6 +309,9 @@ int Http2Stream::send_data(evbuffer* out, const uint8_t* frame_head, size_t leng
 
 void Http2Stream::response_sent() {
   eof_sent_ = true;
+  // A whole request whose END_STREAM is still on its way: within client_body, as a body would.
+  if (ex && ex->request_complete && !end_seen_ && !websocket_)
+    deadline_us = conn_.now_us() + micros(ex->runtime->config->timeouts.client_body);
   // RFC 9113 8.1: a complete response before the request finished; the rest is not wanted.
   if (ex && (!ex->request_complete || (websocket_ && !tunnel_ && !client_ended_)))
     nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
@@ -315,6 +339,8 @@ void Http2Stream::finish(EventLoop& loop) {
 
 bool Http2Stream::awaiting_client() const {
   if (closed || !ex || error_status_ != 0) return false;
+  // The response went out whole: only the END_STREAM of a whole request is waited for.
+  if (eof_sent_) return !websocket_ && ex->request_complete && !end_seen_;
   // A streaming body with bytes held waits for the backend, not for the client.
   if (stream_body_ && held_ > 0) return false;
   return !head_done_ || (!ex->request_complete && !ex->response_ready);

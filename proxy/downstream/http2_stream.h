@@ -48,7 +48,7 @@ class Http2Stream final : public Downstream {
   // it back once the backend took them (a streaming body, or before the pipeline chose); false
   // when the caller must give it back now. Over a limit the stream answers.
   bool body_data(const uint8_t* data, size_t len, int64_t now);
-  // END_STREAM: the request is complete.
+  // END_STREAM: the request is complete (if content-length had not made it so already).
   void body_complete();
   // Answers |status| at the next turn (a timeout, a limit), unless a response is under way.
   void refuse(int status, const char* why);
@@ -63,7 +63,8 @@ class Http2Stream final : public Downstream {
   void response_sent();
   // The stream is closed: logs the exchange and gives back what it held.
   void finish(EventLoop& loop);
-  // True while the client still owes something (a head, or a body we wait for): |deadline_us|.
+  // True while the client still owes something (a head, a body we wait for, or the END_STREAM
+  // of a stream whose response went out whole): |deadline_us|.
   bool awaiting_client() const;
   // True while response bytes are ready but not yet taken by the client.
   bool output_pending() const;
@@ -88,6 +89,8 @@ class Http2Stream final : public Downstream {
   void give_error();
   // Gives the client back the window of body bytes the stream no longer holds.
   void release_window();
+  // The request body is whole: END_STREAM came, or all the bytes content-length announced.
+  void body_whole();
 
   Http2Connection& conn_;
   const char* error_why_ = "";
@@ -98,6 +101,7 @@ class Http2Stream final : public Downstream {
   bool headers_sent_ = false;  // the response HEADERS were submitted
   bool deferred_ = false;      // the data source said "nothing yet": resume on output
   bool eof_sent_ = false;      // END_STREAM went out
+  bool end_seen_ = false;      // the client's END_STREAM came (the body may be whole before)
   bool stream_body_ = false;   // buffering: off: the body goes to the backend as it arrives
   bool body_new_ = false;      // ... and the backend has not been told of new bytes (or the end)
   uint64_t held_ = 0;          // body bytes received whose stream window was not given back

@@ -388,3 +388,77 @@ def test_http2_a_body_over_the_limit_gets_413_without_reaching_the_backend_whole
     assert h2_answer_body(seen, 1).startswith(b"413 ") or rst, seen[-5:]
     assert wait_for(lambda: not backend.stats()["open_connections"], timeout=5)
     assert backend.entry("h2big") is None
+
+
+def h2_until_pong(c, data=b"pong0001"):
+    """Sends a PING and reads until its ACK: every frame the server sent before it, in order."""
+    c.send(h2raw.ping(data))
+    ack, seen = c.frames_until(lambda f: f[0] == h2raw.PING and f[1] & h2raw.ACK and
+                               f[3] == data, timeout=5)
+    assert ack is not None, "no PING ACK: %r" % seen[-5:]
+    return seen
+
+
+def resets_or_goaway(frames, stream):
+    return [f for f in frames if (f[0] == h2raw.RST_STREAM and f[2] == stream) or
+            f[0] == h2raw.GOAWAY]
+
+
+@pytest.mark.parametrize("buffering", ["off", "on"])
+def test_http2_a_body_whole_by_content_length_is_answered_and_never_reset(factory, backend,
+                                                                          buffering):
+    """All the bytes content-length announced came, END_STREAM not yet (curl -T - sends it in a
+    DATA frame of its own, later): the request is whole, the backend answers, and the stream is
+    not reset (curl 7.88 drops a response that a RST_STREAM follows, "Empty reply from server";
+    the flake of test_http2_body_streams_to_the_backend[length]). The END_STREAM then closes it
+    cleanly, and the backend connection goes back to the pool."""
+    gh = factory.gatehouse(streaming_config(factory, backend))
+    if not h2c_supported(gh):
+        pytest.skip("no h2c")
+    path = "/echo?whole" if buffering == "off" else "/whole?buffered"
+    body = os.urandom(40000)  # within the default 65,535-byte windows
+    c = h2raw.Conn(gh.hostport)
+    h2_post(c, 1, path, extra=(("content-length", str(len(body))),))
+    c.send(h2_data_frames(1, body))
+    end, seen = c.frames_until(lambda f: f[2] == 1 and (f[0] == h2raw.RST_STREAM or (
+        f[0] == h2raw.DATA and f[1] & h2raw.END_STREAM)), timeout=5)
+    assert end is not None and end[0] == h2raw.DATA, "no complete answer: %r" % seen[-5:]
+    echo = json.loads(h2_answer_body(seen, 1))
+    assert_echoed(echo, body)
+    assert header_values(echo, "content-length") == [str(len(body))]
+    # Anything sent after the response comes before the PING's ACK.
+    assert not resets_or_goaway(h2_until_pong(c), 1)
+    c.send(h2raw.frame(h2raw.DATA, h2raw.END_STREAM, 1))
+    assert not resets_or_goaway(h2_until_pong(c, b"pong0002"), 1)
+    c.send(h2raw.headers(3, h2raw.request_block("/echo?after")))
+    end, seen = c.frames_until(lambda f: f[2] == 3 and f[0] == h2raw.DATA and
+                               f[1] & h2raw.END_STREAM, timeout=5)
+    c.close()
+    assert end is not None, seen
+    assert json.loads(h2_answer_body(seen, 3))["connection"]["request_index"] == 2
+
+
+def test_http2_a_stream_whose_end_stream_never_comes_is_reset_after_client_body(factory,
+                                                                               backend):
+    """The response went out whole, the client's END_STREAM does not come: the stream is not
+    held forever, it gets RST_STREAM(NO_ERROR) after client_body, and the connection goes on."""
+    gh = factory.gatehouse(streaming_config(factory, backend, timeouts={"client_body": "1s"}))
+    if not h2c_supported(gh):
+        pytest.skip("no h2c")
+    c = h2raw.Conn(gh.hostport)
+    h2_post(c, 1, "/echo?noend", extra=(("content-length", "5"),))
+    c.send(h2raw.frame(h2raw.DATA, 0, 1, b"hello"))
+    end, seen = c.frames_until(lambda f: f[2] == 1 and f[0] == h2raw.DATA and
+                               f[1] & h2raw.END_STREAM, timeout=5)
+    assert end is not None, seen[-5:]
+    answered = time.monotonic()
+    assert json.loads(h2_answer_body(seen, 1))["body_length"] == 5
+    rst, seen = c.frames_until(lambda f: f[2] == 1 and f[0] == h2raw.RST_STREAM, timeout=6)
+    assert rst is not None, seen[-5:]
+    assert int.from_bytes(rst[3], "big") == 0  # NO_ERROR: the response was complete
+    assert 0.9 < time.monotonic() - answered < 4
+    c.send(h2raw.headers(3, h2raw.request_block("/echo?next")))
+    end, seen = c.frames_until(lambda f: f[2] == 3 and f[0] == h2raw.DATA and
+                               f[1] & h2raw.END_STREAM, timeout=5)
+    c.close()
+    assert end is not None and json.loads(h2_answer_body(seen, 3))["target"] == "/echo?next"
