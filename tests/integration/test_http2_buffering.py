@@ -129,7 +129,9 @@ def settled(read, timeout=20):
 
 
 def test_max_temp_file_counts_per_connection(factory, backend):
-    n, streams, limit = 4 * MiB, 4, 1 * MiB
+    # Each body well beyond what the kernel's socket buffers between backend and gatehouse can
+    # hold (they grow to several MiB on loopback): a backend that finished would mean a read.
+    n, streams, limit = 16 * MiB, 4, 1 * MiB
     gh = gatehouse(factory, backend, response_memory="64KiB", max_temp_file="1MiB")
     conn = h2raw.Conn(gh.hostport)
     downloads = [Download(conn, 1 + 2 * i, "/bytes/%d?tag=pc%d&sndbuf=65536" % (n, i))
