@@ -36,8 +36,9 @@ base::Expected<void, ParseError> check_partial_request(std::string_view buf, con
 
 // True if the request line of |head| (after any leading empty lines) has a token after the method
 // that starts with "HTTP/" (any case), or is HTTP/0.9's "METHOD /path": the client speaks some
-// HTTP, so a refusal has someone to read it. Bytes that name no version are another protocol (a TLS hello on a plain port, an HTTP/2 client's invalid
-// preface: RFC 9113 3.4 wants the connection closed) and get no HTTP/1.1 answer.
+// HTTP, so a refusal has someone to read it. Bytes that name no version are another protocol (a TLS
+// hello on a plain port, an HTTP/2 client's invalid preface: RFC 9113 3.4 wants the connection
+// closed) and get no HTTP/1.1 answer.
 bool names_http_version(std::string_view head);
 
 // Parses a complete request head (as found by find_head_end). The path is normalized in place:

@@ -282,8 +282,8 @@ TEST_CASE("a request line that names no HTTP version is not HTTP (no answer is o
   CHECK(names_http_version("\r\nGET / HTTP/2.0\r\n\r\n"));  // wrong version, still HTTP: 505
   CHECK(names_http_version("GET /a b HTTP/1.1\r\n\r\n"));   // malformed, still HTTP: 400
   CHECK_FALSE(names_http_version("INVALID CONNECTION PREFACE\r\n\r\n"));  // h2spec 3.5
-  CHECK(names_http_version("GET /echo\r\n\r\n"));         // HTTP/0.9: 400
-  CHECK(names_http_version("GET /echo http/1.1\r\n\r\n"));  // lower case: 400
+  CHECK(names_http_version("GET /echo\r\n\r\n"));                         // HTTP/0.9: 400
+  CHECK(names_http_version("GET /echo http/1.1\r\n\r\n"));                // lower case: 400
   CHECK(names_http_version("GET /echo HTTP/1.1 x\r\n\r\n"));
   CHECK_FALSE(names_http_version("GET echo\r\n\r\n"));
   CHECK_FALSE(names_http_version("\x16\x03\x01\x02\x00\x01\r\n\r\n"));
