@@ -28,6 +28,13 @@ struct Rig {
   proxy::base::UniqueFd client, backend;  // the test's ends
   timeval idle{0, 300 * 1000};
 
+  // A tunnel still open at the end of a test closes once both its peers are gone.
+  ~Rig() {
+    client.reset();
+    backend.reset();
+    spin(2000, [&] { return shared.connections.load() <= 0; });
+  }
+
   proxy::Tunnel* open(const std::string& to_client = "", const std::string& to_backend = "") {
     int a[2], b[2];
     REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, a) == 0);

@@ -39,7 +39,13 @@ class Downstream {
                                        sizeof peer, listener_);
     conn_->start();
   }
-  ~Downstream() { conn_->drain(); }  // idle: closes and frees itself
+  // A drain serves a fresh connection's first request: the peer's close is what ends it (it
+  // closes and frees itself).
+  ~Downstream() {
+    conn_->drain();
+    peer_end_.reset();
+    for (int i = 0; i < 10; ++i) event_base_loop(loop_.base(), EVLOOP_NONBLOCK);
+  }
   Downstream(const Downstream&) = delete;
   Downstream& operator=(const Downstream&) = delete;
 
