@@ -69,10 +69,6 @@ void Http1Connection::step_handshake() {
   unsigned len = 0;
   const unsigned char* proto = transport_.alpn(len);
   if (len == 2 && memcmp(proto, "h2", 2) == 0) {
-    if (over_limit_) {  // its 503 would need an HTTP/2 session: not worth it for a refusal
-      close();
-      return;
-    }
     hand_over_to_http2({});
     return;
   }
@@ -137,7 +133,9 @@ bool Http1Connection::check_h2c_preface() {
 
 void Http1Connection::hand_over_to_http2(std::string_view already_read) {
   event_del(&ev_);
-  start_http2(loop_, std::move(transport_), peer(), peer_len(), listener_, already_read);
+  // An over-limit client's streams get their 503 there; its over-limit slot goes with it.
+  start_http2(loop_, std::move(transport_), peer(), peer_len(), listener_, already_read,
+              over_limit_);
   if (in_) {
     loop_.head_blocks().release(in_);
     in_ = nullptr;

@@ -31,8 +31,10 @@ constexpr int64_t kTickMs = 1000;  // at most: see update_timer()
 }  // namespace
 
 void start_http2(EventLoop& loop, io::Transport&& transport, const sockaddr* peer,
-                 socklen_t peer_len, const ListenerRef& listener, std::string_view already_read) {
+                 socklen_t peer_len, const ListenerRef& listener, std::string_view already_read,
+                 const char* over_limit) {
   auto* c = new Http2Connection(loop, std::move(transport), peer, peer_len, listener);
+  c->set_over_limit(over_limit);
   c->start(already_read);
 }
 
@@ -274,6 +276,8 @@ void Http2Connection::reap() {
     }
     free_stream(s);
   }
+  // An over-limit client had its 503: the GOAWAY tells it to go (its place is given back then).
+  if (over_limit_ && !closing_.empty()) drain();
   closing_.clear();
 }
 

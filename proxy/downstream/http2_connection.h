@@ -31,8 +31,11 @@ struct ListenerRef;
 // |already_read| holds the bytes received so far, the preface included; the session reads them
 // first. From here on the HTTP/2 connection owns the transport and the connection's counting: it
 // calls loop.release_connection(peer) when it closes.
+// |over_limit|, when set, says which connection limit the client is over: each stream it opens
+// is answered 503 (as nginx's limit_conn does) and the connection is drained.
 void start_http2(EventLoop& loop, io::Transport&& transport, const sockaddr* peer,
-                 socklen_t peer_len, const ListenerRef& listener, std::string_view already_read);
+                 socklen_t peer_len, const ListenerRef& listener, std::string_view already_read,
+                 const char* over_limit = nullptr);
 
 struct Nghttp2SessionDeleter {
   void operator()(nghttp2_session* s) const { nghttp2_session_del(s); }
@@ -77,6 +80,9 @@ class Http2Connection final : public Connection {
   void charge_reset(Http2Stream* s, uint32_t cost = 1);
   // The temporary-file bytes of all this connection's responses (max_temp_file per connection).
   io::FileBudget& temp_files() { return temp_files_; }
+  // The connection limit this client is over (its streams get 503), or null.
+  const char* over_limit() const { return over_limit_; }
+  void set_over_limit(const char* why) { over_limit_ = why; }
   // Response DATA moved to the output: the client is taking bytes.
   void data_sent(size_t frame_bytes);
   int64_t now_us() const;
@@ -159,6 +165,7 @@ class Http2Connection final : public Connection {
   bool deferred_ = false;  // a wake asked for a turn at the end of this loop turn
   bool closed_ = false;
   bool draining_ = false;
+  const char* over_limit_ = nullptr;  // see over_limit(); its slot is given back at close
   bool final_goaway_ = false;
   bool awaiting_first_ = false;  // draining, and waiting for the client's first stream
   bool terminating_ = false;     // GOAWAY for a fault or a timeout is on its way

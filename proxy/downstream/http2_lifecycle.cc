@@ -233,6 +233,7 @@ void Http2Connection::close() {
   event_del(&timer_);
   transport_.close();
   loop_.release_connection(peer());
+  if (over_limit_) loop_.release_over_limit();
 }
 
 }  // namespace proxy

@@ -72,6 +72,11 @@ void Http2Stream::head_complete(bool end_stream, int status, const char* why, in
   const auto& cfg = *ex->runtime->config;
   deadline_us = now + micros(cfg.timeouts.client_body);
   if (end_stream) ex->request_complete = end_seen_ = true;
+  if (status == 0 && conn_.over_limit()) {
+    // Over a connection limit: this stream gets its 503 (the connection drains once it is done).
+    status = 503;
+    why = conn_.over_limit();
+  }
   if (status != 0) {
     refuse(status, why);
     return;

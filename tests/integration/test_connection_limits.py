@@ -131,8 +131,30 @@ def test_over_tls_the_503_comes_after_the_handshake(factory, backend, tmp_path):
     r = c.response()
     assert r.status == 503 and r.header("connection") == "close"
     c.close()
-    # An HTTP/2 client over the limit is closed (its 503 would need a whole HTTP/2 session).
+    # An HTTP/2 client over the limit gets its 503 on the stream, then the GOAWAY.
+    import h2raw
+    import hpack
     h2 = tlsutil.tls_connect(gh, certs, alpn=("h2",))
-    assert h2.closed_within()
+    h2.send(h2raw.PREFACE + h2raw.settings() + h2raw.headers(1, h2raw.request_block("/over")))
+    status, goaway = None, False
+    h2.sock.settimeout(5)
+    buf = b""
+    deadline = time.monotonic() + 5
+    while (status is None or not goaway) and time.monotonic() < deadline:
+        while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
+            n = int.from_bytes(buf[:3], "big")
+            ftype, payload = buf[3], buf[9:9 + n]
+            buf = buf[9 + n:]
+            if ftype == h2raw.HEADERS:
+                status = dict(hpack.Decoder().decode(payload)).get(":status")
+            goaway = goaway or ftype == h2raw.GOAWAY
+        if status is not None and goaway:
+            break
+        data = h2.sock.recv(65536)
+        if not data:
+            break
+        buf += data
+    assert status == "503" and goaway, (status, goaway)
     h2.close()
     first.close()
+
