@@ -45,12 +45,10 @@ class Http1Connection final : public Connection, public Downstream {
 
   void start();
   // Before start(): the connection is over a connection limit and was not counted under it. Its
-  // first request head (HTTP/1.1 only, within a short deadline) gets a 503 with |why| and the
-  // close; it releases the loop's over-limit place, not a connection's, when it closes.
-  void set_over_limit(const char* why) {
-    over_limit_ = why;
-    h2c_possible_ = false;
-  }
+  // first request head (within a short deadline) gets a 503 with |why| and the close; an HTTP/2
+  // one (h2 or h2c) gets it on its streams, then the GOAWAY. It releases the loop's over-limit
+  // place, not a connection's, when it closes.
+  void set_over_limit(const char* why) { over_limit_ = why; }
 
   // The receive_body stage: read the request body, then resume the pipeline.
   void read_body() override;

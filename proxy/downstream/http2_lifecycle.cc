@@ -232,8 +232,11 @@ void Http2Connection::close() {
   event_del(&ev_);
   event_del(&timer_);
   transport_.close();
-  loop_.release_connection(peer());
-  if (over_limit_) loop_.release_over_limit();
+  // An over-limit connection was never counted under the limits: its over-limit place goes back.
+  if (over_limit_)
+    loop_.release_over_limit();
+  else
+    loop_.release_connection(peer());
 }
 
 }  // namespace proxy

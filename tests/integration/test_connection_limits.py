@@ -158,3 +158,25 @@ def test_over_tls_the_503_comes_after_the_handshake(factory, backend, tmp_path):
     h2.close()
     first.close()
 
+
+
+def test_an_h2c_client_over_the_limit_gets_503_and_gives_its_place_back(factory, backend):
+    import h2raw
+    gh = factory.gatehouse(factory.config([backend.address], workers=1,
+                                          limits={"max_connections_per_client": 2}))
+    if not h2raw.h2c_supported(gh):
+        pytest.skip("no h2c on the plain listener")
+    conns = held(gh, 2)
+    # More than the 32 over-limit connections a loop answers at once: each gives its place back.
+    for _ in range(40):
+        r = ghtest.curl("--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}",
+                        gh.url("/over"), timeout=10)
+        assert r.stdout == b"503", (r.stdout, r.stderr)
+    # The places under the limit were never given away twice: still exactly two.
+    for c in conns:
+        c.send(build("GET", "/echo"))
+        assert c.response().status == 200
+    assert over_limit_request(gh).status == 503
+    for c in conns:
+        c.close()
+    assert wait_for(lambda: ghtest.request(gh).status == 200)
