@@ -2,58 +2,10 @@
 """Responses that never have a body (RFC 9112 6.3): 204 and 304, whatever their fields say. A 204
 reaches the client without Content-Length or Transfer-Encoding (RFC 9110 8.6); a 304 keeps its
 Content-Length (the selected representation's); the backend's stray bytes never reach a client."""
-import socket
-import threading
 
 import pytest
 
-from ghtest import build, curl
-
-
-class RawBackend:
-    """Answers each request by its path from |answers| (path -> raw bytes), on every connection
-    until the peer closes; counts connections and requests."""
-
-    def __init__(self, answers):
-        self.answers = answers
-        self.connections = 0
-        self.requests = []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.address = "127.0.0.1:%d" % self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._serve, args=(c, self.connections), daemon=True).start()
-
-    def _serve(self, c, conn_id):
-        buf = b""
-        c.settimeout(10)
-        try:
-            while True:
-                while b"\r\n\r\n" not in buf:
-                    data = c.recv(65536)
-                    if not data:
-                        return
-                    buf += data
-                head, _, buf = buf.partition(b"\r\n\r\n")
-                path = head.split(b" ")[1].decode()
-                self.requests.append((conn_id, path))
-                c.sendall(self.answers[path.split("?")[0]])
-        except OSError:
-            pass
-        finally:
-            c.close()
-
-    def close(self):
-        self.sock.close()
+from ghtest import RawBackend, build, curl
 
 
 ANSWERS = {

@@ -1,13 +1,11 @@
 # SPDX-License-Identifier: MIT
 """204 and 304 over HTTP/2: never a body (END_STREAM on the HEADERS frame, no DATA), and a 204
 never carries content-length (RFC 9110 8.6, RFC 9113 8.1.1), whatever the backend's head says."""
-import socket
-import threading
 
 import pytest
 
 import h2raw
-from ghtest import curl
+from ghtest import RawBackend, curl
 from h2raw import DATA, END_STREAM, HEADERS
 
 ANSWERS = {
@@ -18,48 +16,9 @@ ANSWERS = {
 }
 
 
-class RawBackend:
-    """Answers each request with the raw bytes ANSWERS holds for its path, keep-alive."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.address = "127.0.0.1:%d" % self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
-
-    def _serve(self, c):
-        buf = b""
-        c.settimeout(10)
-        try:
-            while True:
-                while b"\r\n\r\n" not in buf:
-                    data = c.recv(65536)
-                    if not data:
-                        return
-                    buf += data
-                head, _, buf = buf.partition(b"\r\n\r\n")
-                c.sendall(ANSWERS[head.split(b" ")[1].decode()])
-        except OSError:
-            pass
-        finally:
-            c.close()
-
-    def close(self):
-        self.sock.close()
-
-
 @pytest.fixture
 def gh(factory):
-    b = RawBackend()
+    b = RawBackend(ANSWERS)
     yield factory.gatehouse(factory.config([b.address], workers=1))
     b.close()
 
