@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "cache/storage.h"
+#include "proxy/base/expected.h"
+
+namespace cache {
+
+// The disk tier (cache.disk): one file per object under |path|, bounded by |size| bytes. Bodies
+// are written as they stream in, behind a checksummed header, to a temporary name, and renamed
+// into place at commit (atomic publish); a crash mid-write leaves only a temporary file that the
+// next start deletes. A flipped byte is caught by the checksums and the object dropped (a miss).
+// Hits are read with file(): the downstream sends them with sendfile on plain connections.
+class DiskStorage : public Storage {
+ public:
+  // Opens (creating) the directory. The index is empty until rebuild_index() has run.
+  static proxy::base::Expected<std::unique_ptr<DiskStorage>, std::string> open(
+      const std::string& path, uint64_t size);
+
+  // Scans the directory and adds every intact object to the index (torn or corrupt files are
+  // deleted). Meant to run on a background thread while gatehouse already serves: lookups and
+  // fills work meanwhile, and objects become hits as they are found.
+  virtual void rebuild_index() = 0;
+  // The rebuild has finished (for tests and the status page).
+  virtual bool index_ready() const = 0;
+};
+
+}  // namespace cache
