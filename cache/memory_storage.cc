@@ -166,17 +166,8 @@ std::shared_ptr<const Object> MemoryStorage::update_head(const std::shared_ptr<c
   if (!old || old->tier() != Tier::kMemory || !old->complete()) return nullptr;
   // The body is copied into a new single allocation: memory bodies are small (at most
   // object_limit) and this keeps every object one allocation with no shared body to track.
-  const uint64_t size = old->available();
-  head.body_size = size;
-  auto obj = MemoryObject::make(old->key(), std::move(head), old->sequence(), size);
-  for (uint64_t off = 0; off < size;) {
-    const std::string_view run = old->memory_at(off);
-    if (run.empty()) return nullptr;
-    obj->write(run.data(), run.size(), UINT64_MAX);
-    off += run.size();
-  }
-  obj->publish(size);
-  obj->complete_fill();
+  auto obj = MemoryObject::copy_with_head(*old, std::move(head));
+  if (!obj) return nullptr;
   obj->charge = obj->stored_bytes() + kPerObjectCharge;
   std::shared_ptr<MemoryObject> replaced;
   {
