@@ -117,7 +117,7 @@ std::shared_ptr<MemoryObject> MemoryStorage::unlink_locked(Shard& s, const Memor
 
 void MemoryStorage::insert(std::shared_ptr<MemoryObject> obj) {
   obj->charge = obj->stored_bytes() + kPerObjectCharge;
-  std::shared_ptr<MemoryObject> replaced;
+  std::shared_ptr<MemoryObject> replaced, too_many;
   {
     Shard& s = shard_for(obj->key());
     std::lock_guard lock(s.mu);
@@ -134,8 +134,17 @@ void MemoryStorage::insert(std::shared_ptr<MemoryObject> obj) {
     policy_->insert(obj.get());
     account_add(*obj);
     head = std::move(obj);
+    // The newest variant is first: past the limit, the last one is the oldest.
+    size_t n = 1;
+    MemoryObject* last = head.get();
+    for (MemoryObject* o = head->next_variant.get(); o; o = o->next_variant.get()) {
+      ++n;
+      last = o;
+    }
+    if (n > kMaxVariants) too_many = unlink_locked(s, last, false);
   }
   replaced.reset();  // freed outside the shard lock
+  too_many.reset();
   evict_to_fit();
 }
 
