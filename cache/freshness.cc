@@ -52,7 +52,7 @@ uint32_t age_value(const HeaderList& h) {
 Directives governing_directives(const HeaderList& h, std::string_view targeted_header,
                                 bool& targeted) {
   if (!targeted_header.empty()) {
-    Directives t = parse_cache_control(h, targeted_header);
+    Directives t = parse_targeted_cache_control(h, targeted_header);
     if (t.any) {
       targeted = true;
       return t;

@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <deque>
+
 #include "tests/cache/messages.h"
 
 using cache::Directives;
@@ -141,4 +143,67 @@ TEST_CASE("RFC 9213 2: the targeted field is parsed with the same syntax") {
   const Directives d = cache::parse_cache_control(h.list, "cdn-cache-control");
   CHECK(d.max_age == 600u);
   CHECK_FALSE(d.no_store);
+}
+
+namespace {
+Directives targeted(std::initializer_list<std::string> lines) {
+  static std::deque<Headers> keep;  // the Directives' views point into these
+  Headers& h = keep.emplace_back();
+  for (const auto& l : lines) h.text.add(h.list, "CDN-Cache-Control", l);
+  return cache::parse_targeted_cache_control(h.list, "cdn-cache-control");
+}
+}  // namespace
+
+TEST_CASE("RFC 9213 2.1: the targeted field is a Structured Fields Dictionary of directives") {
+  const Directives d = targeted({"max-age=600, stale-if-error=30, must-revalidate, no-store=?0"});
+  CHECK(d.any);
+  CHECK(d.max_age == 600u);
+  CHECK(d.stale_if_error == 30u);
+  CHECK(d.must_revalidate);
+  CHECK_FALSE(d.no_store);
+  CHECK(targeted({"private"}).private_);
+  CHECK(targeted({"no-store=?1"}).no_store);
+  CHECK(targeted({"max-age=3600", "no-cache"}).no_cache);
+}
+
+TEST_CASE("RFC 9213 2.1: a targeted max-age saturates at 2^31") {
+  CHECK(targeted({"max-age=2147483648"}).max_age == 2147483648u);
+  CHECK(targeted({"max-age=99999999999"}).max_age == 2147483648u);
+}
+
+TEST_CASE("RFC 9213 2.1: an extension directive is valid and does not hide the others") {
+  const Directives d = targeted({"foobar, max-age=3600"});
+  CHECK(d.any);
+  CHECK(d.max_age == 3600u);
+  CHECK(targeted({"foo;bar=1;baz, x=(a b \"c\");p=?0, y=:aGk=:, z=1.5"}).any);
+}
+
+TEST_CASE("RFC 9213 2.1: an invalid Structured Field is ignored as a whole") {
+  for (const char* v : {"max-age=10000, &&&&&", "Max-Age=60", "max-age =60", "max-age= 60",
+                        "max-age=60,", "max-age=\"60", "max-age=1234567890123456", "a=1.2345",
+                        "a=(1 2", "a=?2", ", max-age=5", "max-age=5;", "a=:!:"}) {
+    CAPTURE(v);
+    const Directives d = targeted({v});
+    CHECK_FALSE(d.any);
+    CHECK_FALSE(d.max_age);
+  }
+  const Directives two = targeted({"no-store", "&&"});
+  CHECK_FALSE(two.any);
+  CHECK_FALSE(two.no_store);
+}
+
+TEST_CASE("RFC 9213 2.1: directives of the wrong type are ignored") {
+  CHECK_FALSE(targeted({"max-age=\"10000\""}).any);
+  CHECK_FALSE(targeted({"max-age=-5"}).any);
+  CHECK_FALSE(targeted({"max-age=1.5"}).any);
+  CHECK_FALSE(targeted({"no-store=1"}).any);
+  const Directives d = targeted({"max-age=\"10000\", public"});
+  CHECK(d.any);
+  CHECK_FALSE(d.max_age);
+  CHECK_FALSE(d.max_age_invalid);
+}
+
+TEST_CASE("RFC 9213 2.1: an empty or absent targeted field has no directive") {
+  CHECK_FALSE(targeted({}).any);
+  CHECK_FALSE(targeted({""}).any);
 }

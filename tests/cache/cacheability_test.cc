@@ -233,3 +233,38 @@ TEST_CASE("RFC 9111 5.2.2.4: qualified no-cache fields are not stored") {
   CHECK_FALSE(store(r).freshness.no_cache);
   CHECK_FALSE(stored_field("X-Secret", cc, conn, "cdn-cache-control"));
 }
+
+TEST_CASE("RFC 9213 2.1: an invalid targeted field leaves Cache-Control in charge") {
+  Resp unknown(200, {{"CDN-Cache-Control", "max-age=10000, &&&&&"}, {"Cache-Control", "no-store"}});
+  CHECK_FALSE(store(unknown).store);
+  Resp wrong(200, {{"CDN-Cache-Control", "max-age=\"10000\""}, {"Cache-Control", "no-store"}});
+  CHECK_FALSE(store(wrong).store);
+  Resp fine(200, {{"CDN-Cache-Control", "foobar, max-age=3600"}, {"Cache-Control", "no-store"}});
+  CHECK(store(fine).store);
+}
+
+TEST_CASE("RFC 9213 2.1: targeted private, no-cache and max-age=0 beat a fresh Cache-Control") {
+  Resp priv(200, {{"CDN-Cache-Control", "private"},
+                  {"Cache-Control", "max-age=10000"},
+                  {"Expires", date(kNow + 10000)},
+                  {"Date", date(kNow)}});
+  CHECK_FALSE(store(priv).store);
+  Resp nc(
+      200,
+      {{"CDN-Cache-Control", "no-cache"}, {"Cache-Control", "max-age=10000"}, {"ETag", "\"a\""}});
+  CHECK(store(nc).freshness.no_cache);
+  Resp zero(200, {{"CDN-Cache-Control", "max-age=0"},
+                  {"Expires", date(kNow + 10000)},
+                  {"Date", date(kNow)},
+                  {"ETag", "\"a\""}});
+  CHECK(store(zero).freshness.lifetime == 0);
+}
+
+TEST_CASE("RFC 9213 2.1: a targeted max-age with a past or invalid Expires stays fresh") {
+  Resp past(200, {{"CDN-Cache-Control", "max-age=3600"},
+                  {"Expires", date(kNow - 10000)},
+                  {"Date", date(kNow)}});
+  CHECK(store(past).freshness.lifetime == 3600);
+  Resp invalid(200, {{"CDN-Cache-Control", "max-age=3600"}, {"Expires", "0"}});
+  CHECK(store(invalid).freshness.lifetime == 3600);
+}
