@@ -52,18 +52,34 @@ std::shared_ptr<MemoryObject> MemoryObject::make(const CacheKey& key, ObjectHead
                                             !inline_size.has_value());
 }
 
-MemoryObject::MemoryObject(const CacheKey& key, ObjectHead&& head, uint64_t seq, char* const* body,
-                           uint64_t inline_cap, bool chained)
+std::shared_ptr<MemoryObject> MemoryObject::copy_with_head(const Object& old, ObjectHead head) {
+  const uint64_t size = old.available();
+  head.body_size = size;
+  auto obj = make(old.key(), std::move(head), old.sequence(), size);
+  char* out = static_cast<char*>(obj->body_.load(std::memory_order_relaxed));
+  for (uint64_t off = 0; off < size;) {
+    const std::string_view run = old.memory_at(off);
+    if (run.empty()) return nullptr;
+    std::memcpy(out + off, run.data(), run.size());
+    off += run.size();
+  }
+  obj->publish(size);
+  obj->complete_fill(size);
+  return obj;
+}
+
+MemoryObject::MemoryObject(const CacheKey& key, ObjectHead&& head, uint64_t seq,
+                           char* const* body, uint64_t inline_size, bool chained)
     : Object(key, std::move(head), Tier::kMemory, seq),
-      inline_(*body),
-      inline_cap_(inline_cap),
+      body_(chained ? nullptr : *body),
+      body_bytes_(chained ? 0 : inline_size),
       chained_(chained) {
   hash = key.lo;
-  if (!chained) body_bytes_ = inline_cap;
 }
 
 MemoryObject::~MemoryObject() {
-  Block* b = first_.load(std::memory_order_relaxed);
+  if (!chained_) return;
+  auto* b = static_cast<Block*>(body_.load(std::memory_order_relaxed));
   while (b) {
     Block* next = b->next.load(std::memory_order_relaxed);
     b->~Block();
@@ -72,15 +88,13 @@ MemoryObject::~MemoryObject() {
   }
 }
 
-uint64_t MemoryObject::stored_bytes() const {
-  return body_bytes_ + head_bytes(head_);
-}
+uint64_t MemoryObject::stored_bytes() const { return body_bytes_ + head_bytes(head_); }
 
 std::string_view MemoryObject::memory_at(uint64_t offset) const {
   const uint64_t avail = available();
   if (offset >= avail) return {};
-  if (!chained_) return {inline_ + offset, static_cast<size_t>(avail - offset)};
-  const Block* b = first_.load(std::memory_order_acquire);
+  if (!chained_) return {inline_body() + offset, static_cast<size_t>(avail - offset)};
+  auto* b = static_cast<const Block*>(body_.load(std::memory_order_acquire));
   while (b && offset >= b->start + b->cap) b = b->next.load(std::memory_order_acquire);
   if (!b) return {};
   const uint64_t in = offset - b->start;
@@ -88,10 +102,11 @@ std::string_view MemoryObject::memory_at(uint64_t offset) const {
   return {b->data() + in, static_cast<size_t>(n)};
 }
 
-bool MemoryObject::write(const char* data, size_t len, uint64_t limit) {
-  if (!chained_) {
-    if (len > inline_cap_ - written_) return false;  // more than its Content-Length said
-    std::memcpy(inline_ + written_, data, len);
+bool MemoryWriter::write(const char* data, size_t len, uint64_t limit) {
+  MemoryObject& o = *obj_;
+  if (!o.chained_) {
+    if (len > o.body_bytes_ - written_) return false;  // more than its Content-Length said
+    std::memcpy(static_cast<char*>(o.body_.load(std::memory_order_relaxed)) + written_, data, len);
     written_ += len;
     return true;
   }
@@ -99,14 +114,14 @@ bool MemoryObject::write(const char* data, size_t len, uint64_t limit) {
   while (len > 0) {
     if (!tail_ || written_ == tail_->start + tail_->cap) {
       const uint64_t cap = tail_ ? std::min(tail_->cap * 2, kMaxBlock) : kFirstBlock;
-      auto* b = new (::operator new(sizeof(Block) + cap)) Block;
+      auto* b = new (::operator new(sizeof(MemoryObject::Block) + cap)) MemoryObject::Block;
       b->start = written_;
       b->cap = cap;
-      body_bytes_ += cap;
+      o.body_bytes_ += cap;
       if (tail_) {
         tail_->next.store(b, std::memory_order_release);
       } else {
-        first_.store(b, std::memory_order_release);
+        o.body_.store(b, std::memory_order_release);
       }
       tail_ = b;
     }
@@ -126,22 +141,22 @@ MemoryWriter::~MemoryWriter() {
 
 bool MemoryWriter::append(const char* data, size_t len) {
   if (ended_) return false;
-  if (!obj_->write(data, len, storage_.object_limit())) {
+  if (!write(data, len, storage_.object_limit())) {
     abort();
     return false;
   }
-  obj_->publish(obj_->written());
+  obj_->publish(written_);
   return true;
 }
 
 bool MemoryWriter::commit() {
   if (ended_) return false;
-  if (!obj_->chained() && obj_->written() != obj_->inline_cap()) {
+  if (!obj_->chained() && written_ != obj_->body_bytes()) {
     abort();  // shorter than its Content-Length: truncated
     return false;
   }
   ended_ = true;
-  obj_->complete_fill();
+  obj_->complete_fill(written_);
   storage_.insert(obj_);
   return true;
 }

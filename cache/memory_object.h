@@ -24,6 +24,10 @@ class MemoryObject final : public Object, public EvictionNode {
   static std::shared_ptr<MemoryObject> make(const CacheKey& key, ObjectHead head, uint64_t seq,
                                             std::optional<uint64_t> inline_size);
 
+  // A complete object with |old|'s body and a new head (a 304 refreshed it): the body is copied
+  // into one allocation. Null if |old|'s body cannot be read from memory.
+  static std::shared_ptr<MemoryObject> copy_with_head(const Object& old, ObjectHead head);
+
   struct Block {
     std::atomic<Block*> next{nullptr};
     uint64_t start;  // body offset of data()[0]
@@ -35,7 +39,7 @@ class MemoryObject final : public Object, public EvictionNode {
   // Use make(); public for allocate_shared only. |body| is the inline body, filled in by the
   // allocator before construction.
   MemoryObject(const CacheKey& key, ObjectHead&& head, uint64_t seq, char* const* body,
-               uint64_t inline_cap, bool chained);
+               uint64_t inline_size, bool chained);
   ~MemoryObject() override;
 
   std::string_view memory_at(uint64_t offset) const override;
@@ -49,15 +53,11 @@ class MemoryObject final : public Object, public EvictionNode {
     return head_.vary == h.vary && head_.variant == h.variant;
   }
 
-  // Writer side (MemoryWriter, single thread).
-  bool write(const char* data, size_t len, uint64_t limit);
-  uint64_t written() const { return written_; }
   bool chained() const { return chained_; }
-  uint64_t inline_cap() const { return inline_cap_; }
   // The fill's end; a fill of unknown size learns its body_size here, before readers can see
   // complete() (so head().body_size is safe to read once complete() is).
-  void complete_fill() {
-    if (chained_) head_.body_size = written_;
+  void complete_fill(uint64_t size) {
+    if (chained_) head_.body_size = size;
     finish(kComplete);
   }
   void abort_fill() { finish(kAborted); }
@@ -67,12 +67,13 @@ class MemoryObject final : public Object, public EvictionNode {
   std::shared_ptr<MemoryObject> next_variant;
 
  private:
-  char* inline_;
-  std::atomic<Block*> first_{nullptr};
-  Block* tail_ = nullptr;  // writer only
-  uint64_t inline_cap_;
-  uint64_t body_bytes_ = 0;
-  uint64_t written_ = 0;  // writer only
+  friend class MemoryWriter;
+  const char* inline_body() const { return static_cast<const char*>(body_.load(std::memory_order_relaxed)); }
+
+  // The inline body (fixed at construction), or the first block of the chain (null until the
+  // first byte arrives).
+  std::atomic<void*> body_;
+  uint64_t body_bytes_;
   bool chained_;
 };
 
@@ -87,9 +88,16 @@ class MemoryWriter final : public ObjectWriter {
   bool commit() override;
   void abort() override;
 
+  // Copies |len| bytes in (without publishing them); false if they do not fit the object's known
+  // size or |limit|.
+  bool write(const char* data, size_t len, uint64_t limit);
+  uint64_t written() const { return written_; }
+
  private:
   MemoryStorage& storage_;
   std::shared_ptr<MemoryObject> obj_;
+  MemoryObject::Block* tail_ = nullptr;
+  uint64_t written_ = 0;
   bool ended_ = false;
 };
 

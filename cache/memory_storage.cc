@@ -117,7 +117,7 @@ std::shared_ptr<MemoryObject> MemoryStorage::unlink_locked(Shard& s, const Memor
 
 void MemoryStorage::insert(std::shared_ptr<MemoryObject> obj) {
   obj->charge = obj->stored_bytes() + kPerObjectCharge;
-  std::shared_ptr<MemoryObject> replaced;
+  std::shared_ptr<MemoryObject> replaced, too_many;
   {
     Shard& s = shard_for(obj->key());
     std::lock_guard lock(s.mu);
@@ -134,8 +134,17 @@ void MemoryStorage::insert(std::shared_ptr<MemoryObject> obj) {
     policy_->insert(obj.get());
     account_add(*obj);
     head = std::move(obj);
+    // The newest variant is first: past the limit, the last one is the oldest.
+    size_t n = 1;
+    MemoryObject* last = head.get();
+    for (MemoryObject* o = head->next_variant.get(); o; o = o->next_variant.get()) {
+      ++n;
+      last = o;
+    }
+    if (n > kMaxVariants) too_many = unlink_locked(s, last, false);
   }
   replaced.reset();  // freed outside the shard lock
+  too_many.reset();
   evict_to_fit();
 }
 
@@ -166,17 +175,8 @@ std::shared_ptr<const Object> MemoryStorage::update_head(const std::shared_ptr<c
   if (!old || old->tier() != Tier::kMemory || !old->complete()) return nullptr;
   // The body is copied into a new single allocation: memory bodies are small (at most
   // object_limit) and this keeps every object one allocation with no shared body to track.
-  const uint64_t size = old->available();
-  head.body_size = size;
-  auto obj = MemoryObject::make(old->key(), std::move(head), old->sequence(), size);
-  for (uint64_t off = 0; off < size;) {
-    const std::string_view run = old->memory_at(off);
-    if (run.empty()) return nullptr;
-    obj->write(run.data(), run.size(), UINT64_MAX);
-    off += run.size();
-  }
-  obj->publish(size);
-  obj->complete_fill();
+  auto obj = MemoryObject::copy_with_head(*old, std::move(head));
+  if (!obj) return nullptr;
   obj->charge = obj->stored_bytes() + kPerObjectCharge;
   std::shared_ptr<MemoryObject> replaced;
   {

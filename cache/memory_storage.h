@@ -37,6 +37,10 @@ class MemoryStorage final : public Storage {
   void remove(const std::shared_ptr<const Object>& object) override;
   const TierStats& stats() const override { return stats_; }
 
+  // Variants kept per key (Vary on a field with many values must not grow one key's chain
+  // without bound): the oldest goes first.
+  static constexpr size_t kMaxVariants = 32;
+
   // A reload changed the sizes: shrinking evicts at once.
   void set_limits(uint64_t capacity, uint64_t object_limit);
   uint64_t capacity() const { return capacity_.load(std::memory_order_relaxed); }
