@@ -14,6 +14,7 @@
 #include "proxy/downstream/http1_connection.h"
 #include "proxy/exchange.h"
 #include "proxy/io/socket_address.h"
+#include "proxy/loop_waker.h"  // ~EventLoop destroys the wake queue
 #include "proxy/upstream/upstream_pools.h"
 
 namespace proxy {

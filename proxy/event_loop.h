@@ -26,6 +26,7 @@ namespace proxy {
 class AccessLog;
 class Connection;
 class UpstreamPools;
+class WakeQueue;
 struct Exchange;
 
 // A listening socket as a worker sees it. The event loop fills in the last two from its runtime.
@@ -127,6 +128,8 @@ class EventLoop {
   void release_over_limit() { --over_limit_; }
   // The loop's cached time, in seconds.
   int64_t cached_seconds() const;
+  // Cross-thread wakes for this loop (LoopWaker), made on first use; on the loop's thread only.
+  WakeQueue& wake_queue();
 
  private:
   static void on_accept(evutil_socket_t fd, short what, void* arg);
@@ -178,6 +181,7 @@ class EventLoop {
   size_t connection_count_ = 0;
   char date_[32] = {};
   time_t date_second_ = -1;
+  std::unique_ptr<WakeQueue> wake_queue_;  // last: goes before the base it registers with
 };
 
 }  // namespace proxy

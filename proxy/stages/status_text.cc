@@ -11,8 +11,12 @@ std::string_view reason_phrase(int status) {
       return "Created";
     case 204:
       return "No Content";
+    case 203:
+      return "Non-Authoritative Information";
     case 206:
       return "Partial Content";
+    case 300:
+      return "Multiple Choices";
     case 301:
       return "Moved Permanently";
     case 302:
@@ -31,16 +35,24 @@ std::string_view reason_phrase(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 410:
+      return "Gone";
+    case 412:
+      return "Precondition Failed";
     case 408:
       return "Request Timeout";
     case 413:
       return "Content Too Large";
     case 414:
       return "URI Too Long";
+    case 416:
+      return "Range Not Satisfiable";
     case 417:
       return "Expectation Failed";
     case 429:
       return "Too Many Requests";
+    case 451:
+      return "Unavailable For Legal Reasons";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
