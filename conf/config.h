@@ -92,6 +92,7 @@ struct DiskCache {
 };
 
 struct CacheConfig {
+  bool enabled = false;  // the config has a cache: section (else nothing is cached)
   uint64_t memory = 256 * MiB;
   std::optional<DiskCache> disk;
   uint64_t max_object_size = 4 * GiB;

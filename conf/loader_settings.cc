@@ -47,6 +47,7 @@ void read_cache(Reader& r, const Value& v, CacheConfig& c) {
   MapView m(r, v,
             {"memory", "disk", "max_object_size", "share_http_https", "status_header", "compress",
              "targeted_header", "stale_while_revalidate", "stale_if_error"});
+  if (v) c.enabled = true;
   store(r.size(m.get("memory")), c.memory);
   if (Value d = m.get("disk")) {
     MapView dm(r, d, {"path", "size"});

@@ -4,6 +4,8 @@
 namespace proxy {
 
 void Exchange::reset() {
+  caching.reset();  // first: its producer and waker refer to this exchange
+  producer = nullptr;
   downstream = nullptr;
   runtime.reset();
   request.clear();

@@ -8,6 +8,7 @@
 #include "proxy/base/clock.h"
 #include "proxy/base/error.h"
 #include "proxy/base/page_alloc.h"
+#include "proxy/exchange_cache.h"
 #include "proxy/http/message.h"
 #include "proxy/http/parser.h"
 #include "proxy/io/body_buffer.h"
@@ -22,6 +23,7 @@ inline constexpr size_t kStreamingBodyMemory = 64 * 1024;
 class EventLoop;
 class Downstream;
 class UpstreamConnection;
+class BodyProducer;
 
 // One request and its response, from the parsed head to the access log line. Owned by the
 // downstream connection; recycled by the event loop so the hot path allocates nothing.
@@ -55,6 +57,9 @@ struct Exchange {
   int attempts = 0;
   http::ResponseHead response;  // the backend's head (views into the upstream's block)
   bool streaming = false;       // X-Accel-Buffering: no or a rule: read at the client's pace
+  // What fills |out| with the response body when it is not the backend connection (a cache
+  // object): not owned (body_producer.h).
+  BodyProducer* producer = nullptr;
   bool upstream_done = false;   // the backend's response is complete (or there is none)
   bool aborted = false;         // the response broke mid-body: the client must see a cut
   base::TimePoint upstream_start{};
@@ -76,6 +81,9 @@ struct Exchange {
   // HTTP/2: the deliver stage decided the response (ex.response or a local one); the stream then
   // sends it as a HEADERS frame and the body from `out` (which holds no head).
   bool response_ready = false;
+
+  // The cache's part in this exchange (lookup outcome, the object served, the fill fed).
+  ExchangeCache caching;
 
   // Pipeline position.
   uint8_t stage = 0;

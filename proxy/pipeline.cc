@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "proxy/pipeline.h"
 
+#include "proxy/body_producer.h"
 #include "proxy/downstream/downstream.h"
 #include "proxy/exchange.h"
 #include "proxy/stages/stages.h"
@@ -10,29 +11,46 @@ namespace proxy::pipeline {
 namespace {
 
 using Stage = Next (*)(Exchange&);
-constexpr Stage kStages[] = {stages::route, stages::receive_body, stages::forward, stages::deliver};
+constexpr Stage kStages[] = {stages::route,   stages::cache_lookup, stages::receive_body,
+                             stages::forward, stages::cache_store,  stages::deliver};
 constexpr uint8_t kStageCount = sizeof kStages / sizeof kStages[0];
 constexpr uint8_t kDeliver = kStageCount - 1;
+constexpr uint8_t kCacheStore = kStageCount - 2;
+
+// Applies a stage's outcome; false when the exchange waits.
+bool advance(Exchange& ex, Next next) {
+  switch (next) {
+    case Next::kContinue:
+      ++ex.stage;
+      return true;
+    case Next::kRespond:
+      ex.local_response = true;
+      if (!ex.request_complete) ex.close_after = true;
+      ex.stage = kCacheStore;
+      return true;
+    case Next::kServe:
+      // An unread request body would be taken for the next request.
+      if (!ex.request_complete) ex.close_after = true;
+      ex.stage = kDeliver;
+      return true;
+    case Next::kSuspend:
+      return false;
+  }
+  return false;
+}
 
 void run(Exchange& ex) {
-  while (ex.stage < kStageCount) {
-    switch (kStages[ex.stage](ex)) {
-      case Next::kContinue:
-        ++ex.stage;
-        break;
-      case Next::kRespond:
-        ex.local_response = true;
-        if (!ex.request_complete) ex.close_after = true;
-        ex.stage = kDeliver;
-        break;
-      case Next::kSuspend:
-        return;
-    }
-  }
+  while (ex.stage < kStageCount)
+    if (!advance(ex, kStages[ex.stage](ex))) return;
   // Last, and nothing touches `ex` after: writing may complete the exchange and recycle it. With
   // a backend attached, it hands over the output itself once it has added the body bytes that
-  // came with the head, so head and body leave in one write.
-  if (!ex.upstream) ex.downstream->output_ready();
+  // came with the head, so head and body leave in one write. A local producer (a cache object)
+  // adds its first bytes now, after the head, and announces them.
+  if (ex.upstream) return;
+  if (ex.producer)
+    ex.producer->output_drained();
+  else
+    ex.downstream->output_ready();
 }
 
 }  // namespace
@@ -47,6 +65,10 @@ void resume(Exchange& ex) {
   run(ex);
 }
 
+void resume(Exchange& ex, Next outcome) {
+  if (advance(ex, outcome)) run(ex);
+}
+
 void respond(Exchange& ex, int status, const char* detail) {
   if (ex.upstream) {
     ex.upstream->abandon();
@@ -58,7 +80,7 @@ void respond(Exchange& ex, int status, const char* detail) {
   if (!ex.request_complete) ex.close_after = true;
   ex.local_response = true;
   ex.upstream_done = true;
-  ex.stage = kDeliver;
+  ex.stage = kCacheStore;  // a stale object may stand in for the error (stale-if-error)
   run(ex);
 }
 

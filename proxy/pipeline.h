@@ -11,12 +11,18 @@ struct Exchange;
 enum class Next {
   kContinue,  // go on with the next stage
   kRespond,   // a local response was chosen (ex.status set): skip to delivery
-  kSuspend,   // waiting (request body, backend): resume() is called when the wait is over
+  kSuspend,   // waiting (request body, backend, a coalesced fill): resume() is called when the
+              // wait is over
+  kServe,     // the response comes from the cache (ex.caching.body, ex.producer): skip to delivery
 };
 
 // The request pipeline. Stages never call each other; this module alone knows their order:
 //
-//   route -> receive_body -> forward -> deliver  ...body flows...  -> log
+//   route -> cache_lookup -> receive_body -> forward -> cache_store -> deliver  ...body...  -> log
+//                 |  hit (kServe) ------------------------------------------^
+//                 |  coalesced miss: kSuspend until the fill is settled, then hit or on
+//   a local answer (kRespond, respond(), fail()) goes to cache_store (stale-if-error, the fill's
+//   settling), then deliver
 //
 // Each stage is a function `Next stage(Exchange&)` in proxy/stages/.
 namespace pipeline {
@@ -25,6 +31,8 @@ namespace pipeline {
 void start(Exchange& ex);
 // The stage that suspended is done: continue with the next one.
 void resume(Exchange& ex);
+// The stage that suspended is done with |outcome| (as if it had returned it).
+void resume(Exchange& ex, Next outcome);
 // Answer locally with `status` and a short text body, whatever stage the exchange is in. Only
 // valid before any response byte was queued for the client.
 void respond(Exchange& ex, int status, const char* detail);

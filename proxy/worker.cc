@@ -14,9 +14,11 @@
 #include <system_error>
 #include <thread>
 
+#include "cache/cache.h"
 #include "proxy/access_log.h"
 #include "proxy/address_refresher.h"
 #include "proxy/base/log.h"
+#include "proxy/cache_settings.h"
 #include "proxy/event_loop.h"
 #include "proxy/runtime.h"
 #include "proxy/worker_ready.h"
@@ -82,6 +84,12 @@ int run_worker(std::shared_ptr<const conf::Config> config, const ServerAddresses
 
   if (auto failed = drop_privileges(config->user); !failed.empty()) return cannot_start(failed);
 
+  // One cache for the worker's life, whatever config it serves: the memory tier stays warm
+  // across in-process reloads (a config without a cache: section simply does not use it). Made
+  // after dropping privileges, so the disk tier's files belong to the user that writes them.
+  cache::Cache cache(cache_settings(config->cache));
+  shared.cache = &cache;
+
   std::vector<ListenerRef> listeners;
   for (const auto& s : sockets) {
     ListenerRef ref{s.name, s.fd.get(), false};
@@ -125,6 +133,7 @@ int run_worker(std::shared_ptr<const conf::Config> config, const ServerAddresses
   }
   LOG_INFO("serving with %zu event loop%s", n, n == 1 ? "" : "s");
   report_ready(ready);
+  cache.start_background_work();
   AddressRefresher refresher(*runtime, addresses, io::resolve_address,
                              std::chrono::steady_clock::now());
 

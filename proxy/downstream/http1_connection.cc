@@ -390,7 +390,10 @@ void Http1Connection::step_write() {
     return;
   }
   transport_.set_more(false);
-  if (ex_->upstream) ex_->upstream->output_drained();
+  if (ex_->upstream)
+    ex_->upstream->output_drained();
+  else if (ex_->producer)
+    ex_->producer->output_drained();
   if (ex_->out.empty() && ex_->upstream_done) finish_exchange();
 }
 

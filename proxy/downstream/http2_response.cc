@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "proxy/base/log.h"
+#include "proxy/cache_reply.h"
 #include "proxy/downstream/http2_connection.h"
 #include "proxy/downstream/http2_stream.h"
 #include "proxy/event_loop.h"
@@ -30,7 +31,41 @@ ssize_t read_response_body(nghttp2_session*, int32_t, uint8_t*, size_t length, u
   return static_cast<Http2Stream*>(source->ptr)->read_data(length, flags);
 }
 
+// |name| in lower case (RFC 9113 8.2.1) in |buf| (at least name.size() bytes).
+std::string_view lower_into(std::string_view name, char* buf) {
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    buf[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c;
+  }
+  return {buf, name.size()};
+}
+
 }  // namespace
+
+// A response from a stored object: the fields the reply plan gives (cache_reply.h), the body
+// from the exchange's producer.
+void Http2Stream::submit_cached() {
+  Exchange& e = *ex;
+  const CacheReply& reply = e.caching.body->reply();
+  const ReplyFields rf = stages::cached_reply_fields(e);
+  H2Field plan[kMaxFields];
+  const size_t count = http2_fields(reply, e.caching.fields, rf, plan, kMaxFields,
+                                    conn_.loop().scratch(), EventLoop::kScratchSize);
+  nghttp2_nv fields[kMaxFields];
+  for (size_t i = 0; i < count; ++i) fields[i] = nv(plan[i].name, plan[i].value);
+  nghttp2_data_provider body{};
+  body.source.ptr = this;
+  body.read_callback = read_response_body;
+  const bool has_body = !reply.head_only && reply.segment_count > 0;
+  const int rv = count == 0 ? NGHTTP2_ERR_INVALID_ARGUMENT
+                            : nghttp2_submit_response(conn_.session(), id, fields, count,
+                                                      has_body ? &body : nullptr);
+  if (rv != 0) {
+    LOG_DEBUG("client %s: HTTP/2 stream %d: cannot submit the cached response: %s", e.client_ip,
+              id, nghttp2_strerror(rv));
+    nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id, NGHTTP2_INTERNAL_ERROR);
+  }
+}
 
 void Http2Stream::submit_response() {
   headers_sent_ = true;
@@ -45,6 +80,13 @@ void Http2Stream::submit_response() {
   char length[24];
   bool has_body = false;
   char local[96];
+  std::string_view status_value;
+  const std::string_view status_name = stages::cache_status_field(e, status_value);
+  char status_lower[64];
+  if (e.caching.serving()) {
+    submit_cached();
+    return;
+  }
   if (e.local_response) {
     const size_t body_len = stages::local_body(e, local, sizeof local);
     fields[n++] = nv("date", conn_.loop().http_date());
@@ -52,6 +94,8 @@ void Http2Stream::submit_response() {
     if (const std::string_view allow = stages::local_allow(e); !allow.empty())
       fields[n++] = nv("allow", allow);
     if (body_len > 0) fields[n++] = nv("content-type", stages::kTextPlain);
+    if (!status_name.empty() && status_name.size() <= sizeof status_lower)
+      fields[n++] = nv(lower_into(status_name, status_lower), status_value);
     snprintf(length, sizeof length, "%zu", body_len);
     fields[n++] = nv("content-length", length);
     has_body = body_len > 0 && stages::response_has_body(e, e.status);
@@ -66,7 +110,9 @@ void Http2Stream::submit_response() {
     size_t used = 0;
     bool has_date = false;
     for (const auto& f : resp.headers) {
-      if (!stages::forwarded_response_field(resp, f, connection)) continue;
+      if (!stages::forwarded_response_field(resp, f, connection) ||
+          stages::cache_only_field(e, f.name))
+        continue;
       // The accept answers the key the proxy made (checked by the upstream): not the client's.
       if (tunnel && http::iequals(f.name, "sec-websocket-accept")) continue;
       if (n + 4 > kMaxFields || used + f.name.size() > EventLoop::kScratchSize) break;
@@ -83,6 +129,8 @@ void Http2Stream::submit_response() {
     }
     if (!has_date) fields[n++] = nv("date", conn_.loop().http_date());
     fields[n++] = nv("via", "1.1 gatehouse");
+    if (!status_name.empty() && status_name.size() <= sizeof status_lower)
+      fields[n++] = nv(lower_into(status_name, status_lower), status_value);
     has_body = tunnel ||
                (stages::response_has_body(e, resp.status) && resp.framing != http::Framing::kNone);
     if (has_body && resp.framing == http::Framing::kLength) {

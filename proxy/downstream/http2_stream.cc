@@ -307,7 +307,10 @@ int Http2Stream::send_data(evbuffer* out, const uint8_t* frame_head, size_t leng
   ex->data_bytes += length;
   conn_.data_sent(9 + length);
   // The backend may read more now (backpressure: it fills ex->out up to its room).
-  if (ex->upstream) ex->upstream->output_drained();
+  if (ex->upstream)
+    ex->upstream->output_drained();
+  else if (ex->producer)
+    ex->producer->output_drained();
   if (tunnel_) tunnel_->output_drained();
   return 0;
 }

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+#include "cache/freshness.h"
+#include "proxy/cache_reply.h"
 #include "proxy/downstream/downstream.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
@@ -20,6 +22,12 @@ void connection_fields(Exchange& ex, io::HeadBuilder& h) {
     h.add("Connection: keep-alive\r\n");
 }
 
+void status_field(const Exchange& ex, io::HeadBuilder& h) {
+  std::string_view value;
+  if (const std::string_view name = cache_status_field(ex, value); !name.empty())
+    h.field(name, value);
+}
+
 void deliver_local(Exchange& ex, io::HeadBuilder& h) {
   const int status = ex.status;
   const std::string_view reason = reason_phrase(status);
@@ -31,6 +39,7 @@ void deliver_local(Exchange& ex, io::HeadBuilder& h) {
   if (const std::string_view allow = local_allow(ex); !allow.empty())
     h.add("Allow: ").add(allow).add("\r\n");
   if (body_len > 0) h.add("Content-Type: ").add(kTextPlain).add("\r\n");
+  status_field(ex, h);
   h.add("Content-Length: ").add_number(static_cast<uint64_t>(body_len)).add("\r\n");
   if (status == 408 || status == 400 || status == 413 || status == 414 || status == 431 ||
       status == 505 || status == 501)
@@ -49,12 +58,13 @@ void deliver_upstream(Exchange& ex, io::HeadBuilder& h) {
   const http::ConnectionOptions connection(resp.headers);
   bool has_date = false;
   for (const auto& f : resp.headers) {
-    if (!forwarded_response_field(resp, f, connection)) continue;
+    if (!forwarded_response_field(resp, f, connection) || cache_only_field(ex, f.name)) continue;
     if (!has_date && http::iequals(f.name, "date")) has_date = true;
     h.field(f.name, f.value);
   }
   if (!has_date) h.add("Date: ").add(ex.loop->http_date()).add("\r\n");
   h.add("Via: 1.1 gatehouse\r\n");
+  status_field(ex, h);
   if (resp.status == 101) {
     // The switch to WebSocket (RFC 9110 15.2.2), checked by the upstream: Connection and Upgrade
     // are hop-by-hop, so they are named again for the client's hop. No body, no keep-alive.
@@ -108,9 +118,40 @@ Next deliver_h2(Exchange& ex) {
   return Next::kContinue;
 }
 
+// A response from a stored object (cache_reply.h): its head from the stored fields, with Age
+// (RFC 9111 5.1) and the status header; the body comes from its producer (ex.producer).
+Next deliver_cached(Exchange& ex) {
+  const auto& c = ex.caching;
+  ex.status = c.body->reply().status;
+  ex.upstream_done = false;
+  if (ex.downstream->http2()) {
+    ex.response_ready = true;  // the stream writes the HEADERS frame (http2_response.cc)
+    return Next::kContinue;    // the pipeline then starts the producer
+  }
+  io::HeadBuilder h(ex.loop->scratch(), EventLoop::kScratchSize);
+  const ReplyFields fields = cached_reply_fields(ex);
+  const Http1Framing framing = write_http1_head(c.body->reply(), c.fields, fields,
+                                                ex.request.version_minor, ex.close_after, h);
+  ex.chunked_out = framing.chunked;
+  if (framing.close_after) ex.close_after = true;
+  ex.head_bytes = h.size();
+  if (!h.ok() || !ex.out.append(h.view())) ex.aborted = true;
+  return Next::kContinue;
+}
+
 }  // namespace
 
+ReplyFields cached_reply_fields(Exchange& ex) {
+  ReplyFields f;
+  const auto& c = ex.caching;
+  f.age = cache::current_age(c.served->head().freshness, ex.loop->cached_seconds());
+  f.status_header = cache_status_field(ex, f.status_value);
+  f.date = ex.loop->http_date();
+  return f;
+}
+
 Next deliver(Exchange& ex) {
+  if (ex.caching.serving()) return deliver_cached(ex);
   if (ex.downstream->http2()) return deliver_h2(ex);
   io::HeadBuilder h(ex.loop->scratch(), EventLoop::kScratchSize);
   if (ex.local_response) {

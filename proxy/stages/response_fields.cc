@@ -24,6 +24,21 @@ bool forwarded_response_field(const http::ResponseHead& resp, const http::Header
   return !connection.lists(name);
 }
 
+bool cache_only_field(const Exchange& ex, std::string_view name) {
+  if (ex.caching.status == CacheStatus::kNone) return false;
+  const auto& cfg = ex.runtime->config->cache;
+  const std::string_view targeted =
+      cfg.targeted_header.empty() ? std::string_view("cdn-cache-control") : cfg.targeted_header;
+  return http::iequals(name, "surrogate-key") || http::iequals(name, targeted) ||
+         (!cfg.status_header.empty() && http::iequals(name, cfg.status_header));
+}
+
+std::string_view cache_status_field(const Exchange& ex, std::string_view& value) {
+  if (ex.caching.status == CacheStatus::kNone) return {};
+  value = cache_status_name(ex.caching.status);
+  return ex.runtime->config->cache.status_header;
+}
+
 size_t local_body(const Exchange& ex, char* buf, size_t cap) {
   const int status = ex.status;
   if (status == 200 && ex.request.asterisk) return 0;

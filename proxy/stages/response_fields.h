@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "proxy/http/headers.h"
+#include "proxy/cache_reply.h"
 #include "proxy/http/message.h"
 
 namespace proxy {
@@ -26,6 +27,19 @@ bool response_has_body(const Exchange& ex, int status);
 // (the tunnel that follows has no length). |connection| holds the response's Connection options.
 bool forwarded_response_field(const http::ResponseHead& resp, const http::Header& field,
                               const http::ConnectionOptions& connection);
+
+// Fields of the backend's response that are for the cache, not for clients, once the config has
+// a cache: the targeted cache-control field (RFC 9213: CDN-Cache-Control or
+// cache.targeted_header), Surrogate-Key (the object's tags), and a status header of the
+// backend's own name (gatehouse sends its own).
+bool cache_only_field(const Exchange& ex, std::string_view name);
+
+// The cache status header (cache.status_header) the exchange's response carries: its name, or
+// empty for none; |value| is HIT, MISS, ...
+std::string_view cache_status_field(const Exchange& ex, std::string_view& value);
+
+// The Age, status header and Date of a response served from the exchange's cache object.
+ReplyFields cached_reply_fields(Exchange& ex);
 
 // The short text body of a local response ("404 Not Found\n") written to |buf|; returns its
 // length, 0 when the response has none (a 200 to OPTIONS *).

@@ -12,11 +12,19 @@ namespace proxy::stages {
 
 // Picks the rule and its pool; 404 when nothing routes the request.
 Next route(Exchange& ex);
+// GET/HEAD through a cache-enabled config: a fresh stored object answers (kServe), a stale one
+// is served while refreshed in the background or revalidated, a miss leads or joins the key's
+// coalesced fill (kSuspend until it settles).
+Next cache_lookup(Exchange& ex);
 // Waits until the whole request body is in (memory, then a temporary file); with buffering: off
 // it starts the body on its way and goes on at once.
 Next receive_body(Exchange& ex);
 // Sends the request to a server of the pool; suspends until the response head is in.
 Next forward(Exchange& ex);
+// The backend's head is in (or a local answer was chosen): a 304 to a revalidation refreshes and
+// serves the stored object, a 5xx or failure serves a stale one where stale-if-error allows, a
+// storable response starts the fill the body is teed into, unsafe methods invalidate.
+Next cache_store(Exchange& ex);
 // Queues the response head (and a local body) for the client; the body then flows on its own.
 Next deliver(Exchange& ex);
 // Writes the access log line.

@@ -16,6 +16,15 @@ bool replaced_by_proxy(std::string_view name) {
          iequals(name, "x-forwarded-host");
 }
 
+// A revalidation asks with the stored object's validators (RFC 9111 4.3.1), not the client's:
+// the backend's 304 is about our copy, and the client's conditions are then judged against it.
+bool replaced_by_validators(std::string_view name) {
+  using http::iequals;
+  return iequals(name, "if-none-match") || iequals(name, "if-modified-since") ||
+         iequals(name, "if-match") || iequals(name, "if-unmodified-since") ||
+         iequals(name, "if-range") || iequals(name, "range");
+}
+
 }  // namespace
 
 bool streams_chunked(const Exchange& ex) {
@@ -40,10 +49,12 @@ void build_request_head(const Exchange& ex, io::HeadBuilder& out) {
   for (const auto& h : req.headers) {
     if (http::is_hop_by_hop(h.name) || replaced_by_proxy(h.name)) continue;
     if (connection.lists(h.name)) continue;
+    if (ex.caching.revalidating && replaced_by_validators(h.name)) continue;
     // RFC 8441 5: an HTTP/2 client's key is not the one the backend must answer (ours, below).
     if (req.upgrade_websocket && req.http2 && http::iequals(h.name, "sec-websocket-key")) continue;
     out.field(h.name, h.value);
   }
+  if (ex.caching.revalidating) out.add(ex.caching.validators);
   const std::string_view ip(ex.client_ip, ex.client_ip_len);
   // Earlier hops first, in order, even when they came on several lines (RFC 9110 5.3).
   out.add("X-Forwarded-For: ");

@@ -30,6 +30,9 @@ T min3(T a, T b, T c) {
 bool UpstreamConnection::consume(const char* data, size_t len) {
   Exchange& ex = *ex_;
   auto put = [&](const char* p, size_t n) -> bool {
+    // A cache fill gets the decoded bytes as they arrive; a fill that cannot keep them (too
+    // large, out of room) is given up, and the client's response goes on.
+    if (auto& w = ex.caching.writer; w && !w->append(p, n)) w.reset();
     if (ex.chunked_out) {
       return ex.out.append_chunk_header(n) && ex.out.append(p, n) && ex.out.append("\r\n", 2);
     }
@@ -108,8 +111,9 @@ void UpstreamConnection::read_body() {
       break;
     }
     const auto framing = ex.response.framing;
-    const bool direct =
-        !ex.chunked_out && framing != http::Framing::kChunked && ex.out.memory_room() > 0;
+    // A cache fill takes the bytes too: they go through consume(), which tees them.
+    const bool direct = !ex.chunked_out && framing != http::Framing::kChunked &&
+                        !ex.caching.writer && ex.out.memory_room() > 0;
     ssize_t n;
     if (direct) {
       // Straight into the output buffer: one copy from the kernel, none by us.

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "proxy/base/log.h"
+#include "proxy/body_producer.h"
 #include "proxy/downstream/downstream.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
@@ -275,6 +276,18 @@ void UpstreamConnection::on_head(size_t end) {
     ex.downstream->output_ready();
     return;
   }
+  if (ex.caching.detach_upstream) {
+    // A stored object answers instead (a 304 refreshed it, or it stands in for a 5xx): this
+    // response's body is not wanted. Its producer adds its first bytes now.
+    ex.upstream = nullptr;
+    ex_ = nullptr;
+    destroy();
+    if (ex.producer)
+      ex.producer->output_drained();
+    else
+      ex.downstream->output_ready();
+    return;
+  }
 
   if (ex.response.framing == http::Framing::kNone) {
     if (head_len_ > end) {
@@ -290,6 +303,10 @@ void UpstreamConnection::on_head(size_t end) {
 
 void UpstreamConnection::complete() {
   Exchange* ex = ex_;
+  if (ex->caching.writer) {  // the body is whole: the object becomes visible to lookups
+    ex->caching.writer->commit();
+    ex->caching.writer.reset();
+  }
   ex->upstream_done = true;
   ex->upstream = nullptr;
   ex->response.headers.clear();  // its views point into the block released below
@@ -366,6 +383,10 @@ base::Error UpstreamConnection::classify(base::ErrorCode code, const char* detai
 
 void UpstreamConnection::body_broken(const char* detail) {
   Exchange* ex = ex_;
+  if (ex->caching.writer) {  // a truncated or malformed body is never stored
+    ex->caching.writer->abort();
+    ex->caching.writer.reset();
+  }
   ex->aborted = true;
   ex->upstream_done = true;
   ex->upstream = nullptr;

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+// The cache lookup stage (RFC 9111 4): what a GET or HEAD finds in the cache decides whether the
+// backend is asked at all.
+#include "cache/cache.h"
+#include "cache/cache_control.h"
+#include "cache/policy.h"
+#include "proxy/background_fetch.h"
+#include "proxy/event_loop.h"
+#include "proxy/exchange.h"
+#include "proxy/stages/cache_common.h"
+#include "proxy/stages/stages.h"
+
+namespace proxy::stages {
+namespace {
+
+void count(std::atomic<uint64_t>& counter) {
+  counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+// A request that asks for part of the representation, or for it only under a condition: its
+// answer (206, 304, 412) is not a whole response to store, so it does not lead a fill.
+bool partial_or_conditional(const http::RequestHead& req) {
+  for (const auto& h : req.headers) {
+    const std::string_view n = h.name;
+    if (http::iequals(n, "range") || http::iequals(n, "if-range") ||
+        http::iequals(n, "if-none-match") || http::iequals(n, "if-modified-since") ||
+        http::iequals(n, "if-match") || http::iequals(n, "if-unmodified-since"))
+      return true;
+  }
+  return false;
+}
+
+Next wait_for_fill(Exchange& ex);
+
+// The fill this exchange waits on moved (on another thread, maybe): look again on ours.
+void on_fill_wake(void* arg) {
+  Exchange& ex = *static_cast<Exchange*>(arg);
+  auto& c = ex.caching;
+  if (!c.pending) return;
+  c.pending->unsubscribe(&*c.waker);
+  const Next next = wait_for_fill(ex);
+  if (next != Next::kSuspend) pipeline::resume(ex, next);
+}
+
+// A coalesced miss: the leader's response, once its head is in, is either an object being
+// filled (served from as it streams in) or not storable (this request goes to the backend too).
+Next wait_for_fill(Exchange& ex) {
+  auto& c = ex.caching;
+  auto& stats = c.cache->stats();
+  for (;;) {
+    switch (c.pending->state()) {
+      case cache::PendingFill::State::kObject:
+        if (auto object = c.pending->object()) {
+          c.pending.reset();
+          count(stats.hits);
+          return serve_object(ex, std::move(object), CacheStatus::kHit);
+        }
+        [[fallthrough]];
+      case cache::PendingFill::State::kUncacheable:
+      case cache::PendingFill::State::kFailed:
+        c.pending.reset();
+        c.no_fill = true;  // the leader found it not storable (or failed): no second fill
+        count(stats.misses);
+        return Next::kContinue;
+      case cache::PendingFill::State::kWaiting:
+        if (!c.waker) c.waker.emplace(*ex.loop, on_fill_wake, &ex);
+        if (c.pending->subscribe(&*c.waker)) return Next::kSuspend;
+        break;  // settled in between: look again
+    }
+  }
+}
+
+}  // namespace
+
+Next cache_lookup(Exchange& ex) {
+  auto& c = ex.caching;
+  cache::Cache* store = ex.loop->shared().cache;
+  if (!store || !ex.runtime->config->cache.enabled) return Next::kContinue;
+  c.cache = store;
+  if (c.background) return Next::kContinue;  // set up by its BackgroundFetch
+  auto& stats = store->stats();
+  const auto& req = ex.request;
+  c.key = request_key(ex);
+  c.keyed = true;
+  const bool lookup_method = req.method == http::Method::kGet || req.method == http::Method::kHead;
+  const bool rule_bypass = ex.rule && ex.rule->cache && ex.rule->cache->bypass;
+  if (!lookup_method || req.upgrade_websocket || rule_bypass) {
+    c.status = CacheStatus::kBypass;  // unsafe methods still invalidate (cache_store)
+    count(stats.bypass);
+    return Next::kContinue;
+  }
+  const cache::UnixTime now = cache_now(ex);
+  c.request_time = now;
+  auto object = store->lookup(c.key, [&req](std::string_view names) {
+    std::string values;
+    cache::vary_values(names, req.headers, values);
+    return values;
+  });
+  const bool only_if_cached = cache::parse_cache_control(req.headers).only_if_cached;
+  if (object) {
+    switch (cache::decide_reuse(object->head().freshness, req, now)) {
+      case cache::Reuse::kFresh:
+        count(stats.hits);
+        return serve_object(ex, std::move(object), CacheStatus::kHit);
+      case cache::Reuse::kStaleWhileRevalidate:
+        count(stats.stale);
+        BackgroundFetch::refresh(ex, object);
+        return serve_object(ex, std::move(object), CacheStatus::kStale);
+      case cache::Reuse::kRevalidate:
+        break;
+    }
+    if (!only_if_cached) {
+      // RFC 9111 4.3.1: ask the backend whether the stored response is still good.
+      c.fields.clear();
+      cache::decode_fields(object->head().fields, c.fields);
+      cache::validators_for(c.fields, c.validators);
+      c.fields.clear();
+      c.stored = std::move(object);
+      c.revalidating = true;
+      c.status = CacheStatus::kMiss;
+      count(stats.revalidations);
+      return Next::kContinue;
+    }
+  }
+  c.status = CacheStatus::kMiss;
+  if (only_if_cached) {
+    // RFC 9111 5.2.1.7: nothing usable stored, and the client forbids asking the backend.
+    count(stats.misses);
+    ex.status = 504;
+    ex.error_detail = "only-if-cached: not in the cache";
+    return Next::kRespond;
+  }
+  if (req.method == http::Method::kHead || partial_or_conditional(req)) {
+    count(stats.misses);
+    c.no_fill = true;
+    return Next::kContinue;
+  }
+  bool uncacheable = false;
+  c.pending = store->join_or_lead(c.key, &uncacheable);
+  if (!c.pending) {
+    count(stats.misses);
+    if (uncacheable)
+      c.no_fill = true;  // found not storable a moment ago: no queue behind it
+    else
+      c.lead = true;
+    return Next::kContinue;
+  }
+  return wait_for_fill(ex);
+}
+
+}  // namespace proxy::stages

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+// The cache store stage: the backend's head is in (or a local answer replaced it). It decides
+// what the cache makes of the response before the deliver stage sends anything.
+#include <cctype>
+
+#include "cache/cache.h"
+#include "cache/cache_control.h"
+#include "cache/policy.h"
+#include "proxy/exchange.h"
+#include "proxy/stages/cache_common.h"
+#include "proxy/stages/stages.h"
+
+namespace proxy::stages {
+namespace {
+
+void count(std::atomic<uint64_t>& counter) {
+  counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+// A coalesced lead whose response will not fill: the waiters go to the backend themselves.
+void settle(Exchange& ex, bool uncacheable) {
+  auto& c = ex.caching;
+  if (!c.lead) return;
+  c.lead = false;
+  if (uncacheable)
+    c.cache->settle_uncacheable(c.key);
+  else
+    c.cache->settle_failed(c.key);
+}
+
+// The backend's response is not what the client gets (a stored object is): the upstream lets
+// go of it once the pipeline is back (upstream_connection.cc).
+Next serve_instead(Exchange& ex, std::shared_ptr<const cache::Object> object, CacheStatus status) {
+  if (!ex.local_response) ex.caching.detach_upstream = true;
+  ex.local_response = false;
+  ex.error_detail = "";
+  serve_object(ex, std::move(object), status);
+  return Next::kContinue;  // on to deliver, which writes the object's head
+}
+
+// RFC 9111 4.4: a non-error response to an unsafe method invalidates the target URI and the
+// URIs in Location and Content-Location, when they are on the same host (lest a backend
+// invalidate another's objects).
+void invalidate(Exchange& ex) {
+  auto& c = ex.caching;
+  const auto inv = cache::invalidation_for(ex.request, ex.response);
+  if (inv.target && c.keyed) c.cache->purge(c.key);
+  const bool include_scheme = !ex.runtime->config->cache.share_http_https;
+  const std::string_view host = authority_host(ex.request.authority);
+  for (std::string_view url : {inv.location, inv.content_location}) {
+    if (url.empty()) continue;
+    if (const size_t scheme_end = url.find("://"); scheme_end != std::string_view::npos) {
+      std::string_view rest = url.substr(scheme_end + 3);
+      rest = rest.substr(0, rest.find_first_of("/?#"));
+      if (!http::iequals(authority_host(rest), host)) continue;
+    }
+    cache::CacheKey key;
+    if (cache::key_for_url(url, request_scheme(ex), ex.request.authority, include_scheme, key))
+      c.cache->purge(key);
+  }
+}
+
+// RFC 9111 4.3.4: the 304 refreshes the stored head (its fields merged, its freshness judged
+// again as of now), and the object is served from it.
+Next refresh(Exchange& ex, const cache::PolicyConfig& policy, cache::UnixTime now) {
+  auto& c = ex.caching;
+  const auto& stored = c.stored;
+  http::HeaderList old_fields;
+  cache::decode_fields(stored->head().fields, old_fields);
+  cache::ObjectHead head = stored->head();
+  head.fields.clear();
+  cache::merge_not_modified(old_fields, ex.response.headers, head.fields, policy.targeted_header);
+  http::ResponseHead merged;
+  merged.status = head.status;
+  merged.framing = http::Framing::kLength;
+  merged.content_length = head.body_size.value_or(0);
+  cache::decode_fields(head.fields, merged.headers);
+  const auto decision = cache::decide_store(ex.request, merged, c.request_time, now, policy);
+  std::shared_ptr<const cache::Object> fresh;
+  if (decision.store) {
+    head.freshness = decision.freshness;
+    fresh = c.cache->refresh(stored, std::move(head));
+  }
+  count(c.cache->stats().revalidated);
+  return serve_instead(ex, fresh ? fresh : stored, CacheStatus::kRevalidated);
+}
+
+// The stored head of a storable response: the fields kept (RFC 9111 3.1), the Vary names and
+// this request's values for them, the Surrogate-Key tags, where it lives (for bans).
+bool make_head(const Exchange& ex, const cache::PolicyConfig& policy,
+               const cache::StoreDecision& decision, cache::ObjectHead& head) {
+  const auto& resp = ex.response;
+  const auto& req = ex.request;
+  if (!cache::vary_names(resp.headers, head.vary)) return false;  // Vary: * never matches
+  if (!head.vary.empty()) cache::vary_values(head.vary, req.headers, head.variant);
+  head.status = resp.status;
+  const auto cc = cache::parse_cache_control(resp.headers);
+  const http::ConnectionOptions connection(resp.headers);
+  for (const auto& f : resp.headers) {
+    if (http::iequals(f.name, "surrogate-key")) {
+      if (!head.tags.empty()) head.tags += ' ';
+      head.tags += f.value;
+      continue;
+    }
+    if (!cache::stored_field(f.name, cc, connection, policy.targeted_header)) continue;
+    if (http::iequals(f.name, "content-length")) continue;  // the body's size is kept apart
+    head.fields.append(f.name).append(": ").append(f.value).append("\r\n");
+  }
+  for (char ch : authority_host(req.authority))
+    head.host.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+  head.path = req.path;
+  if (req.has_query) head.path.append("?").append(req.query);
+  head.freshness = decision.freshness;
+  if (resp.framing == http::Framing::kLength)
+    head.body_size = resp.content_length;
+  else if (resp.framing == http::Framing::kNone)
+    head.body_size = 0;
+  return true;
+}
+
+}  // namespace
+
+Next cache_store(Exchange& ex) {
+  auto& c = ex.caching;
+  if (!c.cache) return Next::kContinue;
+  const cache::UnixTime now = cache_now(ex);
+  if (ex.local_response) {
+    // The backend failed, timed out or could not be reached (RFC 5861 4, RFC 9111 4.2.4).
+    const bool failed = ex.status == 502 || ex.status == 503 || ex.status == 504;
+    if (failed && c.stored && cache::may_serve_stale_on_error(c.stored->head().freshness,
+                                                              ex.request, now)) {
+      count(c.cache->stats().stale);
+      settle(ex, false);
+      return serve_instead(ex, c.stored, CacheStatus::kStale);
+    }
+    settle(ex, false);
+    return Next::kContinue;
+  }
+  const auto& resp = ex.response;
+  const auto& req = ex.request;
+  if (c.status == CacheStatus::kBypass) {
+    invalidate(ex);  // invalidation_for knows which methods and statuses invalidate
+    return Next::kContinue;
+  }
+  const cache::PolicyConfig policy = request_policy(ex);
+  if (c.stored) {
+    if (resp.status == 304) return refresh(ex, policy, now);
+    if (resp.status >= 500 &&
+        cache::may_serve_stale_on_error(c.stored->head().freshness, req, now)) {
+      count(c.cache->stats().stale);
+      return serve_instead(ex, c.stored, CacheStatus::kStale);
+    }
+  }
+  if (c.no_fill || req.method != http::Method::kGet) {
+    settle(ex, true);
+    return Next::kContinue;
+  }
+  const auto decision = cache::decide_store(req, resp, c.request_time, now, policy);
+  cache::ObjectHead head;
+  if (!decision.store || !make_head(ex, policy, decision, head)) {
+    settle(ex, true);
+    return Next::kContinue;
+  }
+  const bool lead = c.lead;
+  c.lead = false;  // fill() settles the pending fill, with the object or as uncacheable
+  c.writer = c.cache->fill(c.key, std::move(head), lead);
+  return Next::kContinue;
+}
+
+}  // namespace proxy::stages
