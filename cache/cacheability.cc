@@ -87,7 +87,8 @@ StoreDecision decide_store(const proxy::http::RequestHead& req,
     return refuse("status");
 
   StoreDecision d;
-  d.freshness = detail::compute_freshness(resp, cc, targeted, request_time, response_time, config);
+  d.freshness =
+      detail::compute_freshness(resp.status, h, cc, targeted, request_time, response_time, config);
   // A response that is stale at once and cannot be revalidated would never be reused.
   const bool validator = h.find("etag") != nullptr || h.find("last-modified") != nullptr;
   if (d.freshness.lifetime <= 0 && !validator) return refuse("no freshness and no validator");
