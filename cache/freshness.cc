@@ -82,7 +82,10 @@ std::optional<int64_t> explicit_lifetime(const HeaderList& h, const Directives& 
   bool expires_present = false;
   const auto expires = date_field(h, "expires", &expires_present);
   if (!expires_present) return std::nullopt;
-  if (!expires || h.count("expires") > 1) return 0;
+  if (!expires) return 0;
+  // 4.2.1: several Expires lines that disagree make the response stale.
+  for (const auto& f : h)
+    if (iequals(f.name, "expires") && parse_http_date(f.value) != expires) return 0;
   bool date_present = false;
   const auto date = date_field(h, "date", &date_present);
   if (date_present && !date) return 0;

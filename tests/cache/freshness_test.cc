@@ -239,3 +239,23 @@ TEST_CASE("RFC 9111 4.2.1: the must_revalidate flag follows must-revalidate and 
   Resp none(200, {{"Cache-Control", "max-age=60"}});
   CHECK_FALSE(store(none).freshness.must_revalidate);
 }
+
+TEST_CASE("RFC 9111 4.2.1: several Expires lines that disagree make the response stale") {
+  Resp differ(200, {{"Date", date(kNow)},
+                    {"Expires", date(kNow + 100)},
+                    {"Expires", date(kNow + 5000)},
+                    {"ETag", "\"a\""}});
+  CHECK(store(differ).freshness.lifetime == 0);
+  Resp same(200,
+            {{"Date", date(kNow)}, {"Expires", date(kNow + 100)}, {"Expires", date(kNow + 100)}});
+  CHECK(store(same).freshness.lifetime == 100);
+}
+
+TEST_CASE("RFC 9110 5.6.7: Expires in the RFC 850 and asctime forms is understood") {
+  Resp rfc850(200, {{"Date", "Sun, 06 Nov 1994 08:49:37 GMT"},
+                    {"Expires", "Sunday, 06-Nov-94 09:49:37 GMT"}});
+  CHECK(store(rfc850).freshness.lifetime == 3600);
+  Resp asctime(
+      200, {{"Date", "Sun, 06 Nov 1994 08:49:37 GMT"}, {"Expires", "Sun Nov  6 09:49:37 1994"}});
+  CHECK(store(asctime).freshness.lifetime == 3600);
+}
