@@ -42,10 +42,18 @@ StoreDecision refuse(const char* why) {
   return d;
 }
 
-bool has_vary_star(const proxy::http::HeaderList& h) {
-  for (const auto& f : h)
-    if (iequals(f.name, "vary") && proxy::http::list_contains(f.value, "*")) return true;
-  return false;
+// 4.1: Vary: * never matches; nor does a Vary longer than vary_names() compares.
+bool vary_never_matches(const proxy::http::HeaderList& h) {
+  size_t names = 0;
+  bool star = false;
+  for (const auto& f : h) {
+    if (!iequals(f.name, "vary")) continue;
+    proxy::http::for_each_list_item(f.value, [&](std::string_view name) {
+      star = star || name == "*";
+      ++names;
+    });
+  }
+  return star || names > 32;
 }
 
 }  // namespace
@@ -73,7 +81,7 @@ StoreDecision decide_store(const proxy::http::RequestHead& req,
   }
   if (cc.private_) return refuse("private");
   if (h.find("set-cookie") || h.find("set-cookie2")) return refuse("Set-Cookie");
-  if (has_vary_star(h)) return refuse("Vary: *");
+  if (vary_never_matches(h)) return refuse("Vary: *");
   // 3.5: a response to an authenticated request is shared only when it says so.
   if (req.headers.find("authorization") && !cc.public_ && !cc.s_maxage && !cc.must_revalidate)
     return refuse("Authorization");

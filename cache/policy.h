@@ -62,7 +62,8 @@ bool may_serve_stale_on_error(const Freshness& f, const proxy::http::RequestHead
                               UnixTime now);
 
 // RFC 9111 4.1. The secondary key: the Vary field names of a stored response, lowercased and
-// comma-joined (false if Vary holds "*": such a response never matches a later request, 4.1).
+// comma-joined, sorted, unique (false if Vary holds "*": such a response never matches a later
+// request, 4.1; false too beyond 32 distinct names).
 bool vary_names(const proxy::http::HeaderList& resp, std::string& names);
 // The request's values for |names| (vary_names' form), normalized (whitespace folded, lines
 // of one field combined; Accept-Encoding reduced to the coding gatehouse would pick), appended
