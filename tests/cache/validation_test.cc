@@ -152,3 +152,17 @@ TEST_CASE("RFC 9213 2.1: after a 304, its targeted field governs freshness") {
   Headers plain;
   CHECK(updated_freshness(200, merged.list, plain.list, kNow, kNow, PolicyConfig{}).lifetime == 5);
 }
+
+TEST_CASE("RFC 9111 4.3.4: a 304 with a new Expires and Date renews the lifetime") {
+  Headers merged({{"Date", date(kNow)}, {"Expires", date(kNow + 600)}, {"ETag", "\"v1\""}});
+  Headers nm({{"Date", date(kNow)}, {"Expires", date(kNow + 600)}});
+  const Freshness f = updated_freshness(200, merged.list, nm.list, kNow, kNow, PolicyConfig{});
+  CHECK(f.lifetime == 600);
+  CHECK(f.corrected_initial_age == 0);
+}
+
+TEST_CASE("RFC 9111 4.3.4: a 304 that says no-cache makes the stored response no-cache") {
+  Headers merged({{"Cache-Control", "no-cache"}, {"ETag", "\"v1\""}});
+  Headers nm({{"Cache-Control", "no-cache"}});
+  CHECK(updated_freshness(200, merged.list, nm.list, kNow, kNow, PolicyConfig{}).no_cache);
+}
