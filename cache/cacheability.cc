@@ -42,10 +42,18 @@ StoreDecision refuse(const char* why) {
   return d;
 }
 
-bool has_vary_star(const proxy::http::HeaderList& h) {
-  for (const auto& f : h)
-    if (iequals(f.name, "vary") && proxy::http::list_contains(f.value, "*")) return true;
-  return false;
+// 4.1: Vary: * never matches; nor does a Vary longer than vary_names() compares.
+bool vary_never_matches(const proxy::http::HeaderList& h) {
+  size_t names = 0;
+  bool star = false;
+  for (const auto& f : h) {
+    if (!iequals(f.name, "vary")) continue;
+    proxy::http::for_each_list_item(f.value, [&](std::string_view name) {
+      star = star || name == "*";
+      ++names;
+    });
+  }
+  return star || names > 32;
 }
 
 }  // namespace
@@ -73,7 +81,7 @@ StoreDecision decide_store(const proxy::http::RequestHead& req,
   }
   if (cc.private_) return refuse("private");
   if (h.find("set-cookie") || h.find("set-cookie2")) return refuse("Set-Cookie");
-  if (has_vary_star(h)) return refuse("Vary: *");
+  if (vary_never_matches(h)) return refuse("Vary: *");
   // 3.5: a response to an authenticated request is shared only when it says so.
   if (req.headers.find("authorization") && !cc.public_ && !cc.s_maxage && !cc.must_revalidate)
     return refuse("Authorization");
@@ -87,7 +95,8 @@ StoreDecision decide_store(const proxy::http::RequestHead& req,
     return refuse("status");
 
   StoreDecision d;
-  d.freshness = detail::compute_freshness(resp, cc, targeted, request_time, response_time, config);
+  d.freshness =
+      detail::compute_freshness(resp.status, h, cc, targeted, request_time, response_time, config);
   // A response that is stale at once and cannot be revalidated would never be reused.
   const bool validator = h.find("etag") != nullptr || h.find("last-modified") != nullptr;
   if (d.freshness.lifetime <= 0 && !validator) return refuse("no freshness and no validator");

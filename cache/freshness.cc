@@ -82,7 +82,10 @@ std::optional<int64_t> explicit_lifetime(const HeaderList& h, const Directives& 
   bool expires_present = false;
   const auto expires = date_field(h, "expires", &expires_present);
   if (!expires_present) return std::nullopt;
-  if (!expires || h.count("expires") > 1) return 0;
+  if (!expires) return 0;
+  // 4.2.1: several Expires lines that disagree make the response stale.
+  for (const auto& f : h)
+    if (iequals(f.name, "expires") && parse_http_date(f.value) != expires) return 0;
   bool date_present = false;
   const auto date = date_field(h, "date", &date_present);
   if (date_present && !date) return 0;
@@ -91,35 +94,37 @@ std::optional<int64_t> explicit_lifetime(const HeaderList& h, const Directives& 
 
 // 4.2.2: 10% of the time since Last-Modified, for the heuristically cacheable statuses or an
 // explicitly cacheable (public) response; nullopt if no heuristic applies.
-std::optional<int64_t> heuristic_lifetime(const proxy::http::ResponseHead& resp,
-                                          const Directives& cc, UnixTime date) {
-  if (!heuristically_cacheable(resp.status) && !cc.public_) return std::nullopt;
-  const auto lm = date_field(resp.headers, "last-modified");
+std::optional<int64_t> heuristic_lifetime(int status, const HeaderList& h, const Directives& cc,
+                                          UnixTime date) {
+  if (!heuristically_cacheable(status) && !cc.public_) return std::nullopt;
+  const auto lm = date_field(h, "last-modified");
   if (!lm || *lm > date) return std::nullopt;
   return std::min<int64_t>((date - *lm) / 10, kHeuristicCap);
 }
 
 }  // namespace
 
-Freshness compute_freshness(const proxy::http::ResponseHead& resp, const Directives& cc,
-                            bool targeted, UnixTime request_time, UnixTime response_time,
-                            const PolicyConfig& config) {
-  const HeaderList& h = resp.headers;
-  Freshness f;
-  f.response_time = response_time;
-
-  // 4.2.3
+int64_t corrected_initial_age(const HeaderList& h, UnixTime request_time, UnixTime response_time) {
   const UnixTime date = date_field(h, "date").value_or(response_time);
   const int64_t apparent_age = std::max<int64_t>(0, response_time - date);
   const int64_t response_delay = std::max<int64_t>(0, response_time - request_time);
   const int64_t corrected_age_value = static_cast<int64_t>(age_value(h)) + response_delay;
-  f.corrected_initial_age = std::max(apparent_age, corrected_age_value);
+  return std::max(apparent_age, corrected_age_value);
+}
 
+Freshness compute_freshness(int status, const HeaderList& h, const Directives& cc, bool targeted,
+                            UnixTime request_time, UnixTime response_time,
+                            const PolicyConfig& config) {
+  Freshness f;
+  f.response_time = response_time;
+  f.corrected_initial_age = corrected_initial_age(h, request_time, response_time);
+
+  const UnixTime date = date_field(h, "date").value_or(response_time);
   if (config.ttl) {
     f.lifetime = *config.ttl;
   } else if (const auto life = explicit_lifetime(h, cc, targeted, response_time)) {
     f.lifetime = *life;
-  } else if (const auto heur = heuristic_lifetime(resp, cc, date)) {
+  } else if (const auto heur = heuristic_lifetime(status, h, cc, date)) {
     f.lifetime = *heur;
     f.heuristic = true;
   }
@@ -128,12 +133,16 @@ Freshness compute_freshness(const proxy::http::ResponseHead& resp, const Directi
   f.must_revalidate = cc.must_revalidate || cc.proxy_revalidate || cc.s_maxage.has_value();
   // 4.2.4: no stale serving where the origin forbids it. s-maxage implies proxy-revalidate, so
   // only an explicit stale-* directive (RFC 5861) next to it allows stale serving; the operator's
-  // defaults apply only where nothing says otherwise.
+  // defaults apply only where nothing says otherwise. The default stale-while-revalidate window
+  // is at most a tenth of the lifetime: a response fresh for 2 s is not served for 10 s more
+  // without asking (the origin's own directive is taken as it is).
   const bool forbidden = cc.no_cache || cc.must_revalidate || cc.proxy_revalidate;
   if (!forbidden) {
     const bool defaults = !f.must_revalidate;
-    f.stale_while_revalidate =
-        cc.stale_while_revalidate.value_or(defaults ? config.stale_while_revalidate : 0);
+    const int64_t tenth = f.lifetime > 0 ? f.lifetime / 10 : 0;
+    const uint32_t swr_default =
+        static_cast<uint32_t>(std::min<int64_t>(config.stale_while_revalidate, tenth));
+    f.stale_while_revalidate = cc.stale_while_revalidate.value_or(defaults ? swr_default : 0);
     f.stale_if_error = cc.stale_if_error.value_or(defaults ? config.stale_if_error : 0);
   }
   return f;

@@ -62,7 +62,8 @@ bool may_serve_stale_on_error(const Freshness& f, const proxy::http::RequestHead
                               UnixTime now);
 
 // RFC 9111 4.1. The secondary key: the Vary field names of a stored response, lowercased and
-// comma-joined (false if Vary holds "*": such a response never matches a later request, 4.1).
+// comma-joined, sorted, unique (false if Vary holds "*": such a response never matches a later
+// request, 4.1; false too beyond 32 distinct names).
 bool vary_names(const proxy::http::HeaderList& resp, std::string& names);
 // The request's values for |names| (vary_names' form), normalized (whitespace folded, lines
 // of one field combined; Accept-Encoding reduced to the coding gatehouse would pick), appended
@@ -88,6 +89,22 @@ void merge_not_modified(const proxy::http::HeaderList& stored,
 void merge_not_modified(const proxy::http::HeaderList& stored,
                         const proxy::http::HeaderList& update, std::string& out,
                         std::string_view targeted_header);
+
+// RFC 9111 4.3.4: whether a 304 (|update|, its fields) is about the stored response |stored|:
+// the same entity-tag (the 304's strong or weak one against the stored one) or, without one, the
+// same Last-Modified. A 304 with no validator at all answers our own conditional request for
+// this object, and updates it. A false answer: the stored response is not updated by it (and
+// the request is forwarded without validators).
+bool not_modified_matches(const proxy::http::HeaderList& stored,
+                          const proxy::http::HeaderList& update);
+
+// RFC 9111 4.3.4 / 4.2: the freshness of a stored response of |status| after a 304 updated its
+// fields to |merged| (merge_not_modified's output, decoded). The Age and Date of the 304
+// (|not_modified|, received at |response_time| for a request sent at |request_time|) give the
+// new age; the targeted field, never stored, is read from the 304.
+Freshness updated_freshness(int status, const proxy::http::HeaderList& merged,
+                            const proxy::http::HeaderList& not_modified, UnixTime request_time,
+                            UnixTime response_time, const PolicyConfig& config);
 
 // RFC 9111 4.3.1: the If-None-Match / If-Modified-Since fields for revalidating |stored| (ETag,
 // else Last-Modified). Writes "Name: value\r\n" lines to |out|; false if it has no validator.

@@ -39,9 +39,13 @@ Directives governing_directives(const proxy::http::HeaderList& h, std::string_vi
 
 // RFC 9111 4.2.1/4.2.2/4.2.3: the freshness of |resp| as received, given its governing
 // directives. The lifetime is negative or 0 when the response is stale on arrival.
-Freshness compute_freshness(const proxy::http::ResponseHead& resp, const Directives& cc,
+Freshness compute_freshness(int status, const proxy::http::HeaderList& h, const Directives& cc,
                             bool targeted, UnixTime request_time, UnixTime response_time,
                             const PolicyConfig& config);
+
+// 4.2.3: corrected_initial_age from the Date and Age of |h|.
+int64_t corrected_initial_age(const proxy::http::HeaderList& h, UnixTime request_time,
+                              UnixTime response_time);
 
 // Whether the response has explicit freshness (max-age, s-maxage, Expires: 4.2.1).
 bool has_explicit_freshness(const proxy::http::HeaderList& h, const Directives& cc, bool targeted);

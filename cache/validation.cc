@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // RFC 9111 4.3: revalidating a stored response (4.3.1 validators, 3.2/4.3.4 the 304 update)
 // and 4.4 invalidation by unsafe methods.
+#include "cache/etag.h"
 #include "cache/policy.h"
 #include "cache/policy_detail.h"
 
@@ -49,6 +50,38 @@ void merge_not_modified(const HeaderList& stored, const HeaderList& update, std:
   }
   for (const auto& u : update)
     if (updates(u.name)) append_field(u.name, u.value, out);
+}
+
+bool not_modified_matches(const HeaderList& stored, const HeaderList& update) {
+  if (const auto* tag = update.find("etag")) {
+    EntityTag fresh, old;
+    const auto* stored_tag = stored.find("etag");
+    return stored_tag && parse_etag(tag->value, fresh) && parse_etag(stored_tag->value, old) &&
+           weak_match(fresh, old);
+  }
+  if (update.find("last-modified")) {
+    const auto fresh = detail::date_field(update, "last-modified");
+    const auto old = detail::date_field(stored, "last-modified");
+    return fresh && old && *fresh == *old;
+  }
+  return true;
+}
+
+Freshness updated_freshness(int status, const HeaderList& merged, const HeaderList& not_modified,
+                            UnixTime request_time, UnixTime response_time,
+                            const PolicyConfig& config) {
+  bool targeted = false;
+  Directives cc;
+  if (!config.targeted_header.empty()) {
+    cc = parse_targeted_cache_control(not_modified, config.targeted_header);
+    targeted = cc.any;
+  }
+  if (!targeted) cc = parse_cache_control(merged);
+  Freshness f =
+      detail::compute_freshness(status, merged, cc, targeted, request_time, response_time, config);
+  f.corrected_initial_age =
+      detail::corrected_initial_age(not_modified, request_time, response_time);
+  return f;
 }
 
 bool validators_for(const HeaderList& stored, std::string& out) {

@@ -112,7 +112,11 @@ bool vary_names(const proxy::http::HeaderList& resp, std::string& names) {
       if (name == "*") star = true;
       for (size_t i = 0; i < n; ++i)
         if (iequals(found[i], name)) return;
-      if (n < kMax) found[n++] = name;
+      if (n < kMax) {
+        found[n++] = name;
+      } else {
+        star = true;  // more names than we compare: never match rather than match too widely
+      }
     });
   }
   if (star) return false;

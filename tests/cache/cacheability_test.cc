@@ -268,3 +268,13 @@ TEST_CASE("RFC 9213 2.1: a targeted max-age with a past or invalid Expires stays
   Resp invalid(200, {{"CDN-Cache-Control", "max-age=3600"}, {"Expires", "0"}});
   CHECK(store(invalid).freshness.lifetime == 3600);
 }
+
+TEST_CASE("RFC 9111 3: a stored response's refusal names its reason for the logs") {
+  Req head({}, Method::kHead);
+  Resp r(200, {{"Cache-Control", "max-age=60"}});
+  CHECK(std::string(store(head, r).reason) == "method");
+  Resp priv(200, {{"Cache-Control", "private"}});
+  CHECK(std::string(store(priv).reason) == "private");
+  Resp vary(200, {{"Cache-Control", "max-age=60"}, {"Vary", "*"}});
+  CHECK(std::string(store(vary).reason) == "Vary: *");
+}

@@ -188,10 +188,26 @@ TEST_CASE("RFC 5861: the operator's stale defaults apply when the response names
   PolicyConfig config;
   config.stale_while_revalidate = 7;
   config.stale_if_error = 70;
-  Resp r(200, {{"Cache-Control", "max-age=60"}});
+  Resp r(200, {{"Cache-Control", "max-age=600"}});
   const auto d = store(r, config);
   CHECK(d.freshness.stale_while_revalidate == 7u);
   CHECK(d.freshness.stale_if_error == 70u);
+}
+
+TEST_CASE("RFC 9111 4.2.4: the default stale-while-revalidate is at most a tenth of the lifetime") {
+  PolicyConfig config;
+  config.stale_while_revalidate = 10;
+  Resp short_lived(200, {{"Cache-Control", "max-age=2"}});
+  CHECK(store(short_lived, config).freshness.stale_while_revalidate == 0u);
+  Resp ten(200, {{"Cache-Control", "max-age=30"}});
+  CHECK(store(ten, config).freshness.stale_while_revalidate == 3u);
+  Resp stale(200, {{"Cache-Control", "max-age=0"}, {"ETag", "\"a\""}});
+  CHECK(store(stale, config).freshness.stale_while_revalidate == 0u);
+  // The origin's own window is taken as it is.
+  Resp explicit_swr(200, {{"Cache-Control", "max-age=2, stale-while-revalidate=60"}});
+  CHECK(store(explicit_swr, config).freshness.stale_while_revalidate == 60u);
+  // stale-if-error is not cut: it only applies when the backend fails.
+  CHECK(store(short_lived, config).freshness.stale_if_error == config.stale_if_error);
 }
 
 TEST_CASE("RFC 9111 4.2.4: no stale serving with must-revalidate, proxy-revalidate or no-cache") {
@@ -222,4 +238,24 @@ TEST_CASE("RFC 9111 4.2.1: the must_revalidate flag follows must-revalidate and 
   CHECK(store(pr).freshness.must_revalidate);
   Resp none(200, {{"Cache-Control", "max-age=60"}});
   CHECK_FALSE(store(none).freshness.must_revalidate);
+}
+
+TEST_CASE("RFC 9111 4.2.1: several Expires lines that disagree make the response stale") {
+  Resp differ(200, {{"Date", date(kNow)},
+                    {"Expires", date(kNow + 100)},
+                    {"Expires", date(kNow + 5000)},
+                    {"ETag", "\"a\""}});
+  CHECK(store(differ).freshness.lifetime == 0);
+  Resp same(200,
+            {{"Date", date(kNow)}, {"Expires", date(kNow + 100)}, {"Expires", date(kNow + 100)}});
+  CHECK(store(same).freshness.lifetime == 100);
+}
+
+TEST_CASE("RFC 9110 5.6.7: Expires in the RFC 850 and asctime forms is understood") {
+  Resp rfc850(200, {{"Date", "Sun, 06 Nov 1994 08:49:37 GMT"},
+                    {"Expires", "Sunday, 06-Nov-94 09:49:37 GMT"}});
+  CHECK(store(rfc850).freshness.lifetime == 3600);
+  Resp asctime(
+      200, {{"Date", "Sun, 06 Nov 1994 08:49:37 GMT"}, {"Expires", "Sun Nov  6 09:49:37 1994"}});
+  CHECK(store(asctime).freshness.lifetime == 3600);
 }

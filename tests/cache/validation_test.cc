@@ -111,3 +111,58 @@ TEST_CASE("RFC 9111 4.4: absent Location fields are empty") {
   CHECK(inv.location.empty());
   CHECK(inv.content_location.empty());
 }
+
+namespace {
+bool matches(Fields stored, Fields update) {
+  Headers s(stored), u(update);
+  return not_modified_matches(s.list, u.list);
+}
+}  // namespace
+
+TEST_CASE("RFC 9111 4.3.4: a 304 updates the stored response with the same entity-tag") {
+  CHECK(matches({{"ETag", "\"v1\""}}, {{"ETag", "\"v1\""}}));
+  CHECK(matches({{"ETag", "W/\"v1\""}}, {{"ETag", "\"v1\""}}));
+  CHECK_FALSE(matches({{"ETag", "\"v1\""}}, {{"ETag", "\"v2\""}}));
+  CHECK_FALSE(matches({{"Last-Modified", date(kNow)}}, {{"ETag", "\"v1\""}}));
+}
+
+TEST_CASE("RFC 9111 4.3.4: without an entity-tag, Last-Modified identifies the response") {
+  CHECK(matches({{"Last-Modified", date(kNow - 5)}}, {{"Last-Modified", date(kNow - 5)}}));
+  CHECK_FALSE(matches({{"Last-Modified", date(kNow - 5)}}, {{"Last-Modified", date(kNow)}}));
+  CHECK_FALSE(matches({{"ETag", "\"v1\""}}, {{"Last-Modified", date(kNow)}}));
+}
+
+TEST_CASE("RFC 9111 4.3.4: a 304 without validators updates the response it revalidated") {
+  CHECK(matches({{"ETag", "\"v1\""}}, {{"Cache-Control", "max-age=60"}}));
+}
+
+TEST_CASE("RFC 9111 4.3.4: freshness after a 304 comes from the updated fields") {
+  Headers merged({{"Date", date(kNow)}, {"Cache-Control", "max-age=3600"}, {"ETag", "\"v1\""}});
+  Headers nm({{"Date", date(kNow)}, {"Cache-Control", "max-age=3600"}, {"Age", "20"}});
+  const Freshness f = updated_freshness(200, merged.list, nm.list, kNow - 1, kNow, PolicyConfig{});
+  CHECK(f.lifetime == 3600);
+  CHECK(f.response_time == kNow);
+  CHECK(f.corrected_initial_age == 21);
+}
+
+TEST_CASE("RFC 9213 2.1: after a 304, its targeted field governs freshness") {
+  Headers merged({{"Cache-Control", "max-age=5"}, {"ETag", "\"v1\""}});
+  Headers nm({{"CDN-Cache-Control", "max-age=900"}});
+  CHECK(updated_freshness(200, merged.list, nm.list, kNow, kNow, PolicyConfig{}).lifetime == 900);
+  Headers plain;
+  CHECK(updated_freshness(200, merged.list, plain.list, kNow, kNow, PolicyConfig{}).lifetime == 5);
+}
+
+TEST_CASE("RFC 9111 4.3.4: a 304 with a new Expires and Date renews the lifetime") {
+  Headers merged({{"Date", date(kNow)}, {"Expires", date(kNow + 600)}, {"ETag", "\"v1\""}});
+  Headers nm({{"Date", date(kNow)}, {"Expires", date(kNow + 600)}});
+  const Freshness f = updated_freshness(200, merged.list, nm.list, kNow, kNow, PolicyConfig{});
+  CHECK(f.lifetime == 600);
+  CHECK(f.corrected_initial_age == 0);
+}
+
+TEST_CASE("RFC 9111 4.3.4: a 304 that says no-cache makes the stored response no-cache") {
+  Headers merged({{"Cache-Control", "no-cache"}, {"ETag", "\"v1\""}});
+  Headers nm({{"Cache-Control", "no-cache"}});
+  CHECK(updated_freshness(200, merged.list, nm.list, kNow, kNow, PolicyConfig{}).no_cache);
+}

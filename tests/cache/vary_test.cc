@@ -93,3 +93,13 @@ TEST_CASE("RFC 9110 12.4.2: a malformed qvalue makes the coding unacceptable") {
   CHECK(values(ae, {{"Accept-Encoding", "br;q=abc"}}) == "\n");
   CHECK(values(ae, {{"Accept-Encoding", "br;q=0.001"}}) == "br\n");
 }
+
+TEST_CASE("RFC 9111 4.1: a Vary naming more fields than gatehouse compares never matches") {
+  Headers h;
+  for (int i = 0; i < 33; ++i) h.text.add(h.list, "Vary", "X-F" + std::to_string(i));
+  std::string names;
+  CHECK_FALSE(vary_names(h.list, names));
+  Headers ok;
+  for (int i = 0; i < 32; ++i) ok.text.add(ok.list, "Vary", "X-F" + std::to_string(i));
+  CHECK(vary_names(ok.list, names));
+}

@@ -83,6 +83,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(d.store || d.reason[0] != '\0');
   (void)cache::decide_reuse(d.freshness, req, 5000);
   (void)cache::evaluate_preconditions(req, resp.headers);
+  (void)cache::may_serve_stale_on_error(d.freshness, req, 5000);
+  (void)cache::updated_freshness(200, resp.headers, resp.headers, 1000, 1001,
+                                 cache::PolicyConfig{});
+  (void)cache::not_modified_matches(resp.headers, resp.headers);
+  (void)cache::invalidation_for(req, resp);
   std::string out;
   cache::merge_not_modified(resp.headers, resp.headers, out);
   cache::validators_for(resp.headers, out);
