@@ -5,7 +5,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
 
 #include "cache/eviction.h"
 #include "cache/storage.h"
@@ -58,6 +57,11 @@ class MemoryStorage final : public Storage {
   Shard& shard_for(const CacheKey& key);
   // Unlinks |obj| from its chain in |s| (locked) and from the policy; returns its reference.
   std::shared_ptr<MemoryObject> unlink_locked(Shard& s, const MemoryObject* obj, bool evicted);
+  // Stores |obj| in |s| (locked), taking out the object it replaces and, past kMaxVariants,
+  // the key's oldest variant.
+  void link_locked(Shard& s, std::shared_ptr<MemoryObject> obj,
+                   std::shared_ptr<MemoryObject>& replaced,
+                   std::shared_ptr<MemoryObject>& too_many);
   void account_add(const MemoryObject& obj);
   void account_sub(const MemoryObject& obj);
   void evict_to_fit();

@@ -67,8 +67,9 @@ TEST_CASE("concurrent fills, hits, removals and evictions keep the memory tier c
           case 2: {
             const bool known = (rng >> 40) % 2;
             storage_conformance_helpers::store(
-                s, key_of(k), head_of("", known ? std::optional<uint64_t>(body.size()) : std::nullopt),
-                body, static_cast<uint64_t>(i));
+                s, key_of(k),
+                head_of("", known ? std::optional<uint64_t>(body.size()) : std::nullopt), body,
+                static_cast<uint64_t>(i));
             break;
           }
           default:
