@@ -298,3 +298,16 @@ TEST_CASE("bans on a cache whose objects are all newer are trimmed at once") {
   CHECK(c.lookup(key("a.test", "/x"), kNoVary) != nullptr);
   CHECK(c.stats().banned.load() == 0);
 }
+
+TEST_CASE("reconfigure shrinks the memory tier by eviction") {
+  cache::Cache c(small());
+  const std::string body(10000, 'r');
+  for (int i = 0; i < 200; ++i) REQUIRE(put(c, "a.test", "/r/" + std::to_string(i), body));
+  CHECK(c.memory_stats().objects.load() == 200);
+  cache::CacheSettings s = small();
+  s.memory = 500'000;
+  c.reconfigure(s);
+  CHECK(c.memory_stats().bytes.load() <= 500'000);
+  CHECK(c.memory_stats().evictions.load() > 0);
+  c.start_background_work();  // no disk tier: nothing to start
+}
