@@ -63,9 +63,9 @@ class FillsInFlight {
 }  // namespace
 
 struct Cache::Impl {
-  explicit Impl(const CacheSettings& s)
+  Impl(const CacheSettings& s, std::unique_ptr<DiskStorage> d)
       : memory(s.memory, memory_object_limit(s)),
-        disk(open_disk_tier(s)),
+        disk(std::move(d)),
         coalescing(kUncacheableFor),
         max_object_size(s.max_object_size),
         sequence(initial_sequence()) {}
@@ -206,7 +206,11 @@ class CacheWriter final : public ObjectWriter {
 
 }  // namespace
 
-Cache::Cache(const CacheSettings& settings) : impl_(std::make_unique<Impl>(settings)) {}
+Cache::Cache(const CacheSettings& settings)
+    : impl_(std::make_unique<Impl>(settings, open_disk_tier(settings))) {}
+
+Cache::Cache(const CacheSettings& settings, std::unique_ptr<DiskStorage> disk)
+    : impl_(std::make_unique<Impl>(settings, std::move(disk))) {}
 
 Cache::~Cache() {
   if (impl_->background.joinable()) impl_->background.join();
