@@ -308,8 +308,10 @@ std::shared_ptr<const Object> Cache::refresh(const std::shared_ptr<const Object>
 
 size_t Cache::purge(const CacheKey& key) {
   Impl& d = *impl_;
+  // A small disk object may also have a memory copy (promotion): the count is of variants, not
+  // of copies.
   size_t n = d.memory.remove(key);
-  if (d.disk) n += d.disk->remove(key);
+  if (d.disk) n = std::max(n, d.disk->remove(key));
   d.coalescing.forget_uncacheable(key);
   stats_.purges.fetch_add(1, std::memory_order_relaxed);
   return n;

@@ -180,7 +180,10 @@ TEST_CASE("purge drops the key from both tiers") {
   Fixture f;
   REQUIRE(f.store("/p", "body", false));
   REQUIRE(f.cache->lookup(key("/p"), kNoVary));  // now in both tiers
-  CHECK(f.cache->purge(key("/p")) == 2);
+  CHECK(f.cache->memory_stats().objects.load() == 1);
+  CHECK(f.cache->purge(key("/p")) == 1);  // one variant, though two copies
+  CHECK(f.cache->memory_stats().objects.load() == 0);
+  CHECK(f.cache->disk_stats()->objects.load() == 0);
   CHECK(f.cache->lookup(key("/p"), kNoVary) == nullptr);
 }
 
