@@ -57,6 +57,7 @@ TEST_CASE("a million small objects: at most 256 bytes each of bookkeeping beyond
   {
     cache::MemoryStorage storage(8ull << 30, 1 << 20);
     char path[32];
+    int failures = 0;
     for (int i = 0; i < kObjects; ++i) {
       const int n = std::snprintf(path, sizeof(path), "/assets/%d.css", i);
       const cache::CacheKey key =
@@ -69,11 +70,11 @@ TEST_CASE("a million small objects: at most 256 bytes each of bookkeeping beyond
       header_bytes += body.size() + head.fields.size() + head.host.size() + head.path.size();
       head_layout += body.size() + sizeof(cache::ObjectHead) + heap_of(head.fields) +
                      heap_of(head.path) + heap_of(head.host);
+      // Plain checks: a million doctest assertions would take longer than the stores.
       auto w = storage.begin(key, std::move(head), static_cast<uint64_t>(i + 1));
-      REQUIRE(w);
-      REQUIRE(w->append(body.data(), body.size()));
-      REQUIRE(w->commit());
+      if (!w || !w->append(body.data(), body.size()) || !w->commit()) ++failures;
     }
+    REQUIRE(failures == 0);
     REQUIRE(storage.stats().objects.load() == kObjects);
     const auto used = static_cast<double>(heap_in_use() - before);
     const double beyond_bytes = (used - static_cast<double>(header_bytes)) / kObjects;
