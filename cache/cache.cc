@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "cache/cache.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "cache/ban_list.h"
@@ -15,6 +20,9 @@ namespace {
 // How long a key found not storable is not coalesced (issue 10: requests never queue behind
 // an uncacheable URL).
 constexpr auto kUncacheableFor = std::chrono::seconds(5);
+// Disk hits up to this size are copied into the memory tier (read synchronously: small
+// enough to come from the page cache in one go).
+constexpr uint64_t kPromoteLimit = 256 << 10;
 // Lookups between two attempts to forget bans that no stored object is older than.
 constexpr uint64_t kTrimEvery = 4096;
 
@@ -30,12 +38,34 @@ uint64_t initial_sequence() {
       duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
 }
 
+// The sequences of the fills in flight (their objects are not in a tier yet, but bans older
+// than them must stay). Touched when a fill starts and ends, never on the hit path.
+class FillsInFlight {
+ public:
+  void start(uint64_t seq) {
+    std::lock_guard lock(mu_);
+    seqs_.insert(seq);
+  }
+  void end(uint64_t seq) {
+    std::lock_guard lock(mu_);
+    if (auto it = seqs_.find(seq); it != seqs_.end()) seqs_.erase(it);
+  }
+  uint64_t oldest() const {
+    std::lock_guard lock(mu_);
+    return seqs_.empty() ? UINT64_MAX : *seqs_.begin();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::multiset<uint64_t> seqs_;
+};
+
 }  // namespace
 
 struct Cache::Impl {
-  explicit Impl(const CacheSettings& s)
+  Impl(const CacheSettings& s, std::unique_ptr<DiskStorage> d)
       : memory(s.memory, memory_object_limit(s)),
-        disk(open_disk_tier(s)),
+        disk(std::move(d)),
         coalescing(kUncacheableFor),
         max_object_size(s.max_object_size),
         sequence(initial_sequence()) {}
@@ -60,11 +90,42 @@ struct Cache::Impl {
     return true;
   }
 
+  // Forgets the bans older than every stored object and every fill in flight (a fill that
+  // began before a ban is judged by it once stored).
   void maybe_trim_bans() {
-    // Without a disk tier the memory tier knows its oldest object; the disk tier does not
-    // report one, so its bans stay until the process ends.
-    if (disk) return;
-    bans.trim(memory.oldest_sequence());
+    uint64_t oldest = memory.oldest_sequence();
+    if (disk) oldest = std::min(oldest, disk->oldest_sequence());
+    bans.trim(std::min(oldest, fills.oldest()));
+  }
+
+  // A copy of the complete disk object |d| in the memory tier (same head and sequence), or |d|
+  // itself if it is too large or its body cannot be read.
+  std::shared_ptr<const Object> promote(const std::shared_ptr<const Object>& d) {
+    const uint64_t size = d->available();
+    if (!d->complete() || size > kPromoteLimit || size > memory.object_limit()) return d;
+    ObjectHead head = d->head();
+    head.body_size = size;
+    auto w = memory.begin(d->key(), std::move(head), d->sequence());
+    if (!w) return d;
+    uint64_t file_off = 0;
+    const int fd = d->file(file_off);
+    char buf[16384];
+    for (uint64_t off = 0; off < size;) {
+      std::string_view run;
+      if (fd >= 0) {
+        const size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof(buf), size - off));
+        const ssize_t n = ::pread(fd, buf, want, static_cast<off_t>(file_off + off));
+        if (n <= 0) return d;  // the writer aborts the copy as it goes
+        run = {buf, static_cast<size_t>(n)};
+      } else {
+        run = d->memory_at(off);
+        if (run.empty()) return d;
+      }
+      if (!w->append(run.data(), run.size())) return d;
+      off += run.size();
+    }
+    auto copy = w->object();
+    return w->commit() ? copy : d;
   }
 
   MemoryStorage memory;
@@ -74,6 +135,7 @@ struct Cache::Impl {
   std::atomic<uint64_t> max_object_size;
   std::atomic<uint64_t> sequence;
   std::atomic<uint64_t> lookups{0};
+  FillsInFlight fills;
   std::thread background;
 };
 
@@ -83,10 +145,12 @@ namespace {
 // (max_object_size, the coalescing entry ended with the fill, the counters).
 class CacheWriter final : public ObjectWriter {
  public:
-  CacheWriter(CoalescingTable& table, CacheStats& stats, const CacheKey& key,
-              std::shared_ptr<PendingFillImpl> pending, std::unique_ptr<ObjectWriter> inner,
-              uint64_t max_size)
+  CacheWriter(CoalescingTable& table, FillsInFlight& fills, uint64_t seq, CacheStats& stats,
+              const CacheKey& key, std::shared_ptr<PendingFillImpl> pending,
+              std::unique_ptr<ObjectWriter> inner, uint64_t max_size)
       : table_(table),
+        fills_(fills),
+        seq_(seq),
         stats_(stats),
         key_(key),
         pending_(std::move(pending)),
@@ -124,11 +188,14 @@ class CacheWriter final : public ObjectWriter {
  private:
   void end() {
     inner_.reset();
+    fills_.end(seq_);
     if (pending_) table_.end(key_, pending_.get(), PendingFill::State::kObject, false);
     pending_.reset();
   }
 
   CoalescingTable& table_;
+  FillsInFlight& fills_;
+  uint64_t seq_;
   CacheStats& stats_;
   CacheKey key_;
   std::shared_ptr<PendingFillImpl> pending_;
@@ -139,7 +206,11 @@ class CacheWriter final : public ObjectWriter {
 
 }  // namespace
 
-Cache::Cache(const CacheSettings& settings) : impl_(std::make_unique<Impl>(settings)) {}
+Cache::Cache(const CacheSettings& settings)
+    : impl_(std::make_unique<Impl>(settings, open_disk_tier(settings))) {}
+
+Cache::Cache(const CacheSettings& settings, std::unique_ptr<DiskStorage> disk)
+    : impl_(std::make_unique<Impl>(settings, std::move(disk))) {}
 
 Cache::~Cache() {
   if (impl_->background.joinable()) impl_->background.join();
@@ -175,7 +246,7 @@ std::shared_ptr<const Object> Cache::lookup(
   for (int round = 0; round < 8; ++round) {
     auto obj = d.disk->lookup(key, matches);
     if (!obj) break;
-    if (!d.drop_if_banned(*d.disk, obj, stats_)) return obj;
+    if (!d.drop_if_banned(*d.disk, obj, stats_)) return d.promote(obj);
   }
   return nullptr;
 }
@@ -202,7 +273,9 @@ std::unique_ptr<ObjectWriter> Cache::fill(const CacheKey& key, ObjectHead head, 
     // fill ends, so later misses join it too.
     if (pending) pending->settle(PendingFill::State::kObject, w->object());
   }
-  return std::make_unique<CacheWriter>(d.coalescing, stats_, key, std::move(pending), std::move(w),
+  d.fills.start(seq);
+  return std::make_unique<CacheWriter>(d.coalescing, d.fills, seq, stats_, key, std::move(pending),
+                                       std::move(w),
                                        d.max_object_size.load(std::memory_order_relaxed));
 }
 
@@ -221,13 +294,24 @@ std::shared_ptr<const Object> Cache::refresh(const std::shared_ptr<const Object>
       old->tier() == Tier::kMemory ? static_cast<Storage*>(&impl_->memory) : impl_->disk.get();
   if (!tier) return nullptr;
   stats_.revalidated.fetch_add(1, std::memory_order_relaxed);
+  // A memory copy of a disk object: the disk's copy gets the new head too, so that it is not
+  // found stale again once the memory copy is evicted.
+  if (old->tier() == Tier::kMemory && impl_->disk) {
+    const ObjectHead& oh = old->head();
+    auto on_disk = impl_->disk->lookup(old->key(), [&](const ObjectHead& h) {
+      return h.vary == oh.vary && h.variant == oh.variant;
+    });
+    if (on_disk) impl_->disk->update_head(on_disk, head);
+  }
   return tier->update_head(old, std::move(head));
 }
 
 size_t Cache::purge(const CacheKey& key) {
   Impl& d = *impl_;
+  // A small disk object may also have a memory copy (promotion): the count is of variants, not
+  // of copies.
   size_t n = d.memory.remove(key);
-  if (d.disk) n += d.disk->remove(key);
+  if (d.disk) n = std::max(n, d.disk->remove(key));
   d.coalescing.forget_uncacheable(key);
   stats_.purges.fetch_add(1, std::memory_order_relaxed);
   return n;

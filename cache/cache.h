@@ -13,6 +13,8 @@
 
 namespace cache {
 
+class DiskStorage;
+
 struct CacheSettings {
   uint64_t memory = 256ull << 20;  // bytes in the memory tier
   std::string disk_path;           // empty: no disk tier
@@ -48,6 +50,8 @@ class PendingFill {
 class Cache {
  public:
   explicit Cache(const CacheSettings& settings);
+  // With this disk tier instead of the one settings.disk_path names (tests inject one).
+  Cache(const CacheSettings& settings, std::unique_ptr<DiskStorage> disk);
   ~Cache();
   Cache(const Cache&) = delete;
   Cache& operator=(const Cache&) = delete;

@@ -11,7 +11,9 @@ namespace {
 
 constexpr uint64_t kFirstBlock = 4096;
 constexpr uint64_t kMaxBlock = 1 << 20;
-constexpr size_t kAlign = alignof(std::max_align_t);
+constexpr uint64_t kCompactLimit = 64 << 10;
+// The body is bytes: it needs no more alignment than the object before it.
+constexpr size_t kAlign = alignof(MemoryObject);
 
 // Allocates what allocate_shared asks for plus |extra| bytes behind it, and tells where those
 // start through |tail| (read by the object's constructor, which runs after the allocation).
@@ -68,12 +70,12 @@ std::shared_ptr<MemoryObject> MemoryObject::copy_with_head(const Object& old, Ob
   return obj;
 }
 
-MemoryObject::MemoryObject(const CacheKey& key, ObjectHead&& head, uint64_t seq,
-                           char* const* body, uint64_t inline_size, bool chained)
+MemoryObject::MemoryObject(const CacheKey& key, ObjectHead&& head, uint64_t seq, char* const* body,
+                           uint64_t inline_size, bool chained)
     : Object(key, std::move(head), Tier::kMemory, seq),
+      chained_(chained),
       body_(chained ? nullptr : *body),
-      body_bytes_(chained ? 0 : inline_size),
-      chained_(chained) {
+      body_bytes_(chained ? 0 : inline_size) {
   hash = key.lo;
 }
 
@@ -88,7 +90,9 @@ MemoryObject::~MemoryObject() {
   }
 }
 
-uint64_t MemoryObject::stored_bytes() const { return body_bytes_ + head_bytes(head_); }
+uint64_t MemoryObject::stored_bytes() const {
+  return body_bytes_ + head_bytes(head_);
+}
 
 std::string_view MemoryObject::memory_at(uint64_t offset) const {
   const uint64_t avail = available();
@@ -157,7 +161,14 @@ bool MemoryWriter::commit() {
   }
   ended_ = true;
   obj_->complete_fill(written_);
-  storage_.insert(obj_);
+  // A small body that arrived without a length (chunked) is stored as one allocation, without
+  // the blocks' slack; readers that followed the fill keep the chained object until they let go.
+  std::shared_ptr<MemoryObject> stored = obj_;
+  if (obj_->chained() && written_ <= kCompactLimit) {
+    if (auto compact = MemoryObject::copy_with_head(*obj_, obj_->head()))
+      stored = std::move(compact);
+  }
+  storage_.insert(std::move(stored));
   return true;
 }
 

@@ -5,7 +5,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
 
 #include "cache/eviction.h"
 #include "cache/storage.h"
@@ -47,7 +46,7 @@ class MemoryStorage final : public Storage {
   uint64_t object_limit() const { return object_limit_.load(std::memory_order_relaxed); }
   // A lower bound of the sequence of every stored object (UINT64_MAX when empty): bans older
   // than it can be forgotten.
-  uint64_t oldest_sequence() const;
+  uint64_t oldest_sequence() const override;
 
   // For MemoryWriter: makes a finished fill visible (replacing its key and variant).
   void insert(std::shared_ptr<MemoryObject> obj);
@@ -58,6 +57,11 @@ class MemoryStorage final : public Storage {
   Shard& shard_for(const CacheKey& key);
   // Unlinks |obj| from its chain in |s| (locked) and from the policy; returns its reference.
   std::shared_ptr<MemoryObject> unlink_locked(Shard& s, const MemoryObject* obj, bool evicted);
+  // Stores |obj| in |s| (locked), taking out the object it replaces and, past kMaxVariants,
+  // the key's oldest variant.
+  void link_locked(Shard& s, std::shared_ptr<MemoryObject> obj,
+                   std::shared_ptr<MemoryObject>& replaced,
+                   std::shared_ptr<MemoryObject>& too_many);
   void account_add(const MemoryObject& obj);
   void account_sub(const MemoryObject& obj);
   void evict_to_fit();
