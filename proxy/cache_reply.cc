@@ -233,7 +233,7 @@ Http1Framing write_http1_head(const CacheReply& reply, const http::HeaderList& s
   }
   if (sends_length(reply)) {
     h.add("Content-Length: ").add_number(reply.content_length).add("\r\n");
-  } else if (!reply.length_known && !reply.head_only) {
+  } else if (!reply.length_known && !reply.head_only && reply.kind == Kind::kFull) {
     if (version_minor >= 1) {
       framing.chunked = true;
       h.add("Transfer-Encoding: chunked\r\n");
