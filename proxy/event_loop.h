@@ -21,6 +21,10 @@
 #include "proxy/connection_refusals.h"
 #include "proxy/runtime.h"
 
+namespace cache {
+class Cache;
+}
+
 namespace proxy {
 
 class AccessLog;
@@ -45,6 +49,9 @@ struct WorkerShared {
   ClientCounter per_client;
   ConnectionRefusals refusals;  // over max_connections or max_connections_per_client
   AccessLog* access_log = nullptr;
+  // The worker's one cache (owned by the worker process, so it outlives an in-process reload);
+  // used only while the exchange's config has a cache: section.
+  cache::Cache* cache = nullptr;
   // accept() out of file descriptors: logged at most once a second per worker.
   std::atomic<int64_t> accept_failure_logged_s{-1};
   std::atomic<uint64_t> accept_failures{0};

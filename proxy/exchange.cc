@@ -32,6 +32,9 @@ void Exchange::reset() {
   data_bytes = 0;
   raw_request_line = {};
   error_detail = "";
+  local_text.clear();
+  local_type = {};
+  allow = {};
   stage = 0;
 }
 

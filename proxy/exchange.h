@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "conf/config.h"
 #include "proxy/base/clock.h"
@@ -73,6 +75,11 @@ struct Exchange {
   // Points into the connection's input block, which outlives the exchange's log line.
   std::string_view raw_request_line;
   const char* error_detail = "";
+  // A local response's own body and type (the admin API's JSON) instead of the status text, and
+  // the Allow field of a local 405. local_text keeps its allocation from exchange to exchange.
+  std::string local_text;
+  std::string_view local_type;
+  std::string_view allow;
   // HTTP/2: the deliver stage decided the response (ex.response or a local one); the stream then
   // sends it as a HEADERS frame and the body from `out` (which holds no head).
   bool response_ready = false;

@@ -46,12 +46,12 @@ void Http2Stream::submit_response() {
   bool has_body = false;
   char local[96];
   if (e.local_response) {
-    const size_t body_len = stages::local_body(e, local, sizeof local);
+    const size_t body_len = stages::local_body_text(e, local, sizeof local).size();
     fields[n++] = nv("date", conn_.loop().http_date());
     fields[n++] = nv("server", "gatehouse");
     if (const std::string_view allow = stages::local_allow(e); !allow.empty())
       fields[n++] = nv("allow", allow);
-    if (body_len > 0) fields[n++] = nv("content-type", stages::kTextPlain);
+    if (body_len > 0) fields[n++] = nv("content-type", stages::local_content_type(e));
     snprintf(length, sizeof length, "%zu", body_len);
     fields[n++] = nv("content-length", length);
     has_body = body_len > 0 && stages::response_has_body(e, e.status);
