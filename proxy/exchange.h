@@ -24,6 +24,7 @@ inline constexpr size_t kStreamingBodyMemory = 64 * 1024;
 class EventLoop;
 class Downstream;
 class UpstreamConnection;
+class BodyProducer;
 
 // One request and its response, from the parsed head to the access log line. Owned by the
 // downstream connection; recycled by the event loop so the hot path allocates nothing.
@@ -51,14 +52,22 @@ struct Exchange {
   const conf::Rule* rule = nullptr;
   const UpstreamPoolInfo* pool = nullptr;
 
-  // Upstream side.
+  // Upstream side. |upstream| is the backend connection serving this exchange, if any: the
+  // request side talks to it (body_ready() for a streaming request body).
   UpstreamConnection* upstream = nullptr;
   const UpstreamServer* server = nullptr;
   int attempts = 0;
   http::ResponseHead response;  // the backend's head (views into the upstream's block)
   bool streaming = false;       // X-Accel-Buffering: no or a rule: read at the client's pace
-  bool upstream_done = false;   // the backend's response is complete (or there is none)
-  bool aborted = false;         // the response broke mid-body: the client must see a cut
+  // What fills |out| with the response body (body_producer.h): the backend connection while it
+  // is attached, or a local producer (a cache object, a file). Not owned. The downstream talks to
+  // the body only through it (output_drained, abandon), whatever it is. Cleared by the producer
+  // when it has let go of the exchange.
+  BodyProducer* producer = nullptr;
+  // The producer has added the whole body to |out| (or there is none): once |out| is drained the
+  // response is complete. (The name predates local producers.)
+  bool upstream_done = false;
+  bool aborted = false;  // the response broke mid-body: the client must see a cut
   base::TimePoint upstream_start{};
   base::Duration upstream_time{-1};
 
@@ -87,6 +96,10 @@ struct Exchange {
   // Pipeline position.
   uint8_t stage = 0;
   base::TimePoint started{};
+
+  // The exchange no longer wants the response body (the client went away, a local answer
+  // replaces it): tells the producer and the backend connection to let go, and forgets both.
+  void drop_producer();
 
   // Back to the state of a new exchange; keeps buffers' allocations for the next one.
   void reset();

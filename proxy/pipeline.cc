@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "proxy/pipeline.h"
 
+#include "proxy/body_producer.h"
 #include "proxy/downstream/downstream.h"
 #include "proxy/exchange.h"
 #include "proxy/stages/stages.h"
@@ -31,8 +32,13 @@ void run(Exchange& ex) {
   }
   // Last, and nothing touches `ex` after: writing may complete the exchange and recycle it. With
   // a backend attached, it hands over the output itself once it has added the body bytes that
-  // came with the head, so head and body leave in one write.
-  if (!ex.upstream) ex.downstream->output_ready();
+  // came with the head, so head and body leave in one write. A local producer (a cache object, a
+  // file) is asked for its first bytes now, behind the head, and hands the output over itself.
+  if (ex.upstream) return;
+  if (ex.producer)
+    ex.producer->output_drained();
+  else
+    ex.downstream->output_ready();
 }
 
 }  // namespace
@@ -48,10 +54,7 @@ void resume(Exchange& ex) {
 }
 
 void respond(Exchange& ex, int status, const char* detail) {
-  if (ex.upstream) {
-    ex.upstream->abandon();
-    ex.upstream = nullptr;
-  }
+  ex.drop_producer();
   ex.status = status;
   ex.error_detail = detail;
   // An unread request body would be taken for the next request: this connection ends here.
