@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from ghtest import build, connect, hostport
+from ghtest import build, connect, curl, hostport
 
 
 class _Origin(http.server.BaseHTTPRequestHandler):
@@ -139,3 +139,15 @@ def test_a_tag_ban_drops_what_the_backend_tagged_and_surrogate_key_never_reaches
     assert json.loads(r.body) == {"banned": "tag", "tag": "seg-tagged"}
     assert get(gh, "/tagged/a") != a
     assert get(gh, "/blog/b") == blog
+
+
+def test_admin_answers_over_http2_carry_the_json_body_and_allow(gh):
+    host, port = hostport(gh.listeners["admin"])
+    out = curl("--http2-prior-knowledge", "-s", "-i", "http://%s:%d/cache/purge?url=/x" % (host, port))
+    text = out.stdout.decode()
+    head, _, body = text.partition("\r\n\r\n")
+    assert head.startswith("HTTP/2 405")
+    assert "allow: POST" in head
+    assert "content-type: application/json" in head
+    assert "content-length: %d" % len(body) in head
+    assert "error" in json.loads(body)
