@@ -151,6 +151,16 @@ TEST_CASE("a conditional GET that matches is answered 304 with only the fields 1
   CHECK(h.find("Transfer-Encoding") == std::string::npos);
 }
 
+TEST_CASE("preconditions are ignored when the stored response is not a 2xx (RFC 9110 13.2.1)") {
+  Fixture fx;
+  fx.head.status = 404;
+  fx.req.headers.push("If-None-Match", "\"v1\"");
+  const auto r = fx.plan();
+  CHECK(r.kind == Kind::kFull);
+  CHECK(r.status == 404);
+  CHECK(render(r) == kBody);
+}
+
 TEST_CASE("a conditional GET that does not match gets the whole 200") {
   Fixture fx;
   fx.req.headers.push("If-None-Match", "\"other\"");
