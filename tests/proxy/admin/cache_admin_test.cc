@@ -200,3 +200,27 @@ TEST_CASE("without a cache the endpoints answer 503") {
   std::string body;
   CHECK(handle_cache_admin(req, nullptr, false, body).status == 503);
 }
+
+TEST_CASE("a purged URL's query is part of its key, and a path takes the request's Host") {
+  Admin a;
+  const auto with_query = cache::make_key("http", "www.example.org", "/s", "q=1", true, false);
+  cache::ObjectHead head;
+  head.host = "www.example.org";
+  head.path = "/s?q=1";
+  head.body_size = 0;
+  auto w = a.cache.fill(with_query, std::move(head), false);
+  REQUIRE(w);
+  REQUIRE(w->commit());
+  a.store("http", "www.example.org", "/s");
+  CHECK(a.call("/cache/purge", "url=http://www.example.org/s%3Fq%3D1").status == 200);
+  CHECK(a.body == "{\"purged\": 1}\n");
+  CHECK(a.cached("http", "www.example.org", "/s"));
+  // No host=: the admin request's own Host names the site.
+  a.req.authority = "www.example.org";
+  a.req.method = Method::kPost;
+  a.req.path = "/cache/purge";
+  a.req.query = "url=/s";
+  CHECK(handle_cache_admin(a.req, &a.cache, false, a.body).status == 200);
+  CHECK(a.body == "{\"purged\": 1}\n");
+  CHECK_FALSE(a.cached("http", "www.example.org", "/s"));
+}
