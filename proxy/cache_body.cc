@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "proxy/cache_body.h"
 
-#include <unistd.h>
-
 #include <algorithm>
+#include <atomic>
 #include <utility>
 
 #include "proxy/downstream/downstream.h"
@@ -11,17 +10,32 @@
 
 namespace proxy {
 
+// Holds the object while ex.out references its memory: one count for the CacheBody, one per
+// reference not yet released (the last bytes may leave after the CacheBody is gone).
+struct CacheBody::Keep {
+  std::shared_ptr<const cache::Object> object;
+  std::atomic<uint32_t> refs{1};
+};
+
+void CacheBody::release_reference(const void*, size_t, void* arg) {
+  auto* keep = static_cast<Keep*>(arg);
+  if (keep->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete keep;
+}
+
 CacheBody::CacheBody(Exchange& ex, std::shared_ptr<const cache::Object> object, CacheReply&& reply)
     : ex_(&ex),
       object_(std::move(object)),
       reply_(std::move(reply)),
       waker_(*ex.loop, on_wake, this) {
   if (reply_.head_only) reply_.segment_count = 0;
+  ex.producer = this;
 }
 
 CacheBody::~CacheBody() {
   if (alive_) *alive_ = false;
   stop_following();
+  if (ex_ && !done_ && ex_->producer == this) ex_->producer = nullptr;
+  if (keep_) release_reference(nullptr, 0, keep_);
 }
 
 void CacheBody::abandon() {
@@ -67,30 +81,41 @@ bool CacheBody::emit(const char* data, size_t len) {
   return static_cast<bool>(ex.out.append(data, len));
 }
 
-uint64_t CacheBody::emit_object(uint64_t at, uint64_t len) {
+uint64_t CacheBody::emit_object(uint64_t at, uint64_t len, uint64_t room, bool& wait) {
+  Exchange& ex = *ex_;
   uint64_t file_offset = 0;
   const int fd = object_->file(file_offset);
   if (fd < 0) {
     const std::string_view run = object_->memory_at(at);
     if (run.empty()) return 0;
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(len, run.size()));
-    return emit(run.data(), n) ? n : 0;
+    const size_t n = static_cast<size_t>(std::min({len, room, uint64_t{run.size()}}));
+    if (n < kMinReference) return emit(run.data(), n) ? n : 0;
+    if (!keep_) keep_ = new Keep{object_};
+    keep_->refs.fetch_add(1, std::memory_order_relaxed);
+    if (ex.chunked_out && !ex.out.append_chunk_header(n)) return 0;
+    if (!ex.out.append_reference(run.data(), n, release_reference, keep_)) return 0;
+    if (ex.chunked_out && !ex.out.append("\r\n", 2)) return 0;
+    return n;
   }
-  // A disk body: read through a bounded buffer.
-  char buf[16 * 1024];
-  const size_t want = static_cast<size_t>(std::min<uint64_t>(len, sizeof buf));
-  const ssize_t got = ::pread(fd, buf, want, static_cast<off_t>(file_offset + at));
-  if (got <= 0) return 0;
-  return emit(buf, static_cast<size_t>(got)) ? static_cast<uint64_t>(got) : 0;
+  // A disk body: file ranges, one at a time, sent with sendfile where the transport allows.
+  if (ex.out.file_range_pending()) {
+    wait = true;
+    return 0;
+  }
+  const uint64_t n = std::min(len, kFileRange);
+  if (ex.chunked_out && !ex.out.append_chunk_header(static_cast<size_t>(n))) return 0;
+  if (!ex.out.append_file(fd, file_offset + at, n, object_)) return 0;
+  if (ex.chunked_out && !ex.out.append("\r\n", 2)) return 0;
+  return n;
 }
 
 bool CacheBody::pump_once() {
   Exchange& ex = *ex_;
   bool changed = false;
   while (segment_ < reply_.segment_count) {
-    const uint64_t queued = ex.out.size();
+    const uint64_t queued = ex.out.memory_size();
     if (queued >= kWindow) return changed;  // output_drained() calls again
-    const uint64_t room = std::min<uint64_t>(kWindow - queued, ex.out.room());
+    const uint64_t room = std::min<uint64_t>(kWindow - queued, ex.out.memory_room());
     if (room == 0) return changed;
     const ReplySegment& s = reply_.segments[segment_];
     const bool open_ended = s.length == kUnknownSize;
@@ -128,8 +153,9 @@ bool CacheBody::pump_once() {
       }
       uint64_t n = available - at;
       if (!open_ended) n = std::min(n, s.length - pos_);
-      n = std::min(n, room);
-      const uint64_t sent = emit_object(at, n);
+      bool wait = false;
+      const uint64_t sent = emit_object(at, n, room, wait);
+      if (wait) return changed;
       if (sent == 0) {
         finish(true);
         return true;
@@ -155,6 +181,7 @@ void CacheBody::finish(bool cut) {
     ex.aborted = true;
   }
   ex.upstream_done = true;
+  if (ex.producer == this) ex.producer = nullptr;
   done_ = true;
 }
 

@@ -25,6 +25,7 @@ struct Exchange;
 // that aborts cuts the reply (ex.aborted). At the end it sets ex.upstream_done; it calls
 // ex.downstream->output_ready() whenever it added bytes or finished.
 //
+// It makes itself the exchange's producer (ex.producer) and clears that when the body is over.
 // Made and destroyed on the exchange's loop thread; owned by whoever made it, who keeps it until
 // the exchange is done with it (after done(), or after abandon()). It may be destroyed from
 // inside the output_ready() it calls.
@@ -44,20 +45,26 @@ class CacheBody final : public BodyProducer {
   bool done() const { return done_; }
   const CacheReply& reply() const { return reply_; }
 
-  // What it keeps in ex.out at most (below BodyBuffer::room(): cached bytes never spill into
-  // the exchange's temporary file, they are in the cache already).
+  // What it keeps in ex.out's memory at most (and never more than its memory room: cached bytes
+  // never spill into the exchange's temporary file, they are in the cache already).
   static constexpr uint64_t kWindow = 256 * 1024;
   // Shorter memory runs are copied; longer ones go by reference.
   static constexpr size_t kMinReference = 4096;
+  // The longest file range queued at once (one at a time: the next once it has left).
+  static constexpr uint64_t kFileRange = 4 * 1024 * 1024;
 
  private:
+  struct Keep;
   static void on_wake(void* arg);
+  static void release_reference(const void* data, size_t len, void* arg);
   void pump();
   // Adds what it can; true if ex.out changed or the body ended.
   bool pump_once();
   bool emit(const char* data, size_t len);
-  // Object body bytes [at, at + len): returns how many went in (0: failed, the body is cut).
-  uint64_t emit_object(uint64_t at, uint64_t len);
+  // Object body bytes [at, at + len), memory runs within |room|: returns how many went in (0:
+  // failed, the body is cut); sets |wait| instead when a file range is still leaving
+  // (output_drained() calls again).
+  uint64_t emit_object(uint64_t at, uint64_t len, uint64_t room, bool& wait);
   void finish(bool cut);
   void stop_following();
 
@@ -65,8 +72,9 @@ class CacheBody final : public BodyProducer {
   std::shared_ptr<const cache::Object> object_;
   CacheReply reply_;
   LoopWaker waker_;
-  size_t segment_ = 0;  // the segment being sent
-  uint64_t pos_ = 0;    // bytes of it sent
+  Keep* keep_ = nullptr;  // the object's lifeline for bytes sent by reference
+  size_t segment_ = 0;    // the segment being sent
+  uint64_t pos_ = 0;      // bytes of it sent
   bool subscribed_ = false;
   bool done_ = false;
   bool busy_ = false;  // inside pump(): a nested call only asks for another round

@@ -153,7 +153,9 @@ CacheReply plan_reply(const http::RequestHead& req, const cache::ObjectHead& hea
   r.head_only = req.method == http::Method::kHead;
   const bool known = body_size != kUnknownSize;
   r.size = known ? body_size : 0;
-  switch (cache::evaluate_preconditions(req, stored)) {
+  // RFC 9110 13.2.1: preconditions apply only where the response would otherwise be a 2xx.
+  const bool successful = head.status >= 200 && head.status < 300;
+  switch (successful ? cache::evaluate_preconditions(req, stored) : cache::Precondition::kServe) {
     case cache::Precondition::kNotModified:
       r.kind = Kind::kNotModified;
       r.status = 304;
@@ -233,7 +235,7 @@ Http1Framing write_http1_head(const CacheReply& reply, const http::HeaderList& s
   }
   if (sends_length(reply)) {
     h.add("Content-Length: ").add_number(reply.content_length).add("\r\n");
-  } else if (!reply.length_known && !reply.head_only) {
+  } else if (!reply.length_known && !reply.head_only && reply.kind == Kind::kFull) {
     if (version_minor >= 1) {
       framing.chunked = true;
       h.add("Transfer-Encoding: chunked\r\n");

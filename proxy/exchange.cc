@@ -1,7 +1,20 @@
 // SPDX-License-Identifier: MIT
 #include "proxy/exchange.h"
 
+#include "proxy/body_producer.h"
+#include "proxy/upstream/upstream_connection.h"
+
 namespace proxy {
+
+void Exchange::drop_producer() {
+  BodyProducer* p = producer;
+  UpstreamConnection* u = upstream;
+  producer = nullptr;
+  upstream = nullptr;
+  if (p) p->abandon();
+  // A backend that is not the body's producer (it feeds something else, e.g. storage) goes too.
+  if (u && static_cast<BodyProducer*>(u) != p) u->abandon();
+}
 
 void Exchange::reset() {
   caching.reset();  // first: its producer and waker refer to this exchange
@@ -16,6 +29,7 @@ void Exchange::reset() {
   rule = nullptr;
   pool = nullptr;
   upstream = nullptr;
+  producer = nullptr;
   server = nullptr;
   attempts = 0;
   response.clear();
@@ -34,6 +48,9 @@ void Exchange::reset() {
   data_bytes = 0;
   raw_request_line = {};
   error_detail = "";
+  local_text.clear();
+  local_type = {};
+  allow = {};
   stage = 0;
 }
 

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "conf/config.h"
 #include "proxy/base/clock.h"
@@ -51,17 +53,22 @@ struct Exchange {
   const conf::Rule* rule = nullptr;
   const UpstreamPoolInfo* pool = nullptr;
 
-  // Upstream side.
+  // Upstream side. |upstream| is the backend connection serving this exchange, if any: the
+  // request side talks to it (body_ready() for a streaming request body).
   UpstreamConnection* upstream = nullptr;
   const UpstreamServer* server = nullptr;
   int attempts = 0;
   http::ResponseHead response;  // the backend's head (views into the upstream's block)
   bool streaming = false;       // X-Accel-Buffering: no or a rule: read at the client's pace
-  // What fills |out| with the response body when it is not the backend connection (a cache
-  // object): not owned (body_producer.h).
+  // What fills |out| with the response body (body_producer.h): the backend connection while it
+  // is attached, or a local producer (a cache object, a file). Not owned. The downstream talks to
+  // the body only through it (output_drained, abandon), whatever it is. Cleared by the producer
+  // when it has let go of the exchange.
   BodyProducer* producer = nullptr;
-  bool upstream_done = false;   // the backend's response is complete (or there is none)
-  bool aborted = false;         // the response broke mid-body: the client must see a cut
+  // The producer has added the whole body to |out| (or there is none): once |out| is drained the
+  // response is complete. (The name predates local producers.)
+  bool upstream_done = false;
+  bool aborted = false;  // the response broke mid-body: the client must see a cut
   base::TimePoint upstream_start{};
   base::Duration upstream_time{-1};
 
@@ -78,6 +85,11 @@ struct Exchange {
   // Points into the connection's input block, which outlives the exchange's log line.
   std::string_view raw_request_line;
   const char* error_detail = "";
+  // A local response's own body and type (the admin API's JSON) instead of the status text, and
+  // the Allow field of a local 405. local_text keeps its allocation from exchange to exchange.
+  std::string local_text;
+  std::string_view local_type;
+  std::string_view allow;
   // HTTP/2: the deliver stage decided the response (ex.response or a local one); the stream then
   // sends it as a HEADERS frame and the body from `out` (which holds no head).
   bool response_ready = false;
@@ -88,6 +100,10 @@ struct Exchange {
   // Pipeline position.
   uint8_t stage = 0;
   base::TimePoint started{};
+
+  // The exchange no longer wants the response body (the client went away, a local answer
+  // replaces it): tells the producer and the backend connection to let go, and forgets both.
+  void drop_producer();
 
   // Back to the state of a new exchange; keeps buffers' allocations for the next one.
   void reset();

@@ -44,8 +44,8 @@ void run(Exchange& ex) {
     if (!advance(ex, kStages[ex.stage](ex))) return;
   // Last, and nothing touches `ex` after: writing may complete the exchange and recycle it. With
   // a backend attached, it hands over the output itself once it has added the body bytes that
-  // came with the head, so head and body leave in one write. A local producer (a cache object)
-  // adds its first bytes now, after the head, and announces them.
+  // came with the head, so head and body leave in one write. A local producer (a cache object, a
+  // file) is asked for its first bytes now, behind the head, and hands the output over itself.
   if (ex.upstream) return;
   if (ex.producer)
     ex.producer->output_drained();
@@ -70,10 +70,7 @@ void resume(Exchange& ex, Next outcome) {
 }
 
 void respond(Exchange& ex, int status, const char* detail) {
-  if (ex.upstream) {
-    ex.upstream->abandon();
-    ex.upstream = nullptr;
-  }
+  ex.drop_producer();
   ex.status = status;
   ex.error_detail = detail;
   // An unread request body would be taken for the next request: this connection ends here.

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "proxy/base/log.h"
+#include "proxy/body_producer.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
 #include "proxy/exchange_log.h"
@@ -390,11 +391,9 @@ void Http1Connection::step_write() {
     return;
   }
   transport_.set_more(false);
-  if (ex_->upstream)
-    ex_->upstream->output_drained();
-  else if (ex_->producer)
-    ex_->producer->output_drained();
-  if (ex_->out.empty() && ex_->upstream_done) finish_exchange();
+  // The producer may add more now (backpressure: it fills ex_->out up to its room).
+  if (ex_->producer) ex_->producer->output_drained();
+  if (ex_ && ex_->out.empty() && ex_->upstream_done) finish_exchange();
 }
 
 void Http1Connection::finish_exchange() {
@@ -469,10 +468,7 @@ void Http1Connection::close() {
   closed_ = true;
   streaming_body_ = false;
   if (ex_) {
-    if (ex_->upstream) {
-      ex_->upstream->abandon();
-      ex_->upstream = nullptr;
-    }
+    ex_->drop_producer();
     if (!ex_->upstream_done || !ex_->out.empty()) ex_->aborted = true;
     pipeline::finish(*ex_);
     loop_.release_exchange(ex_);

@@ -88,12 +88,12 @@ void Http2Stream::submit_response() {
     return;
   }
   if (e.local_response) {
-    const size_t body_len = stages::local_body(e, local, sizeof local);
+    const size_t body_len = stages::local_body_text(e, local, sizeof local).size();
     fields[n++] = nv("date", conn_.loop().http_date());
     fields[n++] = nv("server", "gatehouse");
     if (const std::string_view allow = stages::local_allow(e); !allow.empty())
       fields[n++] = nv("allow", allow);
-    if (body_len > 0) fields[n++] = nv("content-type", stages::kTextPlain);
+    if (body_len > 0) fields[n++] = nv("content-type", stages::local_content_type(e));
     if (!status_name.empty() && status_name.size() <= sizeof status_lower)
       fields[n++] = nv(lower_into(status_name, status_lower), status_value);
     snprintf(length, sizeof length, "%zu", body_len);

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "proxy/base/log.h"
+#include "proxy/body_producer.h"
 #include "proxy/downstream/http2_connection.h"
 #include "proxy/downstream/http2_tunnel.h"
 #include "proxy/event_loop.h"
@@ -306,11 +307,8 @@ int Http2Stream::send_data(evbuffer* out, const uint8_t* frame_head, size_t leng
   ex->bytes_out += 9 + length;
   ex->data_bytes += length;
   conn_.data_sent(9 + length);
-  // The backend may read more now (backpressure: it fills ex->out up to its room).
-  if (ex->upstream)
-    ex->upstream->output_drained();
-  else if (ex->producer)
-    ex->producer->output_drained();
+  // The producer may add more now (backpressure: it fills ex->out up to its room).
+  if (ex->producer) ex->producer->output_drained();
   if (tunnel_) tunnel_->output_drained();
   return 0;
 }
@@ -329,10 +327,7 @@ void Http2Stream::finish(EventLoop& loop) {
   delete tunnel_;  // closes the backend side of a WebSocket
   tunnel_ = nullptr;
   if (ex) {
-    if (ex->upstream) {
-      ex->upstream->abandon();
-      ex->upstream = nullptr;
-    }
+    ex->drop_producer();
     if (!eof_sent_) ex->aborted = true;
     // A stream cancelled before its request ran cost nothing and is not a request to log.
     if (started_) pipeline::finish(*ex);

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -41,6 +42,11 @@ evbuffer* BodyBuffer::mem() {
   return mem_.get();
 }
 
+evbuffer* BodyBuffer::tail() {
+  if (!tail_) tail_.reset(evbuffer_new());
+  return tail_.get();
+}
+
 size_t BodyBuffer::memory_room() const {
   if (file_size() > 0) return 0;
   size_t used = memory_size();
@@ -48,8 +54,13 @@ size_t BodyBuffer::memory_room() const {
 }
 
 uint64_t BodyBuffer::room() const {
+  if (range_size() > 0) {
+    // New bytes go to memory behind the range; the range itself takes no memory.
+    const size_t used = memory_size();
+    return used < memory_limit_ ? memory_limit_ - used : 0;
+  }
   // While the file holds bytes, new ones go behind them: memory is not usable until it drains.
-  uint64_t file_room = file_limit_ > file_size() ? file_limit_ - file_size() : 0;
+  uint64_t file_room = file_limit_ > spill_size() ? file_limit_ - spill_size() : 0;
   if (budget_) {
     const uint64_t shared = budget_->limit > budget_->used ? budget_->limit - budget_->used : 0;
     if (shared < file_room) file_room = shared;
@@ -66,14 +77,18 @@ void BodyBuffer::share_file_budget(FileBudget* budget) {
 
 void BodyBuffer::charge_budget() {
   if (!budget_) return;
-  budget_->used = budget_->used - charged_ + file_size();
-  charged_ = file_size();
+  budget_->used = budget_->used - charged_ + spill_size();
+  charged_ = spill_size();
 }
 
 base::Expected<void, base::Error> BodyBuffer::append(const char* data, size_t len) {
   if (len == 0) return {};
+  if (range_size() > 0) {
+    if (evbuffer_add(tail(), data, len) != 0) return base::unexpected(io_error("out of memory"));
+    return {};
+  }
   size_t in_memory = 0;
-  if (file_size() == 0) {
+  if (spill_size() == 0) {
     size_t r = memory_room();
     // Without a file to spill to, memory is the only place: the producer honours room().
     in_memory = file_limit_ == 0 ? len : (len < r ? len : r);
@@ -81,7 +96,46 @@ base::Expected<void, base::Error> BodyBuffer::append(const char* data, size_t le
       return base::unexpected(io_error("out of memory"));
   }
   if (in_memory == len) return {};
-  return append_file(data + in_memory, len - in_memory);
+  return append_spill(data + in_memory, len - in_memory);
+}
+
+base::Expected<void, base::Error> BodyBuffer::append_reference(const char* data, size_t len,
+                                                               ReleaseFn release, void* arg) {
+  if (len == 0) {
+    release(data, len, arg);
+    return {};
+  }
+  if (range_size() == 0 && spill_size() > 0) {
+    // Behind the temporary file's bytes: copied there to keep the order.
+    auto r = append_spill(data, len);
+    release(data, len, arg);
+    return r;
+  }
+  evbuffer* dst = range_size() > 0 ? tail() : mem();
+  if (evbuffer_add_reference(dst, data, len, release, arg) != 0) {
+    release(data, len, arg);
+    return base::unexpected(io_error("out of memory"));
+  }
+  return {};
+}
+
+base::Expected<void, base::Error> BodyBuffer::append_file(int fd, uint64_t offset, uint64_t len,
+                                                          std::shared_ptr<const void> keep) {
+  if (file_size() > 0)
+    return base::unexpected(io_error("a file range while file bytes are pending"));
+  if (len == 0) return {};
+  range_fd_ = fd;
+  range_pos_ = offset;
+  range_end_ = offset + len;
+  range_keep_ = std::move(keep);
+  return {};
+}
+
+void BodyBuffer::range_done() {
+  range_fd_ = -1;
+  range_pos_ = range_end_ = 0;
+  range_keep_.reset();
+  if (tail_ && evbuffer_get_length(tail_.get()) > 0) evbuffer_add_buffer(mem(), tail_.get());
 }
 
 base::Expected<void, base::Error> BodyBuffer::append_chunk_header(size_t n) {
@@ -90,7 +144,7 @@ base::Expected<void, base::Error> BodyBuffer::append_chunk_header(size_t n) {
   return append(line, static_cast<size_t>(len));
 }
 
-base::Expected<void, base::Error> BodyBuffer::append_file(const char* data, size_t len) {
+base::Expected<void, base::Error> BodyBuffer::append_spill(const char* data, size_t len) {
   if (!file_) {
     file_.reset(open_temp_file(temp_dir_));
     if (!file_) {
@@ -202,30 +256,101 @@ ssize_t send_file(Sink& sink, int fd, uint64_t offset, size_t len) {
   }
 }
 
+// The socket a file range can go to with sendfile(2) directly: a plain one (-1: none).
+template <typename Sink>
+int plain_socket(Sink& sink) {
+  if constexpr (requires { sink.tls(); })
+    return sink.tls() ? -1 : sink.fd();
+  else
+    return sink.fd;
+}
+
 }  // namespace
 
 template <typename Sink>
 ssize_t BodyBuffer::write_with(Sink& sink) {
   ssize_t total = 0;
-  if (memory_size() > 0) {
-    iovec iov[kMaxIov];
-    evbuffer_iovec vec[kMaxIov];
-    const int count = evbuffer_peek(mem_.get(), -1, nullptr, vec, kMaxIov);
-    const int used = count < kMaxIov ? count : kMaxIov;
-    for (int i = 0; i < used; ++i) iov[i] = {vec[i].iov_base, vec[i].iov_len};
-    ssize_t n = sink.writev(iov, used);
-    if (n < 0) return -1;
-    evbuffer_drain(mem_.get(), static_cast<size_t>(n));
+  for (;;) {
+    if (mem_ && evbuffer_get_length(mem_.get()) > 0) {
+      iovec iov[kMaxIov];
+      evbuffer_iovec vec[kMaxIov];
+      const int count = evbuffer_peek(mem_.get(), -1, nullptr, vec, kMaxIov);
+      const int used = count < kMaxIov ? count : kMaxIov;
+      for (int i = 0; i < used; ++i) iov[i] = {vec[i].iov_base, vec[i].iov_len};
+      ssize_t n = sink.writev(iov, used);
+      if (n < 0) return total > 0 && errno == EAGAIN ? total : -1;
+      evbuffer_drain(mem_.get(), static_cast<size_t>(n));
+      total += n;
+      if (evbuffer_get_length(mem_.get()) > 0) return total;
+    }
+    if (spill_size() > 0) {
+      const ssize_t n = write_spill(sink);
+      if (n < 0) return total == 0 || errno != EAGAIN ? -1 : total;
+      return total + n;
+    }
+    if (range_size() == 0) return total;
+    const ssize_t n = write_range(sink);
+    if (n < 0) return total == 0 || errno != EAGAIN ? -1 : total;
     total += n;
-    if (memory_size() > 0) return total;
+    if (range_size() > 0) return total;
+    range_done();  // what followed the range is in memory now: on with it
   }
+}
+
+template <typename Sink>
+ssize_t BodyBuffer::write_range(Sink& sink) {
+  const int sock = plain_socket(sink);
+  const bool use_sendfile = sock >= 0 || sends_files(sink);
+  char buf[64 * 1024];
+  ssize_t total = 0;
+  while (range_size() > 0) {
+    const uint64_t left = range_size();
+    ssize_t got;
+    ssize_t n;
+    if (use_sendfile) {
+      got = static_cast<ssize_t>(left < kSendfileMax ? left : kSendfileMax);
+      if (sock >= 0) {
+        off_t off = static_cast<off_t>(range_pos_);
+        n = ::sendfile(sock, range_fd_, &off, static_cast<size_t>(got));
+      } else {
+        n = send_file(sink, range_fd_, range_pos_, static_cast<size_t>(got));
+      }
+      if (n == 0) {
+        errno = EIO;  // the file is shorter than the range: never a silent short body
+        return -1;
+      }
+    } else {
+      size_t want = left < sizeof buf ? static_cast<size_t>(left) : sizeof buf;
+      got = ::pread(range_fd_, buf, want, static_cast<off_t>(range_pos_));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) {
+        if (got == 0) errno = EIO;
+        return -1;
+      }
+      n = sink.write(buf, static_cast<size_t>(got));
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (total == 0 || errno != EAGAIN) return -1;
+      break;
+    }
+    range_pos_ += static_cast<uint64_t>(n);
+    total += n;
+    if (n < got) break;
+  }
+  return total;
+}
+
+template <typename Sink>
+ssize_t BodyBuffer::write_spill(Sink& sink) {
+  ssize_t total = 0;
   // Copied through a buffer, not sendfile: sendfile leaves the socket pointing at the file's page
   // cache until the peer reads it, and the file is then punched or rewritten under it. Kernel TLS
   // is the exception: it encrypts the pages into its own records before sendfile returns.
   const bool use_sendfile = sends_files(sink);
   char buf[64 * 1024];
-  while (file_size() > 0) {
-    uint64_t left = file_size();
+  while (spill_size() > 0) {
+    uint64_t left = spill_size();
     ssize_t got;
     ssize_t n;
     if (use_sendfile) {
@@ -243,7 +368,10 @@ ssize_t BodyBuffer::write_with(Sink& sink) {
     }
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (total == 0 || errno != EAGAIN) return -1;
+      if (total == 0 || errno != EAGAIN) {
+        file_taken();
+        return -1;
+      }
       break;  // the socket is full: keep what was sent, and free its disk blocks below
     }
     file_pos_ += static_cast<uint64_t>(n);
@@ -272,17 +400,33 @@ void BodyBuffer::file_taken() {
 
 ssize_t BodyBuffer::move_to(evbuffer* dst, size_t max) {
   size_t moved = 0;
-  if (memory_size() > 0 && max > 0) {
-    const int n = evbuffer_remove_buffer(mem_.get(), dst, max);
-    if (n < 0) {
-      errno = ENOMEM;
-      return -1;
+  while (moved < max) {
+    if (mem_ && evbuffer_get_length(mem_.get()) > 0) {
+      const int n = evbuffer_remove_buffer(mem_.get(), dst, max - moved);
+      if (n < 0) {
+        errno = ENOMEM;
+        return -1;
+      }
+      moved += static_cast<size_t>(n);
+      if (moved == max) break;
     }
-    moved = static_cast<size_t>(n);
+    if (file_size() == 0) break;
+    const bool range = range_size() > 0;
+    const ssize_t n = move_file_to(dst, max - moved);
+    if (n < 0) return -1;
+    moved += static_cast<size_t>(n);
+    if (file_size() > 0 || !range) break;  // |max| reached inside the file, or the end
+    range_done();                          // what followed the range is in memory now
   }
-  if (moved == max || file_size() == 0) return static_cast<ssize_t>(moved);
-  uint64_t left = file_size();
-  size_t want = max - moved;
+  return static_cast<ssize_t>(moved);
+}
+
+ssize_t BodyBuffer::move_file_to(evbuffer* dst, size_t max) {
+  const bool range = range_size() > 0;
+  const int fd = range ? range_fd_ : file_.get();
+  const uint64_t pos = range ? range_pos_ : file_pos_;
+  const uint64_t left = file_size();
+  size_t want = max;
   if (want > left) want = static_cast<size_t>(left);
   evbuffer_iovec vec;
   if (evbuffer_reserve_space(dst, static_cast<ev_ssize_t>(want), &vec, 1) != 1) {
@@ -291,8 +435,8 @@ ssize_t BodyBuffer::move_to(evbuffer* dst, size_t max) {
   }
   size_t got = 0;
   while (got < want) {
-    ssize_t n = ::pread(file_.get(), static_cast<char*>(vec.iov_base) + got, want - got,
-                        static_cast<off_t>(file_pos_ + got));
+    ssize_t n = ::pread(fd, static_cast<char*>(vec.iov_base) + got, want - got,
+                        static_cast<off_t>(pos + got));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       evbuffer_commit_space(dst, &vec, 0);
@@ -303,9 +447,13 @@ ssize_t BodyBuffer::move_to(evbuffer* dst, size_t max) {
   }
   vec.iov_len = got;
   evbuffer_commit_space(dst, &vec, 1);
-  file_pos_ += got;
-  file_taken();
-  return static_cast<ssize_t>(moved + got);
+  if (range) {
+    range_pos_ += got;
+  } else {
+    file_pos_ += got;
+    file_taken();
+  }
+  return static_cast<ssize_t>(got);
 }
 
 namespace {
@@ -332,8 +480,13 @@ ssize_t BodyBuffer::write_to(Transport& transport) {
 }
 
 void BodyBuffer::reset() {
-  // The evbuffer stays for the next exchange; its chains are freed by the drain.
+  // The evbuffers stay for the next exchange; their chains are freed (references released) by
+  // the drain.
   if (mem_) evbuffer_drain(mem_.get(), evbuffer_get_length(mem_.get()));
+  if (tail_) evbuffer_drain(tail_.get(), evbuffer_get_length(tail_.get()));
+  range_fd_ = -1;
+  range_pos_ = range_end_ = 0;
+  range_keep_.reset();
   file_.reset();
   file_pos_ = file_end_ = punched_ = 0;
   share_file_budget(nullptr);

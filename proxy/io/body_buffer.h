@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
 #include "proxy/base/error.h"
@@ -28,6 +29,11 @@ struct FileBudget {
 // a fast producer (a backend) never waits for a slow consumer (a client) and memory stays bounded.
 // Order is kept: bytes leave in the order they came, memory first, then the file; once the file
 // has been drained the FIFO goes back to memory.
+//
+// Producers that hold the bytes already (a cache object, a file) hand them over without a copy:
+// append_reference() queues someone else's memory, append_file() a range of someone else's file.
+// A file range takes the place of the temporary file in the order (memory, then the range); bytes
+// appended while it is pending follow it, in memory.
 class BodyBuffer {
  public:
   BodyBuffer() = default;
@@ -50,6 +56,26 @@ class BodyBuffer {
   base::Expected<void, base::Error> append(std::string_view s) {
     return append(s.data(), s.size());
   }
+  // Appends |len| bytes at |data| that someone else owns (a cached object's memory), without a
+  // copy. |release|(data, len, arg) is called exactly once, when the bytes have been sent or
+  // dropped (reset(), or the destination of move_to() freeing them); it may be called inside
+  // this call (len 0, a failure, or bytes that had to be copied behind a temporary file). The
+  // bytes count in memory_size() and room() like copied ones.
+  using ReleaseFn = void (*)(const void* data, size_t len, void* arg);
+  base::Expected<void, base::Error> append_reference(const char* data, size_t len,
+                                                     ReleaseFn release, void* arg);
+  // Appends the range [offset, offset + len) of |fd|, a file someone else owns (a disk cache
+  // object, an offloaded file), after the bytes already queued. |keep| holds the fd's owner alive
+  // until the range is sent or the buffer reset. Only one file range at a time, and never while
+  // temporary-file bytes are pending (fails then): a producer adds its next range once the
+  // previous one has drained (file_size() == 0; empty() for the whole FIFO). The range uses no
+  // memory: room() does not count it. It leaves with sendfile(2) on a plain socket or a kernel-TLS
+  // transport, through a copy otherwise, and is read into the destination by move_to(). The file
+  // is read as it is when the bytes leave: it must not change under the range (a file shorter
+  // than the range fails the write with EIO rather than sending a short body).
+  base::Expected<void, base::Error> append_file(int fd, uint64_t offset, uint64_t len,
+                                                std::shared_ptr<const void> keep);
+
   // printf-style append of a short framing line (chunk sizes); always goes to memory if nothing is
   // in the file, else to the file to keep order.
   base::Expected<void, base::Error> append_chunk_header(size_t n);
@@ -73,8 +99,15 @@ class BodyBuffer {
   // Returns the bytes moved, or -1 with errno if the file could not be read.
   ssize_t move_to(evbuffer* dst, size_t max);
 
-  size_t memory_size() const { return mem_ ? evbuffer_get_length(mem_.get()) : 0; }
-  uint64_t file_size() const { return file_end_ - file_pos_; }
+  // Bytes in memory (copied or referenced), including those queued behind a file range.
+  size_t memory_size() const {
+    return (mem_ ? evbuffer_get_length(mem_.get()) : 0) +
+           (tail_ ? evbuffer_get_length(tail_.get()) : 0);
+  }
+  // Bytes waiting in a file: the temporary file's, or a file range's.
+  uint64_t file_size() const { return spill_size() + range_size(); }
+  // A file range (append_file) is still pending.
+  bool file_range_pending() const { return range_size() > 0; }
   uint64_t size() const { return memory_size() + file_size(); }
   bool empty() const { return size() == 0; }
   // Bytes the producer may still add before it should pause (backpressure).
@@ -85,12 +118,24 @@ class BodyBuffer {
 
  private:
   evbuffer* mem();
+  evbuffer* tail();
+  uint64_t spill_size() const { return file_end_ - file_pos_; }
+  uint64_t range_size() const { return range_end_ - range_pos_; }
+  // The file range has been sent: let go of it, and the bytes behind it come to the front.
+  void range_done();
+  // Sends range bytes to |sink|: bytes sent, -1 with errno.
+  template <typename Sink>
+  ssize_t write_range(Sink& sink);
+  template <typename Sink>
+  ssize_t write_spill(Sink& sink);
+  // Reads up to |max| file bytes (temporary file, or range) from the front into |dst|.
+  ssize_t move_file_to(evbuffer* dst, size_t max);
   uint64_t punch_step() const;
   // After bytes were taken from the file: rewinds a drained file, or frees sent disk blocks.
   void file_taken();
   // Brings the budget's count in line with the bytes now in the file.
   void charge_budget();
-  base::Expected<void, base::Error> append_file(const char* data, size_t len);
+  base::Expected<void, base::Error> append_spill(const char* data, size_t len);
   template <typename Sink>
   ssize_t write_with(Sink& sink);
 
@@ -104,6 +149,12 @@ class BodyBuffer {
   size_t memory_limit_ = 256 * 1024;
   uint64_t file_limit_ = 0;
   const char* temp_dir_ = "/tmp";
+  // The file range: [range_pos_, range_end_) of range_fd_, owned by range_keep_'s object.
+  int range_fd_ = -1;
+  uint64_t range_pos_ = 0;
+  uint64_t range_end_ = 0;
+  std::shared_ptr<const void> range_keep_;
+  base::EvbufferPtr tail_;  // bytes appended while the range is pending: they follow it
   FileBudget* budget_ = nullptr;
   uint64_t charged_ = 0;  // bytes this body counts in budget_
 };

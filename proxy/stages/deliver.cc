@@ -31,14 +31,15 @@ void status_field(const Exchange& ex, io::HeadBuilder& h) {
 void deliver_local(Exchange& ex, io::HeadBuilder& h) {
   const int status = ex.status;
   const std::string_view reason = reason_phrase(status);
-  char body[96];
-  const size_t body_len = local_body(ex, body, sizeof body);
+  char text[96];
+  const std::string_view body = local_body_text(ex, text, sizeof text);
+  const size_t body_len = body.size();
   h.add("HTTP/1.1 ").add_number(static_cast<uint64_t>(status)).add(" ").add(reason).add("\r\n");
   h.add("Date: ").add(ex.loop->http_date()).add("\r\n");
   h.add("Server: gatehouse\r\n");
   if (const std::string_view allow = local_allow(ex); !allow.empty())
     h.add("Allow: ").add(allow).add("\r\n");
-  if (body_len > 0) h.add("Content-Type: ").add(kTextPlain).add("\r\n");
+  if (body_len > 0) h.add("Content-Type: ").add(local_content_type(ex)).add("\r\n");
   status_field(ex, h);
   h.add("Content-Length: ").add_number(static_cast<uint64_t>(body_len)).add("\r\n");
   if (status == 408 || status == 400 || status == 413 || status == 414 || status == 431 ||
@@ -47,7 +48,7 @@ void deliver_local(Exchange& ex, io::HeadBuilder& h) {
   connection_fields(ex, h);
   h.add("\r\n");
   ex.head_bytes = h.size();
-  if (ex.request.method != http::Method::kHead) h.add(std::string_view(body, body_len));
+  if (ex.request.method != http::Method::kHead) h.add(body);
 }
 
 void deliver_upstream(Exchange& ex, io::HeadBuilder& h) {
@@ -99,9 +100,10 @@ void deliver_upstream(Exchange& ex, io::HeadBuilder& h) {
 Next deliver_h2(Exchange& ex) {
   ex.response_ready = true;
   if (ex.local_response) {
-    char body[96];
-    const size_t len = local_body(ex, body, sizeof body);
-    if (len > 0 && response_has_body(ex, ex.status) && !ex.out.append(body, len)) ex.aborted = true;
+    char text[96];
+    const std::string_view body = local_body_text(ex, text, sizeof text);
+    if (!body.empty() && response_has_body(ex, ex.status) && !ex.out.append(body))
+      ex.aborted = true;
     ex.upstream_done = true;
     return Next::kContinue;  // the pipeline hands the output over
   }

@@ -49,7 +49,17 @@ size_t local_body(const Exchange& ex, char* buf, size_t cap) {
   return static_cast<size_t>(n) < cap ? static_cast<size_t>(n) : cap - 1;
 }
 
+std::string_view local_body_text(const Exchange& ex, char* buf, size_t cap) {
+  if (!ex.local_text.empty()) return ex.local_text;
+  return std::string_view(buf, local_body(ex, buf, cap));
+}
+
+std::string_view local_content_type(const Exchange& ex) {
+  return ex.local_type.empty() ? kTextPlain : ex.local_type;
+}
+
 std::string_view local_allow(const Exchange& ex) {
+  if (!ex.allow.empty()) return ex.allow;
   if (ex.request.asterisk && ex.status == 200)
     return "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
   return {};

@@ -45,7 +45,13 @@ ReplyFields cached_reply_fields(Exchange& ex);
 // length, 0 when the response has none (a 200 to OPTIONS *).
 size_t local_body(const Exchange& ex, char* buf, size_t cap);
 
-// The Allow field a local 200 to OPTIONS * carries, empty otherwise.
+// The body of a local response: ex.local_text when the stage that answered set one, else the
+// short text local_body() writes to |buf|.
+std::string_view local_body_text(const Exchange& ex, char* buf, size_t cap);
+// Its Content-Type: ex.local_type when set, else kTextPlain.
+std::string_view local_content_type(const Exchange& ex);
+
+// The Allow field a local 200 to OPTIONS * (or a local 405: ex.allow) carries, empty otherwise.
 std::string_view local_allow(const Exchange& ex);
 
 inline constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";

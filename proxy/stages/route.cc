@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "proxy/admin/cache_admin.h"
 #include "proxy/downstream/downstream.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
@@ -17,15 +18,23 @@ std::string_view host_of(std::string_view authority) {
   return colon == std::string_view::npos ? authority : authority.substr(0, colon);
 }
 
+// An admin listener serves only the admin API, answered here as a local JSON response.
+Next admin(Exchange& ex) {
+  const bool include_scheme = !ex.runtime->config->cache.share_http_https;
+  const admin::AdminResult r =
+      admin::handle_cache_admin(ex.request, ex.loop->shared().cache, include_scheme, ex.local_text);
+  ex.status = r.status;
+  ex.allow = r.allow;
+  ex.local_type = admin::kJson;
+  if (r.status != 200) ex.error_detail = "admin request refused";
+  return Next::kRespond;
+}
+
 }  // namespace
 
 Next route(Exchange& ex) {
+  if (ex.downstream->listener().admin) return admin(ex);
   const auto& listener = ex.downstream->listener();
-  if (listener.admin) {
-    ex.status = 404;
-    ex.error_detail = "admin API not available yet";
-    return Next::kRespond;
-  }
   const auto& req = ex.request;
   if (req.asterisk) {
     ex.status = 200;  // OPTIONS * asks about the server itself: answered here

@@ -9,10 +9,10 @@ std::string_view reason_phrase(int status) {
       return "OK";
     case 201:
       return "Created";
-    case 204:
-      return "No Content";
     case 203:
       return "Non-Authoritative Information";
+    case 204:
+      return "No Content";
     case 206:
       return "Partial Content";
     case 300:
@@ -35,12 +35,12 @@ std::string_view reason_phrase(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
     case 410:
       return "Gone";
     case 412:
       return "Precondition Failed";
-    case 408:
-      return "Request Timeout";
     case 413:
       return "Content Too Large";
     case 414:
@@ -51,10 +51,10 @@ std::string_view reason_phrase(int status) {
       return "Expectation Failed";
     case 429:
       return "Too Many Requests";
-    case 451:
-      return "Unavailable For Legal Reasons";
     case 431:
       return "Request Header Fields Too Large";
+    case 451:
+      return "Unavailable For Legal Reasons";
     case 500:
       return "Internal Server Error";
     case 501:

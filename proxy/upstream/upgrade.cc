@@ -46,8 +46,7 @@ void UpstreamConnection::switch_protocols(size_t end) {
   reusable_ = false;
   pipeline::resume(ex);     // deliver: the 101 head (HTTP/1.1) or the stream's 200 (HTTP/2)
   if (ex.local_response) {  // deliver refused the head (too large): the 502 replaces it
-    ex.upstream = nullptr;
-    ex_ = nullptr;
+    detach();
     destroy();
     ex.downstream->output_ready();
     return;
@@ -58,9 +57,8 @@ void UpstreamConnection::switch_protocols(size_t end) {
   }
   io::Transport backend(fd_);
   fd_ = -1;
-  ex.upstream = nullptr;
   ex.response.headers.clear();  // its views point into the block released below
-  ex_ = nullptr;
+  detach();
   ++busy_;
   // The exchange ends in there: nothing touches |ex| after.
   ex.downstream->upgrade(std::move(backend), std::string_view(head_ + end, head_len_ - end));

@@ -96,6 +96,7 @@ bool UpstreamConnection::connect_now() {
 void UpstreamConnection::attach(Exchange& ex) {
   ex_ = &ex;
   ex.upstream = this;
+  ex.producer = this;
   got_bytes_ = false;
   reusable_ = true;
   paused_ = false;
@@ -270,8 +271,7 @@ void UpstreamConnection::on_head(size_t end) {
 
   pipeline::resume(ex);     // deliver queues the client's head; the paths below hand it over
   if (ex.local_response) {  // deliver refused the head (too large): the 502 replaces it
-    ex.upstream = nullptr;
-    ex_ = nullptr;
+    detach();
     destroy();
     ex.downstream->output_ready();
     return;
@@ -279,8 +279,7 @@ void UpstreamConnection::on_head(size_t end) {
   if (ex.caching.detach_upstream) {
     // A stored object answers instead (a 304 refreshed it, or it stands in for a 5xx): this
     // response's body is not wanted. Its producer adds its first bytes now.
-    ex.upstream = nullptr;
-    ex_ = nullptr;
+    detach();
     destroy();
     if (ex.producer)
       ex.producer->output_drained();
@@ -301,6 +300,13 @@ void UpstreamConnection::on_head(size_t end) {
   if (state_ == State::kBody) read_body();
 }
 
+void UpstreamConnection::detach() {
+  if (!ex_) return;
+  if (ex_->upstream == this) ex_->upstream = nullptr;
+  if (ex_->producer == this) ex_->producer = nullptr;
+  ex_ = nullptr;
+}
+
 void UpstreamConnection::complete() {
   Exchange* ex = ex_;
   if (ex->caching.writer) {  // the body is whole: the object becomes visible to lookups
@@ -308,9 +314,8 @@ void UpstreamConnection::complete() {
     ex->caching.writer.reset();
   }
   ex->upstream_done = true;
-  ex->upstream = nullptr;
   ex->response.headers.clear();  // its views point into the block released below
-  ex_ = nullptr;
+  detach();
   release_head_block();
   const int keepalive = ex->pool && ex->pool->config ? ex->pool->config->keepalive : 0;
   // After an upgrade request the backend may have changed its mind about the connection.
@@ -345,8 +350,7 @@ void UpstreamConnection::fail(base::ErrorCode code, const char* detail) {
     EX_LOG_WARN(ex, "%s%s%s", detail, sys_error_ ? ": " : "",
                 sys_error_ ? strerror(sys_error_) : "");
   sys_error_ = 0;
-  ex.upstream = nullptr;
-  ex_ = nullptr;
+  detach();
   destroy();
   if (error.retry_safe) {
     if (stale) --ex.attempts;  // a stale pooled connection does not count as a try
@@ -389,16 +393,15 @@ void UpstreamConnection::body_broken(const char* detail) {
   }
   ex->aborted = true;
   ex->upstream_done = true;
-  ex->upstream = nullptr;
   ex->response.headers.clear();
   ex->error_detail = detail;
-  ex_ = nullptr;
+  detach();
   destroy();
   ex->downstream->output_ready();
 }
 
 void UpstreamConnection::abandon() {
-  ex_ = nullptr;
+  detach();
   destroy();
 }
 

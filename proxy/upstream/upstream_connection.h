@@ -7,6 +7,7 @@
 
 #include "proxy/base/error.h"
 #include "proxy/base/event_handles.h"
+#include "proxy/body_producer.h"
 #include "proxy/http/parser.h"
 #include "proxy/pipeline.h"
 
@@ -22,17 +23,18 @@ struct UpstreamServer;
 // head, and then reads the body as fast as the backend sends it into the exchange's output (memory,
 // then a temporary file), so a slow client never holds the backend. In streaming mode it reads only
 // as fast as the client takes. A connection goes back to its server's keep-alive pool only after a
-// complete response with nothing behind it.
-class UpstreamConnection {
+// complete response with nothing behind it. It is the exchange's body producer while it is
+// attached (ex.producer == this, from attach to the detach at the end, failure or abandon).
+class UpstreamConnection final : public BodyProducer {
  public:
   // The forward stage: sends ex's request to a server of its pool. The pipeline is resumed when the
   // response head is in (ex.response), or failed.
   static Next forward(Exchange& ex);
 
   // The exchange no longer wants the response (client gone, local error): close.
-  void abandon();
+  void abandon() override;
   // The client took bytes: reading resumes if it had paused for room.
-  void output_drained();
+  void output_drained() override;
   // A streaming request body (ex.body_streaming) has new bytes in ex.request_body, or is complete:
   // sending resumes if it had run dry. The downstream hears back through body_taken().
   void body_ready();
@@ -65,6 +67,8 @@ class UpstreamConnection {
   void handle(short what);
   bool connect_now();
   void attach(Exchange& ex);
+  // Lets go of the exchange: ex.upstream and ex.producer (if it is this) are cleared.
+  void detach();
   void start_request();
   void send_request();
   // Streaming body: moves what ex.request_body holds into out_, chunk-framed if need be, and the

@@ -156,3 +156,54 @@ TEST_CASE("a waker may post again from its own callback: it runs on a later turn
   turn(loop);
   CHECK(again.calls == 3);
 }
+
+namespace {
+
+// An object being filled on another thread, as a cache fill is.
+class FillingObject final : public cache::Object {
+ public:
+  FillingObject() : Object(cache::CacheKey{3, 4}, cache::ObjectHead{}, cache::Tier::kMemory, 1) {}
+  std::string_view memory_at(uint64_t) const override { return {}; }
+  int file(uint64_t&) const override { return -1; }
+  void grow(uint64_t n) { publish(n); }
+  void end() { finish(kComplete); }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "readers subscribing, waking and going away while another thread fills never miss the end") {
+  auto rt = proxy::test::make_runtime({{"app", {{9001, 1}}}});
+  proxy::WorkerShared shared;
+  proxy::EventLoop loop(rt, {}, shared);
+  FillingObject obj;
+  Counter kept;
+  proxy::LoopWaker stays(loop, count, &kept);
+  REQUIRE(obj.subscribe(&stays));
+  std::atomic<bool> done{false};
+  std::thread filler([&] {
+    for (uint64_t i = 1; i <= 2000; ++i) obj.grow(i);
+    obj.end();
+    done = true;
+  });
+  // Short-lived readers come and go on the loop's thread meanwhile (unsubscribe, then destroy:
+  // the object's lock keeps fill_progress() off a waker being destroyed).
+  while (!done.load()) {
+    Counter c;
+    auto w = std::make_unique<proxy::LoopWaker>(loop, count, &c);
+    obj.subscribe(w.get());
+    turn(loop);
+    obj.unsubscribe(w.get());
+    w.reset();
+    turn(loop);
+  }
+  filler.join();
+  // The reader that stayed has a wake due for the end (or had it already): it sees complete().
+  turn(loop);
+  CHECK(obj.complete());
+  CHECK(kept.calls.load() >= 1);
+  const int settled = kept.calls.load();
+  turn(loop);
+  CHECK(kept.calls.load() == settled);  // nothing more after the end
+  obj.unsubscribe(&stays);
+}
