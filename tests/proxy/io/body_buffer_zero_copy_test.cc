@@ -131,8 +131,7 @@ UniqueFd file_with(const TempDir& dir, const std::string& content) {
   const std::string path = dir.path() + "/f";
   UniqueFd w(::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600));
   REQUIRE(w);
-  REQUIRE(::write(w.get(), content.data(), content.size()) ==
-          static_cast<ssize_t>(content.size()));
+  REQUIRE(::write(w.get(), content.data(), content.size()) == static_cast<ssize_t>(content.size()));
   UniqueFd r(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   ::unlink(path.c_str());
   return r;
