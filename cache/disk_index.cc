@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+#include "cache/disk_index.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace cache::disk {
+
+std::shared_ptr<DiskObject> DiskIndex::find(
+    const CacheKey& key, const std::function<bool(const ObjectHead&)>& matches) {
+  Shard& s = shard_of(key);
+  std::lock_guard lock(s.mu);
+  auto it = s.map.find(key);
+  if (it == s.map.end()) return nullptr;
+  for (auto v = it->second.rbegin(); v != it->second.rend(); ++v)
+    if (matches((*v)->head())) return *v;
+  return nullptr;
+}
+
+void DiskIndex::drop_locked(Variants& variants, size_t i, bool unlink) {
+  std::shared_ptr<DiskObject> obj = std::move(variants[i]);
+  variants.erase(variants.begin() + static_cast<ptrdiff_t>(i));
+  obj->indexed = false;
+  if (unlink) ::unlinkat(root_fd_, obj->path().c_str(), 0);
+  stats_.objects.fetch_sub(1, std::memory_order_relaxed);
+  stats_.bytes.fetch_sub(obj->file_bytes, std::memory_order_relaxed);
+  std::lock_guard lock(queue_mu_);
+  queue_.erase(obj->queue_pos);
+}
+
+bool DiskIndex::insert(const std::shared_ptr<DiskObject>& obj, bool if_absent,
+                       const std::function<bool()>& publish) {
+  if (obj->file_bytes > capacity()) return false;
+  make_room(obj->file_bytes);
+  Shard& s = shard_of(obj->key());
+  {
+    std::lock_guard lock(s.mu);
+    auto it = s.map.find(obj->key());
+    size_t same = SIZE_MAX;
+    if (it != s.map.end()) {
+      for (size_t i = 0; i < it->second.size(); ++i)
+        if (it->second[i]->vhash() == obj->vhash()) same = i;
+    }
+    if (same != SIZE_MAX && if_absent) return false;
+    if (!publish()) return false;
+    if (it == s.map.end()) it = s.map.emplace(obj->key(), Variants{}).first;
+    if (same != SIZE_MAX) drop_locked(it->second, same, false);  // the rename replaced its file
+    it->second.push_back(obj);
+    obj->indexed = true;
+    stats_.objects.fetch_add(1, std::memory_order_relaxed);
+    stats_.bytes.fetch_add(obj->file_bytes, std::memory_order_relaxed);
+    std::lock_guard qlock(queue_mu_);
+    obj->queue_pos = queue_.insert(queue_.end(), obj);
+  }
+  // Concurrent inserts may each have found room for themselves alone.
+  make_room(0);
+  return true;
+}
+
+bool DiskIndex::replace(const DiskObject& old, const std::shared_ptr<DiskObject>& fresh,
+                        const std::function<bool(uint64_t generation)>& write) {
+  Shard& s = shard_of(old.key());
+  std::lock_guard lock(s.mu);
+  if (!old.indexed) return false;
+  auto it = s.map.find(old.key());
+  if (it == s.map.end()) return false;
+  for (auto& v : it->second) {
+    if (v.get() != &old) continue;
+    if (!write(old.generation)) return false;
+    fresh->file_bytes = old.file_bytes;
+    fresh->indexed = true;
+    std::lock_guard qlock(queue_mu_);
+    fresh->queue_pos = v->queue_pos;
+    *fresh->queue_pos = fresh;
+    v->indexed = false;
+    v = fresh;
+    return true;
+  }
+  return false;
+}
+
+size_t DiskIndex::erase_key(const CacheKey& key) {
+  Shard& s = shard_of(key);
+  std::lock_guard lock(s.mu);
+  auto it = s.map.find(key);
+  if (it == s.map.end()) return 0;
+  const size_t n = it->second.size();
+  while (!it->second.empty()) drop_locked(it->second, it->second.size() - 1, true);
+  s.map.erase(it);
+  return n;
+}
+
+void DiskIndex::erase(const DiskObject& obj) {
+  Shard& s = shard_of(obj.key());
+  std::lock_guard lock(s.mu);
+  if (!obj.indexed) return;
+  auto it = s.map.find(obj.key());
+  if (it == s.map.end()) return;
+  for (size_t i = 0; i < it->second.size(); ++i) {
+    if (it->second[i].get() != &obj) continue;
+    drop_locked(it->second, i, true);
+    if (it->second.empty()) s.map.erase(it);
+    return;
+  }
+}
+
+void DiskIndex::unlink_unless_indexed(const CacheKey& key, uint64_t vhash,
+                                      const std::string& path) {
+  Shard& s = shard_of(key);
+  std::lock_guard lock(s.mu);
+  auto it = s.map.find(key);
+  if (it != s.map.end())
+    for (const auto& v : it->second)
+      if (v->vhash() == vhash) return;
+  ::unlinkat(root_fd_, path.c_str(), 0);
+}
+
+void DiskIndex::make_room(uint64_t incoming) {
+  while (stats_.bytes.load(std::memory_order_relaxed) + incoming > capacity()) {
+    std::shared_ptr<DiskObject> victim;
+    {
+      std::lock_guard qlock(queue_mu_);
+      if (queue_.empty()) return;
+      // CLOCK: a hit since the hand last passed buys one more round.
+      for (size_t n = queue_.size(); n > 0 && queue_.front()->take_referenced(); --n)
+        queue_.splice(queue_.end(), queue_, queue_.begin());
+      victim = queue_.front();
+    }
+    Shard& s = shard_of(victim->key());
+    std::lock_guard lock(s.mu);
+    if (!victim->indexed) continue;  // removed meanwhile
+    auto it = s.map.find(victim->key());
+    for (size_t i = 0; i < it->second.size(); ++i) {
+      if (it->second[i] != victim) continue;
+      drop_locked(it->second, i, true);
+      stats_.evictions.fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+    if (it->second.empty()) s.map.erase(it);
+  }
+}
+
+}  // namespace cache::disk

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+// The disk tier's start: the scan that rebuilds the index from the files, and the small file
+// helpers the tier shares.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "cache/disk_context.h"
+#include "cache/disk_format.h"
+
+namespace cache::disk {
+
+bool pwrite_all(int fd, const char* data, size_t len, uint64_t offset) {
+  while (len > 0) {
+    const ssize_t n = ::pwrite(fd, data, len, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    len -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+bool pread_all(int fd, char* data, size_t len, uint64_t offset) {
+  while (len > 0) {
+    const ssize_t n = ::pread(fd, data, len, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    len -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+bool make_fanout_dirs(int root, std::string_view path) {
+  const std::string a(path.substr(0, 2)), ab(path.substr(0, 5));
+  if (::mkdirat(root, a.c_str(), 0755) != 0 && errno != EEXIST) return false;
+  if (::mkdirat(root, ab.c_str(), 0755) != 0 && errno != EEXIST) return false;
+  return true;
+}
+
+namespace {
+
+// The names in directory |path| (relative to |root|), with their types.
+std::vector<std::pair<std::string, unsigned char>> list_dir(int root, const std::string& path) {
+  std::vector<std::pair<std::string, unsigned char>> names;
+  const int fd = ::openat(root, path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return names;
+  DIR* dir = ::fdopendir(fd);
+  if (!dir) {
+    ::close(fd);
+    return names;
+  }
+  while (const dirent* e = ::readdir(dir)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") names.emplace_back(name, e->d_type);
+  }
+  ::closedir(dir);
+  return names;
+}
+
+bool is_fanout_name(const std::string& s) {
+  auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+  return s.size() == 2 && hex(s[0]) && hex(s[1]);
+}
+
+// Reads and checks one object file; indexes it if it is intact. False: the file is not an
+// intact object (the caller deletes it).
+bool load_object(DiskContext& ctx, const std::string& path, const CacheKey& key, uint64_t vhash,
+                 std::vector<char>& buf) {
+  const int root = ctx.root.get();
+  proxy::base::UniqueFd fd(::openat(root, path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+  struct stat st;
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  std::string bytes(kTrailerSize, '\0');
+  Trailer t;
+  if (size < kTrailerSize || !pread_all(fd.get(), bytes.data(), kTrailerSize, size - kTrailerSize) ||
+      !decode_trailer(bytes, t) || !(t.key == key) || file_size(t.slot_size, t.body_size) != size)
+    return false;
+  // The head: the intact slot with the highest generation (a torn update leaves the other).
+  bytes.assign(2ull * t.slot_size, '\0');
+  if (!pread_all(fd.get(), bytes.data(), bytes.size(), 0)) return false;
+  DecodedSlot best, slot;
+  bool found = false;
+  for (int i = 0; i < 2; ++i) {
+    const std::string_view region = std::string_view(bytes).substr(i * t.slot_size, t.slot_size);
+    if (!decode_slot(region, slot) || slot.slot_size != t.slot_size || !(slot.key == key) ||
+        variant_hash(slot.head.variant) != vhash || slot.generation % 2 != static_cast<unsigned>(i))
+      continue;
+    if (!found || slot.generation > best.generation) best = std::move(slot);
+    found = true;
+  }
+  if (!found) return false;
+  // The whole body, once: this process did not write it, and no byte of it is served unchecked.
+  XXH3_state_t* st_hash = XXH3_createState();
+  XXH3_64bits_reset(st_hash);
+  bool ok = true;
+  for (uint64_t off = 0; ok && off < t.body_size;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), t.body_size - off));
+    ok = pread_all(fd.get(), buf.data(), n, body_offset(t.slot_size) + off);
+    XXH3_64bits_update(st_hash, buf.data(), n);
+    off += n;
+  }
+  ok = ok && XXH3_64bits_digest(st_hash) == t.body_checksum;
+  XXH3_freeState(st_hash);
+  if (!ok) return false;
+
+  best.head.body_size = t.body_size;
+  // Sequence 0: stored before any ban this process records.
+  auto obj = std::make_shared<DiskObject>(key, std::move(best.head), 0,
+                                          std::make_shared<const proxy::base::UniqueFd>(std::move(fd)),
+                                          t.slot_size, vhash, path);
+  obj->generation = best.generation;
+  obj->file_bytes = size;
+  obj->completed(t.body_size);
+  if (size > ctx.index.capacity()) return false;
+  ctx.index.insert(obj, true, [&] {
+    // Still the file that was read (not replaced by a commit and removed since).
+    struct stat now;
+    return ::fstatat(root, path.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == st.st_ino &&
+           now.st_dev == st.st_dev;
+  });
+  return true;
+}
+
+}  // namespace
+
+void rebuild(DiskContext& ctx) {
+  const int root = ctx.root.get();
+  // Interrupted fills of earlier processes.
+  for (const auto& [name, type] : list_dir(root, "tmp"))
+    if (name.compare(0, ctx.instance.size(), ctx.instance) != 0)
+      ::unlinkat(root, ("tmp/" + name).c_str(), 0);
+
+  std::vector<char> buf(1 << 20);
+  for (const auto& [a, ta] : list_dir(root, ".")) {
+    if (!is_fanout_name(a) || (ta != DT_DIR && ta != DT_UNKNOWN)) continue;
+    for (const auto& [b, tb] : list_dir(root, a)) {
+      if (!is_fanout_name(b) || (tb != DT_DIR && tb != DT_UNKNOWN)) continue;
+      const std::string dir = a + "/" + b;
+      for (const auto& [name, tn] : list_dir(root, dir)) {
+        if (ctx.stopping.load(std::memory_order_relaxed)) return;
+        const std::string path = dir + "/" + name;
+        CacheKey key;
+        uint64_t vhash = 0;
+        if (!parse_object_name(name, key, vhash) || object_path(key, vhash) != path) {
+          ::unlinkat(root, path.c_str(), tn == DT_DIR ? AT_REMOVEDIR : 0);
+          continue;
+        }
+        if (!load_object(ctx, path, key, vhash, buf))
+          ctx.index.unlink_unless_indexed(key, vhash, path);
+      }
+    }
+  }
+}
+
+}  // namespace cache::disk
