@@ -28,13 +28,6 @@ struct DiskContext {
   DiskIndex index;
 };
 
-// Whole-buffer pwrite/pread (retrying short transfers and EINTR). False on any error or EOF.
-bool pwrite_all(int fd, const char* data, size_t len, uint64_t offset);
-bool pread_all(int fd, char* data, size_t len, uint64_t offset);
-
-// Creates "ab" and "ab/cd" for |path| (object_path's form) if missing.
-bool make_fanout_dirs(int root, std::string_view path);
-
 // The rebuild's scan (DiskStorage::rebuild_index): deletes other instances' temporary files,
 // verifies every object file (header slots, trailer, the whole body's checksum) and indexes
 // the intact ones; deletes the rest.

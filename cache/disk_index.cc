@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "cache/disk_index.h"
 
+#include "cache/disk_files.h"
+#include "cache/disk_format.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -79,14 +82,23 @@ bool DiskIndex::replace(const DiskObject& old, const std::shared_ptr<DiskObject>
   return false;
 }
 
-size_t DiskIndex::erase_key(const CacheKey& key) {
+size_t DiskIndex::erase_key(const CacheKey& key, bool sweep) {
   Shard& s = shard_of(key);
   std::lock_guard lock(s.mu);
+  size_t n = 0;
   auto it = s.map.find(key);
-  if (it == s.map.end()) return 0;
-  const size_t n = it->second.size();
-  while (!it->second.empty()) drop_locked(it->second, it->second.size() - 1, true);
-  s.map.erase(it);
+  if (it != s.map.end()) {
+    n = it->second.size();
+    while (!it->second.empty()) drop_locked(it->second, it->second.size() - 1, true);
+    s.map.erase(it);
+  }
+  if (sweep) {
+    const std::string path = object_path(key, 0);
+    const std::string dir = path.substr(0, 5), prefix = path.substr(6, 32);
+    for (const auto& [name, type] : list_dir(root_fd_, dir))
+      if (name.compare(0, prefix.size(), prefix) == 0)
+        n += ::unlinkat(root_fd_, (dir + "/" + name).c_str(), 0) == 0;
+  }
   return n;
 }
 

@@ -49,8 +49,10 @@ class DiskIndex {
   bool replace(const DiskObject& old, const std::shared_ptr<DiskObject>& fresh,
                const std::function<bool(uint64_t generation)>& write);
 
-  // Removes (and unlinks) every variant of |key| / one object if it is still indexed.
-  size_t erase_key(const CacheKey& key);
+  // Removes (and unlinks) every variant of |key| / one object if it is still indexed. With
+  // |sweep| (the rebuild has not finished), also unlinks the key's files not indexed yet, so
+  // the scan cannot bring a purged object back.
+  size_t erase_key(const CacheKey& key, bool sweep);
   void erase(const DiskObject& obj);
 
   // The rebuild found |path| (of |key| and |vhash|) broken: unlinks it unless that key and

@@ -25,6 +25,7 @@
 #include <random>
 
 #include "cache/disk_context.h"
+#include "cache/disk_files.h"
 #include "cache/disk_format.h"
 #include "cache/disk_writer.h"
 
@@ -50,7 +51,9 @@ class DiskStorageImpl final : public DiskStorage {
   std::shared_ptr<const Object> update_head(const std::shared_ptr<const Object>& old,
                                             ObjectHead head) override;
 
-  size_t remove(const CacheKey& key) override { return ctx_->index.erase_key(key); }
+  size_t remove(const CacheKey& key) override {
+    return ctx_->index.erase_key(key, !index_ready());
+  }
   void remove(const std::shared_ptr<const Object>& object) override {
     if (object && object->tier() == Tier::kDisk)
       ctx_->index.erase(static_cast<const DiskObject&>(*object));
@@ -63,6 +66,10 @@ class DiskStorageImpl final : public DiskStorage {
     ready_.store(true, std::memory_order_release);
   }
   bool index_ready() const override { return ready_.load(std::memory_order_acquire); }
+  void resize(uint64_t size) override {
+    ctx_->index.set_capacity(size);
+    ctx_->index.make_room(0);
+  }
 
  private:
   // A head too large for its file's slots: a new file with larger ones and a copy of the body.

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache/disk_files.h"
 #include "cache/disk_format.h"
 
 namespace cache::disk {

@@ -245,3 +245,31 @@ TEST_CASE("lookups and fills work while the index is rebuilt on another thread")
   }
   CHECK(s->stats().objects == 200);
 }
+
+TEST_CASE("a purge while the index is rebuilt also drops the key's files not scanned yet") {
+  TempDir dir;
+  {
+    auto s = reopen(dir.path());
+    store(*s, key_of(1), "a", head_with("x"));
+    store(*s, key_of(1), "b", head_with("y"));
+    store(*s, key_of(2), "kept");
+  }
+  auto s = open_storage(dir.path());
+  CHECK(s->remove(key_of(1)) == 2);
+  s->rebuild_index();
+  CHECK_FALSE(s->lookup(key_of(1), any_variant()));
+  CHECK(s->lookup(key_of(2), any_variant()));
+}
+
+TEST_CASE("a smaller size at a reload evicts the disk tier down to it") {
+  TempDir dir;
+  auto s = reopen(dir.path());
+  for (int i = 0; i < 5; ++i) store(*s, key_of(i), std::string(50000, 'r'));
+  s->resize(120000);
+  CHECK(s->stats().bytes <= 120000);
+  CHECK(s->stats().objects == 2);
+  CHECK(s->stats().evictions == 3);
+  CHECK_FALSE(s->lookup(key_of(0), any_variant()));
+  CHECK(s->lookup(key_of(4), any_variant()));
+  CHECK(object_files(dir.path()).size() == 2);
+}
