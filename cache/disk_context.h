@@ -30,7 +30,7 @@ struct DiskContext {
 
 // The rebuild's scan (DiskStorage::rebuild_index): deletes other instances' temporary files,
 // verifies every object file (header slots, trailer, the whole body's checksum) and indexes
-// the intact ones; deletes the rest.
-void rebuild(DiskContext& ctx);
+// the intact ones; deletes the rest. False if |ctx.stopping| cut it short.
+bool rebuild(DiskContext& ctx);
 
 }  // namespace cache::disk

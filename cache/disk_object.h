@@ -36,7 +36,10 @@ class DiskObject final : public Object {
 
   // The writer's side of Object's protected publish()/finish().
   void published(uint64_t available) { publish(available); }
+  // A body of unknown size learns it here, before the complete state is released: readers
+  // that have seen complete() read head().body_size safely.
   void completed(uint64_t size) {
+    if (!head_.body_size) head_.body_size = size;
     publish(size);
     finish(kComplete);
   }

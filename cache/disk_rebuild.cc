@@ -6,7 +6,9 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,18 +54,17 @@ bool load_object(DiskContext& ctx, const std::string& path, const CacheKey& key,
   }
   if (!found) return false;
   // The whole body, once: this process did not write it, and no byte of it is served unchecked.
-  XXH3_state_t* st_hash = XXH3_createState();
-  XXH3_64bits_reset(st_hash);
-  bool ok = true;
-  for (uint64_t off = 0; ok && off < t.body_size;) {
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
+                                                                 &XXH3_freeState);
+  XXH3_64bits_reset(hash.get());
+  for (uint64_t off = 0; off < t.body_size;) {
+    if (ctx.stopping.load(std::memory_order_relaxed)) return false;
     const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), t.body_size - off));
-    ok = pread_all(fd.get(), buf.data(), n, body_offset(t.slot_size) + off);
-    XXH3_64bits_update(st_hash, buf.data(), n);
+    if (!pread_all(fd.get(), buf.data(), n, body_offset(t.slot_size) + off)) return false;
+    XXH3_64bits_update(hash.get(), buf.data(), n);
     off += n;
   }
-  ok = ok && XXH3_64bits_digest(st_hash) == t.body_checksum;
-  XXH3_freeState(st_hash);
-  if (!ok) return false;
+  if (XXH3_64bits_digest(hash.get()) != t.body_checksum) return false;
 
   best.head.body_size = t.body_size;
   // Sequence 0: stored before any ban this process records.
@@ -85,7 +86,7 @@ bool load_object(DiskContext& ctx, const std::string& path, const CacheKey& key,
 
 }  // namespace
 
-void rebuild(DiskContext& ctx) {
+bool rebuild(DiskContext& ctx) {
   const int root = ctx.root.get();
   // Interrupted fills of earlier processes.
   for (const auto& [name, type] : list_dir(root, "tmp"))
@@ -99,7 +100,7 @@ void rebuild(DiskContext& ctx) {
       if (!is_fanout_name(b) || (tb != DT_DIR && tb != DT_UNKNOWN)) continue;
       const std::string dir = a + "/" + b;
       for (const auto& [name, tn] : list_dir(root, dir)) {
-        if (ctx.stopping.load(std::memory_order_relaxed)) return;
+        if (ctx.stopping.load(std::memory_order_relaxed)) return false;
         const std::string path = dir + "/" + name;
         CacheKey key;
         uint64_t vhash = 0;
@@ -107,11 +108,13 @@ void rebuild(DiskContext& ctx) {
           ::unlinkat(root, path.c_str(), tn == DT_DIR ? AT_REMOVEDIR : 0);
           continue;
         }
-        if (!load_object(ctx, path, key, vhash, buf))
+        if (!load_object(ctx, path, key, vhash, buf) &&
+            !ctx.stopping.load(std::memory_order_relaxed))
           ctx.index.unlink_unless_indexed(key, vhash, path);
       }
     }
   }
+  return true;
 }
 
 }  // namespace cache::disk

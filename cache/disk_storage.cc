@@ -62,9 +62,9 @@ class DiskStorageImpl final : public DiskStorage {
   const TierStats& stats() const override { return ctx_->stats; }
 
   void rebuild_index() override {
-    disk::rebuild(*ctx_);
-    ready_.store(true, std::memory_order_release);
+    if (disk::rebuild(*ctx_)) ready_.store(true, std::memory_order_release);
   }
+  void stop_rebuild() override { ctx_->stopping.store(true); }
   bool index_ready() const override { return ready_.load(std::memory_order_acquire); }
   void resize(uint64_t size) override {
     ctx_->index.set_capacity(size);
