@@ -16,7 +16,9 @@ namespace cache::disk {
 // What the disk tier's parts (storage, writer, rebuild) share. Outlives every writer.
 struct DiskContext {
   DiskContext(proxy::base::UniqueFd dir, std::string instance_id, uint64_t capacity)
-      : root(std::move(dir)), instance(std::move(instance_id)), index(root.get(), capacity, stats) {}
+      : root(std::move(dir)),
+        instance(std::move(instance_id)),
+        index(root.get(), capacity, stats) {}
 
   proxy::base::UniqueFd root;  // the cache directory; every path is relative to it
   // Temporary names are "tmp/<instance>-<n>": the rebuild deletes those of other instances

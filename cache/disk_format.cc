@@ -104,7 +104,9 @@ bool decode_head(std::string_view b, ObjectHead& h) {
 
 constexpr size_t kHeadFixed = 4 + 4 + 8 + 8 + 8 + 8 + 4 + 4 + 6 * 4;
 
-char hex_digit(unsigned v) { return "0123456789abcdef"[v & 15]; }
+char hex_digit(unsigned v) {
+  return "0123456789abcdef"[v & 15];
+}
 void put_hex(std::string& s, uint64_t v, int digits) {
   for (int i = digits - 1; i >= 0; --i) s.push_back(hex_digit(static_cast<unsigned>(v >> (4 * i))));
 }

@@ -62,8 +62,12 @@ std::string encode_trailer(const Trailer& t);
 bool decode_trailer(std::string_view bytes, Trailer& out);
 
 // Body offset and whole file size for slot size |s| and body size |n|.
-inline uint64_t body_offset(uint32_t s) { return 2ull * s; }
-inline uint64_t file_size(uint32_t s, uint64_t n) { return 2ull * s + n + kTrailerSize; }
+inline uint64_t body_offset(uint32_t s) {
+  return 2ull * s;
+}
+inline uint64_t file_size(uint32_t s, uint64_t n) {
+  return 2ull * s + n + kTrailerSize;
+}
 
 // XXH3-64 of the variant string: the file name tells variants of one key apart.
 uint64_t variant_hash(std::string_view variant);

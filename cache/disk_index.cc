@@ -9,8 +9,8 @@
 
 namespace cache::disk {
 
-std::shared_ptr<DiskObject> DiskIndex::find(
-    const CacheKey& key, const std::function<bool(const ObjectHead&)>& matches) {
+std::shared_ptr<DiskObject> DiskIndex::find(const CacheKey& key,
+                                            const std::function<bool(const ObjectHead&)>& matches) {
   Shard& s = shard_of(key);
   std::lock_guard lock(s.mu);
   auto it = s.map.find(key);

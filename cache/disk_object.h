@@ -19,8 +19,8 @@ namespace cache::disk {
 class DiskObject final : public Object {
  public:
   DiskObject(const CacheKey& key, ObjectHead head, uint64_t sequence,
-             std::shared_ptr<const proxy::base::UniqueFd> fd, uint32_t slot_size,
-             uint64_t vhash, std::string path)
+             std::shared_ptr<const proxy::base::UniqueFd> fd, uint32_t slot_size, uint64_t vhash,
+             std::string path)
       : Object(key, std::move(head), Tier::kDisk, sequence),
         fd_(std::move(fd)),
         slot_size_(slot_size),

@@ -36,7 +36,8 @@ bool load_object(DiskContext& ctx, const std::string& path, const CacheKey& key,
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   std::string bytes(kTrailerSize, '\0');
   Trailer t;
-  if (size < kTrailerSize || !pread_all(fd.get(), bytes.data(), kTrailerSize, size - kTrailerSize) ||
+  if (size < kTrailerSize ||
+      !pread_all(fd.get(), bytes.data(), kTrailerSize, size - kTrailerSize) ||
       !decode_trailer(bytes, t) || !(t.key == key) || file_size(t.slot_size, t.body_size) != size)
     return false;
   // The head: the intact slot with the highest generation (a torn update leaves the other).
@@ -55,7 +56,7 @@ bool load_object(DiskContext& ctx, const std::string& path, const CacheKey& key,
   if (!found) return false;
   // The whole body, once: this process did not write it, and no byte of it is served unchecked.
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
-                                                                 &XXH3_freeState);
+                                                                &XXH3_freeState);
   XXH3_64bits_reset(hash.get());
   for (uint64_t off = 0; off < t.body_size;) {
     if (ctx.stopping.load(std::memory_order_relaxed)) return false;
@@ -68,9 +69,9 @@ bool load_object(DiskContext& ctx, const std::string& path, const CacheKey& key,
 
   best.head.body_size = t.body_size;
   // Sequence 0: stored before any ban this process records.
-  auto obj = std::make_shared<DiskObject>(key, std::move(best.head), 0,
-                                          std::make_shared<const proxy::base::UniqueFd>(std::move(fd)),
-                                          t.slot_size, vhash, path);
+  auto obj = std::make_shared<DiskObject>(
+      key, std::move(best.head), 0, std::make_shared<const proxy::base::UniqueFd>(std::move(fd)),
+      t.slot_size, vhash, path);
   obj->generation = best.generation;
   obj->file_bytes = size;
   obj->completed(t.body_size);
@@ -78,8 +79,8 @@ bool load_object(DiskContext& ctx, const std::string& path, const CacheKey& key,
   ctx.index.insert(obj, true, [&] {
     // Still the file that was read (not replaced by a commit and removed since).
     struct stat now;
-    return ::fstatat(root, path.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == st.st_ino &&
-           now.st_dev == st.st_dev;
+    return ::fstatat(root, path.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+           now.st_ino == st.st_ino && now.st_dev == st.st_dev;
   });
   return true;
 }

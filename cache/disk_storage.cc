@@ -51,9 +51,7 @@ class DiskStorageImpl final : public DiskStorage {
   std::shared_ptr<const Object> update_head(const std::shared_ptr<const Object>& old,
                                             ObjectHead head) override;
 
-  size_t remove(const CacheKey& key) override {
-    return ctx_->index.erase_key(key, !index_ready());
-  }
+  size_t remove(const CacheKey& key) override { return ctx_->index.erase_key(key, !index_ready()); }
   void remove(const std::shared_ptr<const Object>& object) override {
     if (object && object->tier() == Tier::kDisk)
       ctx_->index.erase(static_cast<const DiskObject&>(*object));
@@ -88,8 +86,8 @@ UniqueFd DiskStorageImpl::create_temp(const CacheKey& key, const ObjectHead& hea
   if (slot.empty()) return UniqueFd();
   temp_path = "tmp/" + ctx_->instance + "-" +
               std::to_string(ctx_->temp_counter.fetch_add(1, std::memory_order_relaxed));
-  UniqueFd fd(::openat(ctx_->root.get(), temp_path.c_str(),
-                       O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  UniqueFd fd(
+      ::openat(ctx_->root.get(), temp_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!fd) return fd;
   if (!disk::pwrite_all(fd.get(), slot.data(), slot.size(), 0)) {
     ::unlinkat(ctx_->root.get(), temp_path.c_str(), 0);
@@ -114,8 +112,8 @@ std::unique_ptr<ObjectWriter> DiskStorageImpl::begin(const CacheKey& key, Object
   return std::make_unique<disk::DiskWriter>(*ctx_, std::move(obj), std::move(temp_path));
 }
 
-std::shared_ptr<const Object> DiskStorageImpl::update_head(
-    const std::shared_ptr<const Object>& old, ObjectHead head) {
+std::shared_ptr<const Object> DiskStorageImpl::update_head(const std::shared_ptr<const Object>& old,
+                                                           ObjectHead head) {
   if (!old || old->tier() != Tier::kDisk || !old->complete()) return nullptr;
   const auto& d = static_cast<const DiskObject&>(*old);
   // The variant names the file: a refresh keeps the one it was stored for.
@@ -166,8 +164,9 @@ std::shared_ptr<const Object> DiskStorageImpl::rewrite(const DiskObject& old, Ob
                                             slot_size, old.vhash(), old.path());
   fresh->file_bytes = disk::file_size(slot_size, size);
   const int root = ctx_->root.get();
+  // Under the key's shard lock: only if |old| is still the stored one (not purged meanwhile).
   ok = ok && ctx_->index.insert(fresh, false, [&] {
-    return ::renameat(root, temp_path.c_str(), root, fresh->path().c_str()) == 0;
+    return old.indexed && ::renameat(root, temp_path.c_str(), root, fresh->path().c_str()) == 0;
   });
   if (!ok) {
     ::unlinkat(root, temp_path.c_str(), 0);
@@ -179,10 +178,9 @@ std::shared_ptr<const Object> DiskStorageImpl::rewrite(const DiskObject& old, Ob
 
 std::string instance_id() {
   std::random_device rd;
-  const uint64_t v = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^
-                     static_cast<uint64_t>(::getpid()) ^
-                     static_cast<uint64_t>(
-                         std::chrono::steady_clock::now().time_since_epoch().count());
+  const uint64_t v =
+      (static_cast<uint64_t>(rd()) << 32) ^ rd() ^ static_cast<uint64_t>(::getpid()) ^
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   static const char* kHex = "0123456789abcdef";
   std::string s(16, '0');
   for (int i = 0; i < 16; ++i) s[i] = kHex[(v >> (4 * i)) & 15];

@@ -25,7 +25,9 @@ void flip_byte(const std::string& path, uint64_t offset) {
   ::close(fd);
 }
 
-uint64_t file_size(const std::string& path) { return std::filesystem::file_size(path); }
+uint64_t file_size(const std::string& path) {
+  return std::filesystem::file_size(path);
+}
 
 // The one object file under |dir|.
 std::string the_file(const std::string& dir) {
@@ -53,11 +55,21 @@ TEST_CASE("a flipped byte in a disk object is detected at rebuild: a miss, and t
       dir.path() + "/" + cache::disk::object_path(key_of(1), cache::disk::variant_hash(""));
   REQUIRE(std::filesystem::exists(victim));
   const uint32_t slot = slot_size_of(head_with());
-  SUBCASE("in the head's magic") { flip_byte(victim, 0); }
-  SUBCASE("in the head's fields") { flip_byte(victim, cache::disk::kSlotPrefixSize + 60); }
-  SUBCASE("in the body's first byte") { flip_byte(victim, 2ull * slot); }
-  SUBCASE("in the body's last byte") { flip_byte(victim, 2ull * slot + body.size() - 1); }
-  SUBCASE("in the trailer") { flip_byte(victim, file_size(victim) - 20); }
+  SUBCASE("in the head's magic") {
+    flip_byte(victim, 0);
+  }
+  SUBCASE("in the head's fields") {
+    flip_byte(victim, cache::disk::kSlotPrefixSize + 60);
+  }
+  SUBCASE("in the body's first byte") {
+    flip_byte(victim, 2ull * slot);
+  }
+  SUBCASE("in the body's last byte") {
+    flip_byte(victim, 2ull * slot + body.size() - 1);
+  }
+  SUBCASE("in the trailer") {
+    flip_byte(victim, file_size(victim) - 20);
+  }
   auto s = reopen(dir.path());
   CHECK_FALSE(s->lookup(key_of(1), any_variant()));
   CHECK_FALSE(std::filesystem::exists(victim));
@@ -74,10 +86,18 @@ TEST_CASE("a truncated disk object is dropped at rebuild") {
     store(*s, key_of(1), std::string(30000, 'x'));
   }
   const std::string f = the_file(dir.path());
-  SUBCASE("by one byte") { std::filesystem::resize_file(f, file_size(f) - 1); }
-  SUBCASE("inside the body") { std::filesystem::resize_file(f, 10000); }
-  SUBCASE("to nothing") { std::filesystem::resize_file(f, 0); }
-  SUBCASE("grown by a byte") { std::filesystem::resize_file(f, file_size(f) + 1); }
+  SUBCASE("by one byte") {
+    std::filesystem::resize_file(f, file_size(f) - 1);
+  }
+  SUBCASE("inside the body") {
+    std::filesystem::resize_file(f, 10000);
+  }
+  SUBCASE("to nothing") {
+    std::filesystem::resize_file(f, 0);
+  }
+  SUBCASE("grown by a byte") {
+    std::filesystem::resize_file(f, file_size(f) + 1);
+  }
   auto s = reopen(dir.path());
   CHECK_FALSE(s->lookup(key_of(1), any_variant()));
   CHECK(object_files(dir.path()).empty());

@@ -14,7 +14,9 @@
 
 namespace disk_test {
 
-inline cache::CacheKey key_of(uint64_t n) { return {0x1234000000000000ull ^ (n << 40) ^ n, n * 7 + 1}; }
+inline cache::CacheKey key_of(uint64_t n) {
+  return {0x1234000000000000ull ^ (n << 40) ^ n, n * 7 + 1};
+}
 
 inline cache::ObjectHead head_with(std::string variant = "", std::string fields = "X-A: 1\r\n") {
   cache::ObjectHead h;
