@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "cache/cache.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -15,6 +18,9 @@ namespace {
 // How long a key found not storable is not coalesced (issue 10: requests never queue behind
 // an uncacheable URL).
 constexpr auto kUncacheableFor = std::chrono::seconds(5);
+// Disk hits up to this size are copied into the memory tier (read synchronously: small
+// enough to come from the page cache in one go).
+constexpr uint64_t kPromoteLimit = 256 << 10;
 // Lookups between two attempts to forget bans that no stored object is older than.
 constexpr uint64_t kTrimEvery = 4096;
 
@@ -65,6 +71,36 @@ struct Cache::Impl {
     // report one, so its bans stay until the process ends.
     if (disk) return;
     bans.trim(memory.oldest_sequence());
+  }
+
+  // A copy of the complete disk object |d| in the memory tier (same head and sequence), or |d|
+  // itself if it is too large or its body cannot be read.
+  std::shared_ptr<const Object> promote(const std::shared_ptr<const Object>& d) {
+    const uint64_t size = d->available();
+    if (!d->complete() || size > kPromoteLimit || size > memory.object_limit()) return d;
+    ObjectHead head = d->head();
+    head.body_size = size;
+    auto w = memory.begin(d->key(), std::move(head), d->sequence());
+    if (!w) return d;
+    uint64_t file_off = 0;
+    const int fd = d->file(file_off);
+    char buf[16384];
+    for (uint64_t off = 0; off < size;) {
+      std::string_view run;
+      if (fd >= 0) {
+        const size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof(buf), size - off));
+        const ssize_t n = ::pread(fd, buf, want, static_cast<off_t>(file_off + off));
+        if (n <= 0) return d;  // the writer aborts the copy as it goes
+        run = {buf, static_cast<size_t>(n)};
+      } else {
+        run = d->memory_at(off);
+        if (run.empty()) return d;
+      }
+      if (!w->append(run.data(), run.size())) return d;
+      off += run.size();
+    }
+    auto copy = w->object();
+    return w->commit() ? copy : d;
   }
 
   MemoryStorage memory;
@@ -175,7 +211,7 @@ std::shared_ptr<const Object> Cache::lookup(
   for (int round = 0; round < 8; ++round) {
     auto obj = d.disk->lookup(key, matches);
     if (!obj) break;
-    if (!d.drop_if_banned(*d.disk, obj, stats_)) return obj;
+    if (!d.drop_if_banned(*d.disk, obj, stats_)) return d.promote(obj);
   }
   return nullptr;
 }
@@ -221,6 +257,15 @@ std::shared_ptr<const Object> Cache::refresh(const std::shared_ptr<const Object>
       old->tier() == Tier::kMemory ? static_cast<Storage*>(&impl_->memory) : impl_->disk.get();
   if (!tier) return nullptr;
   stats_.revalidated.fetch_add(1, std::memory_order_relaxed);
+  // A memory copy of a disk object: the disk's copy gets the new head too, so that it is not
+  // found stale again once the memory copy is evicted.
+  if (old->tier() == Tier::kMemory && impl_->disk) {
+    const ObjectHead& oh = old->head();
+    auto on_disk = impl_->disk->lookup(old->key(), [&](const ObjectHead& h) {
+      return h.vary == oh.vary && h.variant == oh.variant;
+    });
+    if (on_disk) impl_->disk->update_head(on_disk, head);
+  }
   return tier->update_head(old, std::move(head));
 }
 

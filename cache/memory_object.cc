@@ -11,7 +11,8 @@ namespace {
 
 constexpr uint64_t kFirstBlock = 4096;
 constexpr uint64_t kMaxBlock = 1 << 20;
-constexpr size_t kAlign = alignof(std::max_align_t);
+// The body is bytes: it needs no more alignment than the object before it.
+constexpr size_t kAlign = alignof(MemoryObject);
 
 // Allocates what allocate_shared asks for plus |extra| bytes behind it, and tells where those
 // start through |tail| (read by the object's constructor, which runs after the allocation).
@@ -68,12 +69,12 @@ std::shared_ptr<MemoryObject> MemoryObject::copy_with_head(const Object& old, Ob
   return obj;
 }
 
-MemoryObject::MemoryObject(const CacheKey& key, ObjectHead&& head, uint64_t seq,
-                           char* const* body, uint64_t inline_size, bool chained)
+MemoryObject::MemoryObject(const CacheKey& key, ObjectHead&& head, uint64_t seq, char* const* body,
+                           uint64_t inline_size, bool chained)
     : Object(key, std::move(head), Tier::kMemory, seq),
+      chained_(chained),
       body_(chained ? nullptr : *body),
-      body_bytes_(chained ? 0 : inline_size),
-      chained_(chained) {
+      body_bytes_(chained ? 0 : inline_size) {
   hash = key.lo;
 }
 
@@ -88,7 +89,9 @@ MemoryObject::~MemoryObject() {
   }
 }
 
-uint64_t MemoryObject::stored_bytes() const { return body_bytes_ + head_bytes(head_); }
+uint64_t MemoryObject::stored_bytes() const {
+  return body_bytes_ + head_bytes(head_);
+}
 
 std::string_view MemoryObject::memory_at(uint64_t offset) const {
   const uint64_t avail = available();

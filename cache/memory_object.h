@@ -63,18 +63,17 @@ class MemoryObject final : public Object, public EvictionNode {
   void abort_fill() { finish(kAborted); }
   using Object::publish;
 
-  // The other variants of the same key, guarded by the shard's lock.
-  std::shared_ptr<MemoryObject> next_variant;
-
  private:
   friend class MemoryWriter;
-  const char* inline_body() const { return static_cast<const char*>(body_.load(std::memory_order_relaxed)); }
+  const char* inline_body() const {
+    return static_cast<const char*>(body_.load(std::memory_order_relaxed));
+  }
 
+  bool chained_;  // first: it fits in EvictionNode's tail padding
   // The inline body (fixed at construction), or the first block of the chain (null until the
   // first byte arrives).
   std::atomic<void*> body_;
   uint64_t body_bytes_;
-  bool chained_;
 };
 
 // The write side of a memory fill.

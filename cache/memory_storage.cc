@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cache/memory_object.h"
+#include "cache/object_table.h"
 #include "cache/s3fifo.h"
 
 namespace cache {
@@ -19,8 +20,7 @@ constexpr uint64_t kSeqBucketShift = 10;
 
 struct alignas(64) MemoryStorage::Shard {
   std::mutex mu;
-  // The first variant of each key; the others hang off MemoryObject::next_variant.
-  std::unordered_map<CacheKey, std::shared_ptr<MemoryObject>, CacheKeyHash> map;
+  ObjectTable<MemoryObject> table;  // every stored variant of the shard's keys
 };
 
 MemoryStorage::MemoryStorage(uint64_t capacity, uint64_t object_limit,
@@ -35,10 +35,9 @@ MemoryStorage::MemoryStorage(uint64_t capacity, uint64_t object_limit,
 MemoryStorage::~MemoryStorage() {
   // Unlink everything from the policy before the objects (which may outlive us, held by
   // readers) and the policy go.
-  for (size_t i = 0; i < kShards; ++i) {
-    for (auto& [key, first] : shards_[i].map)
-      for (MemoryObject* o = first.get(); o; o = o->next_variant.get()) policy_->remove(o, false);
-  }
+  for (size_t i = 0; i < kShards; ++i)
+    shards_[i].table.for_each(
+        [&](std::shared_ptr<MemoryObject>& o) { policy_->remove(o.get(), false); });
 }
 
 MemoryStorage::Shard& MemoryStorage::shard_for(const CacheKey& key) {
@@ -48,26 +47,15 @@ MemoryStorage::Shard& MemoryStorage::shard_for(const CacheKey& key) {
 std::shared_ptr<const Object> MemoryStorage::lookup(
     const CacheKey& key, const std::function<bool(const ObjectHead&)>& matches) {
   std::shared_ptr<const Object> found;
-  MemoryObject* node = nullptr;
   {
     Shard& s = shard_for(key);
     std::lock_guard lock(s.mu);
-    auto it = s.map.find(key);
-    if (it == s.map.end()) return nullptr;
-    for (MemoryObject* o = it->second.get(); o; o = o->next_variant.get()) {
-      if (!matches || matches(o->head())) {
-        // Aliasing copy from the owning pointer of this variant.
-        node = o;
-        break;
-      }
-    }
-    if (!node) return nullptr;
-    // Find the owning shared_ptr for |node| (the map's or the previous variant's).
-    const std::shared_ptr<MemoryObject>* owner = &it->second;
-    while (owner->get() != node) owner = &(*owner)->next_variant;
-    found = *owner;
+    std::shared_ptr<MemoryObject>* slot =
+        s.table.find(key, [&](const MemoryObject& o) { return !matches || matches(o.head()); });
+    if (!slot) return nullptr;
+    found = *slot;
   }
-  policy_->touch(node);
+  policy_->touch(const_cast<MemoryObject*>(static_cast<const MemoryObject*>(found.get())));
   return found;
 }
 
@@ -102,40 +90,44 @@ uint64_t MemoryStorage::oldest_sequence() const {
 
 std::shared_ptr<MemoryObject> MemoryStorage::unlink_locked(Shard& s, const MemoryObject* obj,
                                                            bool evicted) {
-  auto it = s.map.find(obj->key());
-  if (it == s.map.end()) return nullptr;
-  std::shared_ptr<MemoryObject>* link = &it->second;
-  while (*link && link->get() != obj) link = &(*link)->next_variant;
-  if (!*link) return nullptr;
-  std::shared_ptr<MemoryObject> out = std::move(*link);
-  *link = std::move(out->next_variant);
-  if (!it->second) s.map.erase(it);
+  std::shared_ptr<MemoryObject>* slot =
+      s.table.find(obj->key(), [&](const MemoryObject& o) { return &o == obj; });
+  if (!slot) return nullptr;
+  std::shared_ptr<MemoryObject> out = s.table.erase(*slot);
   policy_->remove(out.get(), evicted);
   account_sub(*out);
   return out;
 }
 
+void MemoryStorage::link_locked(Shard& s, std::shared_ptr<MemoryObject> obj,
+                                std::shared_ptr<MemoryObject>& replaced,
+                                std::shared_ptr<MemoryObject>& too_many) {
+  const CacheKey key = obj->key();
+  if (auto* same =
+          s.table.find(key, [&](const MemoryObject& o) { return o.same_variant(obj->head()); }))
+    replaced = unlink_locked(s, same->get(), false);
+  policy_->insert(obj.get());
+  account_add(*obj);
+  s.table.insert(std::move(obj));
+  size_t variants = 0;
+  const MemoryObject* oldest = nullptr;
+  s.table.for_key(key, [&](const MemoryObject& o) {
+    ++variants;
+    if (!oldest || o.sequence() < oldest->sequence()) oldest = &o;
+  });
+  if (variants > kMaxVariants) too_many = unlink_locked(s, oldest, false);
+}
+
 void MemoryStorage::insert(std::shared_ptr<MemoryObject> obj) {
   obj->charge = obj->stored_bytes() + kPerObjectCharge;
-  std::shared_ptr<MemoryObject> replaced;
+  std::shared_ptr<MemoryObject> replaced, too_many;  // freed outside the shard lock
   {
     Shard& s = shard_for(obj->key());
     std::lock_guard lock(s.mu);
-    std::shared_ptr<MemoryObject>& first = s.map[obj->key()];
-    for (MemoryObject* o = first.get(); o; o = o->next_variant.get()) {
-      if (o->same_variant(obj->head())) {
-        replaced = unlink_locked(s, o, false);
-        break;
-      }
-    }
-    // unlink_locked may have erased the entry: look it up again.
-    std::shared_ptr<MemoryObject>& head = s.map[obj->key()];
-    obj->next_variant = std::move(head);
-    policy_->insert(obj.get());
-    account_add(*obj);
-    head = std::move(obj);
+    link_locked(s, std::move(obj), replaced, too_many);
   }
-  replaced.reset();  // freed outside the shard lock
+  replaced.reset();
+  too_many.reset();
   evict_to_fit();
 }
 
@@ -149,15 +141,12 @@ void MemoryStorage::evict_to_fit() {
     std::shared_ptr<MemoryObject> gone;
     Shard& s = shard_for(key);
     std::lock_guard lock(s.mu);
-    auto it = s.map.find(key);
-    if (it == s.map.end()) continue;
-    for (MemoryObject* o = it->second.get(); o; o = o->next_variant.get()) {
-      if (static_cast<EvictionNode*>(o) == victim) {
-        gone = unlink_locked(s, o, true);
-        stats_.evictions.fetch_add(1, std::memory_order_relaxed);
-        break;
-      }
-    }
+    // Only compared, never dereferenced, until found stored (then it is alive).
+    std::shared_ptr<MemoryObject>* slot = s.table.find(
+        key, [&](const MemoryObject& o) { return static_cast<const EvictionNode*>(&o) == victim; });
+    if (!slot) continue;
+    gone = unlink_locked(s, slot->get(), true);
+    stats_.evictions.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -169,19 +158,16 @@ std::shared_ptr<const Object> MemoryStorage::update_head(const std::shared_ptr<c
   auto obj = MemoryObject::copy_with_head(*old, std::move(head));
   if (!obj) return nullptr;
   obj->charge = obj->stored_bytes() + kPerObjectCharge;
-  std::shared_ptr<MemoryObject> replaced;
+  std::shared_ptr<MemoryObject> replaced, too_many;
   {
     Shard& s = shard_for(old->key());
     std::lock_guard lock(s.mu);
     replaced = unlink_locked(s, static_cast<const MemoryObject*>(old.get()), false);
     if (!replaced) return nullptr;
-    std::shared_ptr<MemoryObject>& head_ref = s.map[obj->key()];
-    obj->next_variant = std::move(head_ref);
-    policy_->insert(obj.get());
-    account_add(*obj);
-    head_ref = obj;
+    link_locked(s, obj, replaced, too_many);
   }
   replaced.reset();
+  too_many.reset();
   evict_to_fit();
   return obj;
 }
@@ -191,12 +177,8 @@ size_t MemoryStorage::remove(const CacheKey& key) {
   {
     Shard& s = shard_for(key);
     std::lock_guard lock(s.mu);
-    auto it = s.map.find(key);
-    if (it == s.map.end()) return 0;
-    while (it != s.map.end() && it->second) {
-      gone.push_back(unlink_locked(s, it->second.get(), false));
-      it = s.map.find(key);
-    }
+    while (std::shared_ptr<MemoryObject>* slot = s.table.find(key))
+      gone.push_back(unlink_locked(s, slot->get(), false));
   }
   return gone.size();
 }

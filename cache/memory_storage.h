@@ -5,7 +5,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
 
 #include "cache/eviction.h"
 #include "cache/storage.h"
@@ -37,6 +36,10 @@ class MemoryStorage final : public Storage {
   void remove(const std::shared_ptr<const Object>& object) override;
   const TierStats& stats() const override { return stats_; }
 
+  // Variants kept per key (Vary on a field with many values must not grow one key's chain
+  // without bound): the oldest goes first.
+  static constexpr size_t kMaxVariants = 32;
+
   // A reload changed the sizes: shrinking evicts at once.
   void set_limits(uint64_t capacity, uint64_t object_limit);
   uint64_t capacity() const { return capacity_.load(std::memory_order_relaxed); }
@@ -54,6 +57,11 @@ class MemoryStorage final : public Storage {
   Shard& shard_for(const CacheKey& key);
   // Unlinks |obj| from its chain in |s| (locked) and from the policy; returns its reference.
   std::shared_ptr<MemoryObject> unlink_locked(Shard& s, const MemoryObject* obj, bool evicted);
+  // Stores |obj| in |s| (locked), taking out the object it replaces and, past kMaxVariants,
+  // the key's oldest variant.
+  void link_locked(Shard& s, std::shared_ptr<MemoryObject> obj,
+                   std::shared_ptr<MemoryObject>& replaced,
+                   std::shared_ptr<MemoryObject>& too_many);
   void account_add(const MemoryObject& obj);
   void account_sub(const MemoryObject& obj);
   void evict_to_fit();

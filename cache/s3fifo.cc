@@ -85,16 +85,23 @@ void S3Fifo::set_capacity(uint64_t bytes) {
   capacity_ = bytes;
 }
 
+namespace {
+
+uint32_t fingerprint(uint64_t hash) {
+  return static_cast<uint32_t>(hash >> 32) | 1;
+}
+
+}  // namespace
+
 bool S3Fifo::ghost_take(uint64_t hash) {
-  if (hash == 0) return false;
-  uint64_t& slot = ghost_[hash & (ghost_.size() - 1)];
-  if (slot != hash) return false;
+  uint32_t& slot = ghost_[hash & (ghost_.size() - 1)];
+  if (slot != fingerprint(hash)) return false;
   slot = 0;
   return true;
 }
 
 void S3Fifo::ghost_put(uint64_t hash) {
-  ghost_[hash & (ghost_.size() - 1)] = hash;
+  ghost_[hash & (ghost_.size() - 1)] = fingerprint(hash);
 }
 
 }  // namespace cache

@@ -39,9 +39,11 @@ class S3Fifo final : public EvictionPolicy {
   NodeList small_, main_;
   uint64_t small_bytes_ = 0;
   uint64_t count_ = 0;
-  // The ghost: a direct-mapped table of recently evicted hashes, about as many slots as objects
-  // stored (a bounded, allocation-free approximation of a FIFO of hashes; 0 is empty).
-  std::vector<uint64_t> ghost_;
+  // The ghost: a direct-mapped table of recently evicted hashes (32-bit fingerprints; 0 is
+  // empty), about as many slots as objects stored: a bounded approximation of a FIFO of hashes
+  // that costs 4 bytes per object and no allocation per eviction. A false match only sends a
+  // new object to main.
+  std::vector<uint32_t> ghost_;
   std::atomic<uint64_t> bytes_{0};
 };
 

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "cache/ban_list.h"
 #include "cache/cache_key.h"
 
 namespace {
@@ -259,4 +260,54 @@ TEST_CASE("refresh replaces the head of a stored object (a 304)") {
   REQUIRE(again);
   CHECK(again->head().fields == "X-Refreshed: 1\r\n");
   CHECK(again->memory_at(0) == "body");
+}
+
+namespace {
+
+struct TestObject : cache::Object {
+  TestObject(cache::ObjectHead h, uint64_t seq)
+      : cache::Object(cache::CacheKey{1, 2}, std::move(h), cache::Tier::kMemory, seq) {}
+  std::string_view memory_at(uint64_t) const override { return {}; }
+  int file(uint64_t&) const override { return -1; }
+};
+
+}  // namespace
+
+TEST_CASE("a ban applies only to older objects and is forgotten once none is older") {
+  cache::BanList bans;
+  cache::Ban b;
+  b.sequence = 100;
+  b.host = "a.test";
+  b.prefix = "/docs/";
+  bans.add(b);
+  CHECK(bans.banned(TestObject(head("a.test", "/docs/x", 1), 99)));
+  CHECK_FALSE(bans.banned(TestObject(head("a.test", "/docs/x", 1), 101)));
+  CHECK_FALSE(bans.banned(TestObject(head("b.test", "/docs/x", 1), 99)));
+  CHECK_FALSE(bans.banned(TestObject(head("a.test", "/doc", 1), 99)));
+  bans.trim(50);  // an object older than the ban may still be stored
+  CHECK(bans.size() == 1);
+  bans.trim(100);
+  CHECK(bans.size() == 0);
+  CHECK_FALSE(bans.banned(TestObject(head("a.test", "/docs/x", 1), 99)));
+}
+
+TEST_CASE("bans on a cache whose objects are all newer are trimmed at once") {
+  cache::Cache c(small());
+  c.ban_prefix("", "/");
+  REQUIRE(put(c, "a.test", "/x", "1"));
+  CHECK(c.lookup(key("a.test", "/x"), kNoVary) != nullptr);
+  CHECK(c.stats().banned.load() == 0);
+}
+
+TEST_CASE("reconfigure shrinks the memory tier by eviction") {
+  cache::Cache c(small());
+  const std::string body(10000, 'r');
+  for (int i = 0; i < 200; ++i) REQUIRE(put(c, "a.test", "/r/" + std::to_string(i), body));
+  CHECK(c.memory_stats().objects.load() == 200);
+  cache::CacheSettings s = small();
+  s.memory = 500'000;
+  c.reconfigure(s);
+  CHECK(c.memory_stats().bytes.load() <= 500'000);
+  CHECK(c.memory_stats().evictions.load() > 0);
+  c.start_background_work();  // no disk tier: nothing to start
 }
