@@ -53,7 +53,7 @@ bool DiskIndex::insert(const std::shared_ptr<DiskObject>& obj, bool if_absent,
     stats_.objects.fetch_add(1, std::memory_order_relaxed);
     stats_.bytes.fetch_add(obj->file_bytes, std::memory_order_relaxed);
     std::lock_guard qlock(queue_mu_);
-    obj->queue_pos = queue_.insert(queue_.end(), obj);
+    obj->queue_pos = queue_.insert(if_absent ? queue_.begin() : queue_.end(), obj);
   }
   // Concurrent inserts may each have found room for themselves alone.
   make_room(0);

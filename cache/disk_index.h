@@ -40,6 +40,8 @@ class DiskIndex {
   // replaced). With |if_absent|, an indexed object of that key and variant wins instead (the
   // rebuild: whatever is indexed already is newer) and |publish| is not run. False if |obj| was
   // not indexed (it is larger than the capacity, publish failed, or it lost to |if_absent|).
+  // The rebuild's objects (|if_absent|) join the eviction queue at its front: they are older
+  // than anything this process stored.
   bool insert(const std::shared_ptr<DiskObject>& obj, bool if_absent,
               const std::function<bool()>& publish);
 
