@@ -9,44 +9,52 @@
 
 namespace cache::disk {
 
-std::shared_ptr<DiskObject> DiskIndex::find(const CacheKey& key,
-                                            const std::function<bool(const ObjectHead&)>& matches) {
+std::shared_ptr<DiskEntry> DiskIndex::find(const CacheKey& key,
+                                           const std::function<bool(const ObjectHead&)>& matches,
+                                           proxy::base::UniqueFd& fd) {
   Shard& s = shard_of(key);
   std::lock_guard lock(s.mu);
   auto it = s.map.find(key);
   if (it == s.map.end()) return nullptr;
-  for (auto v = it->second.rbegin(); v != it->second.rend(); ++v)
-    if (matches((*v)->head())) return *v;
+  Variants& vs = it->second;
+  for (size_t i = vs.size(); i-- > 0;) {
+    if (!matches(vs[i]->head)) continue;
+    fd.reset(::openat(root_fd_, vs[i]->path.c_str(), O_RDWR | O_CLOEXEC));
+    if (fd) return vs[i];
+    drop_locked(vs, i, false);  // deleted behind our back
+    if (vs.empty()) s.map.erase(it);
+    return nullptr;
+  }
   return nullptr;
 }
 
 void DiskIndex::drop_locked(Variants& variants, size_t i, bool unlink) {
-  std::shared_ptr<DiskObject> obj = std::move(variants[i]);
+  std::shared_ptr<DiskEntry> obj = std::move(variants[i]);
   variants.erase(variants.begin() + static_cast<ptrdiff_t>(i));
   obj->indexed = false;
-  if (unlink) ::unlinkat(root_fd_, obj->path().c_str(), 0);
+  if (unlink) ::unlinkat(root_fd_, obj->path.c_str(), 0);
   stats_.objects.fetch_sub(1, std::memory_order_relaxed);
   stats_.bytes.fetch_sub(obj->file_bytes, std::memory_order_relaxed);
   std::lock_guard lock(queue_mu_);
   queue_.erase(obj->queue_pos);
 }
 
-bool DiskIndex::insert(const std::shared_ptr<DiskObject>& obj, bool if_absent,
+bool DiskIndex::insert(const std::shared_ptr<DiskEntry>& obj, bool if_absent,
                        const std::function<bool()>& publish) {
   if (obj->file_bytes > capacity()) return false;
   make_room(obj->file_bytes);
-  Shard& s = shard_of(obj->key());
+  Shard& s = shard_of(obj->key);
   {
     std::lock_guard lock(s.mu);
-    auto it = s.map.find(obj->key());
+    auto it = s.map.find(obj->key);
     size_t same = SIZE_MAX;
     if (it != s.map.end()) {
       for (size_t i = 0; i < it->second.size(); ++i)
-        if (it->second[i]->vhash() == obj->vhash()) same = i;
+        if (it->second[i]->vhash == obj->vhash) same = i;
     }
     if (same != SIZE_MAX && if_absent) return false;
     if (!publish()) return false;
-    if (it == s.map.end()) it = s.map.emplace(obj->key(), Variants{}).first;
+    if (it == s.map.end()) it = s.map.emplace(obj->key, Variants{}).first;
     if (same != SIZE_MAX) drop_locked(it->second, same, false);  // the rename replaced its file
     it->second.push_back(obj);
     obj->indexed = true;
@@ -60,12 +68,12 @@ bool DiskIndex::insert(const std::shared_ptr<DiskObject>& obj, bool if_absent,
   return true;
 }
 
-bool DiskIndex::replace(const DiskObject& old, const std::shared_ptr<DiskObject>& fresh,
+bool DiskIndex::replace(const DiskEntry& old, const std::shared_ptr<DiskEntry>& fresh,
                         const std::function<bool(uint64_t generation)>& write) {
-  Shard& s = shard_of(old.key());
+  Shard& s = shard_of(old.key);
   std::lock_guard lock(s.mu);
   if (!old.indexed) return false;
-  auto it = s.map.find(old.key());
+  auto it = s.map.find(old.key);
   if (it == s.map.end()) return false;
   for (auto& v : it->second) {
     if (v.get() != &old) continue;
@@ -102,11 +110,11 @@ size_t DiskIndex::erase_key(const CacheKey& key, bool sweep) {
   return n;
 }
 
-void DiskIndex::erase(const DiskObject& obj) {
-  Shard& s = shard_of(obj.key());
+void DiskIndex::erase(const DiskEntry& obj) {
+  Shard& s = shard_of(obj.key);
   std::lock_guard lock(s.mu);
   if (!obj.indexed) return;
-  auto it = s.map.find(obj.key());
+  auto it = s.map.find(obj.key);
   if (it == s.map.end()) return;
   for (size_t i = 0; i < it->second.size(); ++i) {
     if (it->second[i].get() != &obj) continue;
@@ -123,13 +131,13 @@ void DiskIndex::unlink_unless_indexed(const CacheKey& key, uint64_t vhash,
   auto it = s.map.find(key);
   if (it != s.map.end())
     for (const auto& v : it->second)
-      if (v->vhash() == vhash) return;
+      if (v->vhash == vhash) return;
   ::unlinkat(root_fd_, path.c_str(), 0);
 }
 
 void DiskIndex::make_room(uint64_t incoming) {
   while (stats_.bytes.load(std::memory_order_relaxed) + incoming > capacity()) {
-    std::shared_ptr<DiskObject> victim;
+    std::shared_ptr<DiskEntry> victim;
     {
       std::lock_guard qlock(queue_mu_);
       if (queue_.empty()) return;
@@ -138,10 +146,10 @@ void DiskIndex::make_room(uint64_t incoming) {
         queue_.splice(queue_.end(), queue_, queue_.begin());
       victim = queue_.front();
     }
-    Shard& s = shard_of(victim->key());
+    Shard& s = shard_of(victim->key);
     std::lock_guard lock(s.mu);
     if (!victim->indexed) continue;  // removed meanwhile
-    auto it = s.map.find(victim->key());
+    auto it = s.map.find(victim->key);
     for (size_t i = 0; i < it->second.size(); ++i) {
       if (it->second[i] != victim) continue;
       drop_locked(it->second, i, true);

@@ -30,9 +30,12 @@ class DiskIndex {
   // A smaller size evicts at the next insert (or now, with make_room(0)).
   void set_capacity(uint64_t capacity) { capacity_.store(capacity, std::memory_order_relaxed); }
 
-  // The newest stored variant of |key| that |matches| accepts; null if none.
-  std::shared_ptr<DiskObject> find(const CacheKey& key,
-                                   const std::function<bool(const ObjectHead&)>& matches);
+  // The newest stored variant of |key| that |matches| accepts, and its file opened into |fd|
+  // (under the shard lock: no rename or unlink of the name comes between); null if none. An
+  // entry whose file is gone is dropped.
+  std::shared_ptr<DiskEntry> find(const CacheKey& key,
+                                  const std::function<bool(const ObjectHead&)>& matches,
+                                  proxy::base::UniqueFd& fd);
 
   // Makes room for |obj| (evicting), then, under its shard lock, runs |publish| (which renames
   // the file into place, or checks that it is still there; false abandons the insert) and
@@ -42,20 +45,20 @@ class DiskIndex {
   // not indexed (it is larger than the capacity, publish failed, or it lost to |if_absent|).
   // The rebuild's objects (|if_absent|) join the eviction queue at its front: they are older
   // than anything this process stored.
-  bool insert(const std::shared_ptr<DiskObject>& obj, bool if_absent,
+  bool insert(const std::shared_ptr<DiskEntry>& obj, bool if_absent,
               const std::function<bool()>& publish);
 
   // Swaps |old| for |fresh| (a new head on the same file) once |write| (given old's
   // generation) has succeeded, under the shard lock. False if |old| is no longer indexed or
   // write failed.
-  bool replace(const DiskObject& old, const std::shared_ptr<DiskObject>& fresh,
+  bool replace(const DiskEntry& old, const std::shared_ptr<DiskEntry>& fresh,
                const std::function<bool(uint64_t generation)>& write);
 
   // Removes (and unlinks) every variant of |key| / one object if it is still indexed. With
   // |sweep| (the rebuild has not finished), also unlinks the key's files not indexed yet, so
   // the scan cannot bring a purged object back.
   size_t erase_key(const CacheKey& key, bool sweep);
-  void erase(const DiskObject& obj);
+  void erase(const DiskEntry& obj);
 
   // The rebuild found |path| (of |key| and |vhash|) broken: unlinks it unless that key and
   // variant is indexed (then the name is a newer commit's file).
@@ -65,7 +68,7 @@ class DiskIndex {
   void make_room(uint64_t incoming);
 
  private:
-  using Variants = std::vector<std::shared_ptr<DiskObject>>;
+  using Variants = std::vector<std::shared_ptr<DiskEntry>>;
   struct Shard {
     std::mutex mu;
     std::unordered_map<CacheKey, Variants, CacheKeyHash> map;
@@ -82,7 +85,7 @@ class DiskIndex {
   TierStats& stats_;
   std::array<Shard, kShards> shards_;
   std::mutex queue_mu_;
-  std::list<std::shared_ptr<DiskObject>> queue_;  // front: the next the clock hand looks at
+  std::list<std::shared_ptr<DiskEntry>> queue_;  // front: the next the clock hand looks at
 };
 
 }  // namespace cache::disk

@@ -30,7 +30,7 @@ bool is_fanout_name(const std::string& s) {
 bool load_object(DiskContext& ctx, const std::string& path, const CacheKey& key, uint64_t vhash,
                  std::vector<char>& buf) {
   const int root = ctx.root.get();
-  proxy::base::UniqueFd fd(::openat(root, path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+  proxy::base::UniqueFd fd(::openat(root, path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   struct stat st;
   if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
   const uint64_t size = static_cast<uint64_t>(st.st_size);
@@ -69,14 +69,12 @@ bool load_object(DiskContext& ctx, const std::string& path, const CacheKey& key,
 
   best.head.body_size = t.body_size;
   // Sequence 0: stored before any ban this process records.
-  auto obj = std::make_shared<DiskObject>(
-      key, std::move(best.head), 0, std::make_shared<const proxy::base::UniqueFd>(std::move(fd)),
-      t.slot_size, vhash, path);
-  obj->generation = best.generation;
-  obj->file_bytes = size;
-  obj->completed(t.body_size);
+  auto entry = std::make_shared<DiskEntry>(key, std::move(best.head), 0, t.slot_size, vhash, path);
+  entry->generation = best.generation;
+  entry->file_bytes = size;
+  fd.reset();  // the index keeps no fds: a hit opens the file
   if (size > ctx.index.capacity()) return false;
-  ctx.index.insert(obj, true, [&] {
+  ctx.index.insert(entry, true, [&] {
     // Still the file that was read (not replaced by a commit and removed since).
     struct stat now;
     return ::fstatat(root, path.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 &&

@@ -33,6 +33,7 @@ namespace cache {
 namespace {
 
 using disk::DiskContext;
+using disk::DiskEntry;
 using disk::DiskObject;
 using proxy::base::UniqueFd;
 
@@ -41,9 +42,16 @@ class DiskStorageImpl final : public DiskStorage {
   explicit DiskStorageImpl(std::unique_ptr<DiskContext> ctx) : ctx_(std::move(ctx)) {}
   ~DiskStorageImpl() override { ctx_->stopping.store(true); }
 
+  // A hit opens the file (the index holds no fds) and copies the head into a new Object.
   std::shared_ptr<const Object> lookup(
       const CacheKey& key, const std::function<bool(const ObjectHead&)>& matches) override {
-    return ctx_->index.find(key, matches);
+    UniqueFd fd;
+    auto entry = ctx_->index.find(key, matches, fd);
+    if (!entry) return nullptr;
+    auto obj = std::make_shared<DiskObject>(std::move(entry),
+                                            std::make_shared<const UniqueFd>(std::move(fd)));
+    obj->completed(obj->entry()->head.body_size.value_or(0));
+    return obj;
   }
 
   std::unique_ptr<ObjectWriter> begin(const CacheKey& key, ObjectHead head,
@@ -54,7 +62,7 @@ class DiskStorageImpl final : public DiskStorage {
   size_t remove(const CacheKey& key) override { return ctx_->index.erase_key(key, !index_ready()); }
   void remove(const std::shared_ptr<const Object>& object) override {
     if (object && object->tier() == Tier::kDisk)
-      ctx_->index.erase(static_cast<const DiskObject&>(*object));
+      ctx_->index.erase(*static_cast<const DiskObject&>(*object).entry());
   }
 
   const TierStats& stats() const override { return ctx_->stats; }
@@ -106,9 +114,10 @@ std::unique_ptr<ObjectWriter> DiskStorageImpl::begin(const CacheKey& key, Object
   UniqueFd fd = create_temp(key, head, slot_size, temp_path);
   if (!fd) return nullptr;
   const uint64_t vhash = disk::variant_hash(head.variant);
-  auto obj = std::make_shared<DiskObject>(key, std::move(head), sequence,
-                                          std::make_shared<const UniqueFd>(std::move(fd)),
-                                          slot_size, vhash, disk::object_path(key, vhash));
+  auto entry = std::make_shared<DiskEntry>(key, std::move(head), sequence, slot_size, vhash,
+                                           disk::object_path(key, vhash));
+  auto obj = std::make_shared<DiskObject>(std::move(entry),
+                                          std::make_shared<const UniqueFd>(std::move(fd)));
   return std::make_unique<disk::DiskWriter>(*ctx_, std::move(obj), std::move(temp_path));
 }
 
@@ -120,19 +129,22 @@ std::shared_ptr<const Object> DiskStorageImpl::update_head(const std::shared_ptr
   head.variant = old->head().variant;
   head.body_size = old->available();
   if (disk::encoded_slot_size(head) > d.slot_size()) return rewrite(d, std::move(head));
-  auto fresh = std::make_shared<DiskObject>(old->key(), head, old->sequence(), d.fd(),
-                                            d.slot_size(), d.vhash(), d.path());
-  fresh->completed(old->available());
+  const DiskEntry& was = *d.entry();
+  auto entry =
+      std::make_shared<DiskEntry>(was.key, head, was.sequence, was.slot_size, was.vhash, was.path);
   // The new generation goes into the slot not in use: a torn write leaves the old one valid.
-  const bool ok = ctx_->index.replace(d, fresh, [&](uint64_t generation) {
-    const std::string slot = disk::encode_slot(d.key(), head, generation + 1, d.slot_size());
+  const bool ok = ctx_->index.replace(was, entry, [&](uint64_t generation) {
+    const std::string slot = disk::encode_slot(was.key, head, generation + 1, was.slot_size);
     if (!disk::pwrite_all(d.fd()->get(), slot.data(), slot.size(),
-                          ((generation + 1) % 2) * d.slot_size()))
+                          ((generation + 1) % 2) * was.slot_size))
       return false;
-    fresh->generation = generation + 1;
+    entry->generation = generation + 1;
     return true;
   });
-  return ok ? fresh : nullptr;
+  if (!ok) return nullptr;
+  auto fresh = std::make_shared<DiskObject>(std::move(entry), d.fd());
+  fresh->completed(old->available());
+  return fresh;
 }
 
 std::shared_ptr<const Object> DiskStorageImpl::rewrite(const DiskObject& old, ObjectHead head) {
@@ -159,14 +171,15 @@ std::shared_ptr<const Object> DiskStorageImpl::rewrite(const DiskObject& old, Ob
   t.slot_size = slot_size;
   trailer = disk::encode_trailer(t);
   ok = ok && disk::pwrite_all(fd.get(), trailer.data(), trailer.size(), static_cast<uint64_t>(out));
-  auto fresh = std::make_shared<DiskObject>(old.key(), std::move(head), old.sequence(),
-                                            std::make_shared<const UniqueFd>(std::move(fd)),
-                                            slot_size, old.vhash(), old.path());
-  fresh->file_bytes = disk::file_size(slot_size, size);
+  const DiskEntry& was = *old.entry();
+  auto entry = std::make_shared<DiskEntry>(was.key, std::move(head), was.sequence, slot_size,
+                                           was.vhash, was.path);
+  entry->file_bytes = disk::file_size(slot_size, size);
+  auto fresh = std::make_shared<DiskObject>(entry, std::make_shared<const UniqueFd>(std::move(fd)));
   const int root = ctx_->root.get();
   // Under the key's shard lock: only if |old| is still the stored one (not purged meanwhile).
-  ok = ok && ctx_->index.insert(fresh, false, [&] {
-    return old.indexed && ::renameat(root, temp_path.c_str(), root, fresh->path().c_str()) == 0;
+  ok = ok && ctx_->index.insert(entry, false, [&] {
+    return was.indexed && ::renameat(root, temp_path.c_str(), root, was.path.c_str()) == 0;
   });
   if (!ok) {
     ::unlinkat(root, temp_path.c_str(), 0);

@@ -52,14 +52,16 @@ bool DiskWriter::commit() {
   const std::string trailer = encode_trailer(t);
   if (!pwrite_all(obj_->fd()->get(), trailer.data(), trailer.size(),
                   body_offset(t.slot_size) + written_) ||
-      !make_fanout_dirs(ctx_.root.get(), obj_->path())) {
+      !make_fanout_dirs(ctx_.root.get(), obj_->entry()->path)) {
     abort();
     return false;
   }
-  obj_->file_bytes = file_size(t.slot_size, written_);
+  DiskEntry& entry = *obj_->entry();
+  entry.file_bytes = file_size(t.slot_size, written_);
+  entry.head.body_size = written_;
   const int root = ctx_.root.get();
-  const bool stored = ctx_.index.insert(obj_, false, [&] {
-    if (::renameat(root, temp_path_.c_str(), root, obj_->path().c_str()) != 0) return false;
+  const bool stored = ctx_.index.insert(obj_->entry(), false, [&] {
+    if (::renameat(root, temp_path_.c_str(), root, entry.path.c_str()) != 0) return false;
     obj_->completed(written_);
     return true;
   });

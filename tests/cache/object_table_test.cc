@@ -50,6 +50,7 @@ TEST_CASE("the object table keeps several entries of one key apart and grows") {
   t.erase(*third);
   CHECK(t.find(k, [](const Item& it) { return it.variant == 3; }) == nullptr);
   CHECK(t.find(k, [](const Item& it) { return it.variant == 4; }) != nullptr);
-  for (uint64_t i = 0; i < 1000; ++i) CHECK(t.find(cache::CacheKey{i + 10, i * 0x9e3779b97f4a7c15ull}));
+  for (uint64_t i = 0; i < 1000; ++i)
+    CHECK(t.find(cache::CacheKey{i + 10, i * 0x9e3779b97f4a7c15ull}));
   CHECK(t.size() == 1004);
 }
