@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "cache/ban_list.h"
@@ -36,6 +38,28 @@ uint64_t initial_sequence() {
       duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
 }
 
+// The sequences of the fills in flight (their objects are not in a tier yet, but bans older
+// than them must stay). Touched when a fill starts and ends, never on the hit path.
+class FillsInFlight {
+ public:
+  void start(uint64_t seq) {
+    std::lock_guard lock(mu_);
+    seqs_.insert(seq);
+  }
+  void end(uint64_t seq) {
+    std::lock_guard lock(mu_);
+    if (auto it = seqs_.find(seq); it != seqs_.end()) seqs_.erase(it);
+  }
+  uint64_t oldest() const {
+    std::lock_guard lock(mu_);
+    return seqs_.empty() ? UINT64_MAX : *seqs_.begin();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::multiset<uint64_t> seqs_;
+};
+
 }  // namespace
 
 struct Cache::Impl {
@@ -66,11 +90,12 @@ struct Cache::Impl {
     return true;
   }
 
+  // Forgets the bans older than every stored object and every fill in flight (a fill that
+  // began before a ban is judged by it once stored).
   void maybe_trim_bans() {
-    // Without a disk tier the memory tier knows its oldest object; the disk tier does not
-    // report one, so its bans stay until the process ends.
-    if (disk) return;
-    bans.trim(memory.oldest_sequence());
+    uint64_t oldest = memory.oldest_sequence();
+    if (disk) oldest = std::min(oldest, disk->oldest_sequence());
+    bans.trim(std::min(oldest, fills.oldest()));
   }
 
   // A copy of the complete disk object |d| in the memory tier (same head and sequence), or |d|
@@ -110,6 +135,7 @@ struct Cache::Impl {
   std::atomic<uint64_t> max_object_size;
   std::atomic<uint64_t> sequence;
   std::atomic<uint64_t> lookups{0};
+  FillsInFlight fills;
   std::thread background;
 };
 
@@ -119,10 +145,12 @@ namespace {
 // (max_object_size, the coalescing entry ended with the fill, the counters).
 class CacheWriter final : public ObjectWriter {
  public:
-  CacheWriter(CoalescingTable& table, CacheStats& stats, const CacheKey& key,
-              std::shared_ptr<PendingFillImpl> pending, std::unique_ptr<ObjectWriter> inner,
-              uint64_t max_size)
+  CacheWriter(CoalescingTable& table, FillsInFlight& fills, uint64_t seq, CacheStats& stats,
+              const CacheKey& key, std::shared_ptr<PendingFillImpl> pending,
+              std::unique_ptr<ObjectWriter> inner, uint64_t max_size)
       : table_(table),
+        fills_(fills),
+        seq_(seq),
         stats_(stats),
         key_(key),
         pending_(std::move(pending)),
@@ -160,11 +188,14 @@ class CacheWriter final : public ObjectWriter {
  private:
   void end() {
     inner_.reset();
+    fills_.end(seq_);
     if (pending_) table_.end(key_, pending_.get(), PendingFill::State::kObject, false);
     pending_.reset();
   }
 
   CoalescingTable& table_;
+  FillsInFlight& fills_;
+  uint64_t seq_;
   CacheStats& stats_;
   CacheKey key_;
   std::shared_ptr<PendingFillImpl> pending_;
@@ -238,7 +269,9 @@ std::unique_ptr<ObjectWriter> Cache::fill(const CacheKey& key, ObjectHead head, 
     // fill ends, so later misses join it too.
     if (pending) pending->settle(PendingFill::State::kObject, w->object());
   }
-  return std::make_unique<CacheWriter>(d.coalescing, stats_, key, std::move(pending), std::move(w),
+  d.fills.start(seq);
+  return std::make_unique<CacheWriter>(d.coalescing, d.fills, seq, stats_, key, std::move(pending),
+                                       std::move(w),
                                        d.max_object_size.load(std::memory_order_relaxed));
 }
 

@@ -11,6 +11,7 @@ namespace {
 
 constexpr uint64_t kFirstBlock = 4096;
 constexpr uint64_t kMaxBlock = 1 << 20;
+constexpr uint64_t kCompactLimit = 64 << 10;
 // The body is bytes: it needs no more alignment than the object before it.
 constexpr size_t kAlign = alignof(MemoryObject);
 
@@ -160,7 +161,14 @@ bool MemoryWriter::commit() {
   }
   ended_ = true;
   obj_->complete_fill(written_);
-  storage_.insert(obj_);
+  // A small body that arrived without a length (chunked) is stored as one allocation, without
+  // the blocks' slack; readers that followed the fill keep the chained object until they let go.
+  std::shared_ptr<MemoryObject> stored = obj_;
+  if (obj_->chained() && written_ <= kCompactLimit) {
+    if (auto compact = MemoryObject::copy_with_head(*obj_, obj_->head()))
+      stored = std::move(compact);
+  }
+  storage_.insert(std::move(stored));
   return true;
 }
 

@@ -46,7 +46,7 @@ class MemoryStorage final : public Storage {
   uint64_t object_limit() const { return object_limit_.load(std::memory_order_relaxed); }
   // A lower bound of the sequence of every stored object (UINT64_MAX when empty): bans older
   // than it can be forgotten.
-  uint64_t oldest_sequence() const;
+  uint64_t oldest_sequence() const override;
 
   // For MemoryWriter: makes a finished fill visible (replacing its key and variant).
   void insert(std::shared_ptr<MemoryObject> obj);

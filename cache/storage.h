@@ -44,6 +44,10 @@ class Storage {
   virtual void remove(const std::shared_ptr<const Object>& object) = 0;
 
   virtual const TierStats& stats() const = 0;
+
+  // A lower bound of the sequence of every object stored (UINT64_MAX when empty), so the Cache
+  // can forget bans no object is older than. The default, 0, keeps every ban.
+  virtual uint64_t oldest_sequence() const { return 0; }
 };
 
 }  // namespace cache

@@ -311,3 +311,16 @@ TEST_CASE("reconfigure shrinks the memory tier by eviction") {
   CHECK(c.memory_stats().evictions.load() > 0);
   c.start_background_work();  // no disk tier: nothing to start
 }
+
+TEST_CASE("a ban issued while a fill is in flight applies to that fill's object") {
+  cache::Cache c(small());
+  const cache::CacheKey k = key("a.test", "/docs/inflight");
+  auto w = c.fill(k, head("a.test", "/docs/inflight", 1), false);
+  REQUIRE(w);
+  c.ban_prefix("", "/docs/");
+  for (int i = 0; i < 5000; ++i) c.lookup(key("a.test", "/none"), kNoVary);  // trims run
+  REQUIRE(w->append("x", 1));
+  REQUIRE(w->commit());
+  CHECK(c.lookup(k, kNoVary) == nullptr);
+  CHECK(c.stats().banned.load() == 1);
+}

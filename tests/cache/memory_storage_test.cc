@@ -116,3 +116,18 @@ TEST_CASE("oldest_sequence is a lower bound of every stored object's sequence") 
   CHECK(s.oldest_sequence() <= 9000);
   CHECK(s.oldest_sequence() > 5000);
 }
+
+TEST_CASE("a small body of unknown size is stored compact, without the blocks' slack") {
+  cache::MemoryStorage s(1 << 20, 1 << 20);
+  auto w = s.begin(key_of(1), head_of("", std::nullopt), 1);
+  REQUIRE(w);
+  REQUIRE(w->append("0123456789", 10));
+  auto filling = w->object();
+  REQUIRE(w->commit());
+  CHECK(filling->complete());
+  CHECK(storage_conformance_helpers::body_of(*filling) == "0123456789");
+  auto stored = s.lookup(key_of(1), [](const cache::ObjectHead&) { return true; });
+  REQUIRE(stored);
+  CHECK(storage_conformance_helpers::body_of(*stored) == "0123456789");
+  CHECK(s.stats().bytes.load() < 100);  // not a 4 KiB block
+}
