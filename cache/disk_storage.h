@@ -23,10 +23,19 @@ class DiskStorage : public Storage {
 
   // Scans the directory and adds every intact object to the index (torn or corrupt files are
   // deleted). Meant to run on a background thread while gatehouse already serves: lookups and
-  // fills work meanwhile, and objects become hits as they are found.
+  // fills work meanwhile, and objects become hits as they are found. Every body is read once
+  // and checked against its checksum before it is indexed (this process did not write it).
+  // The thread must be joined before the DiskStorage is destroyed; stop_rebuild() first makes
+  // a running scan return soon (the index then stays partial: index_ready() stays false).
   virtual void rebuild_index() = 0;
   // The rebuild has finished (for tests and the status page).
   virtual bool index_ready() const = 0;
+
+  // Makes a running rebuild_index() return soon (at shutdown, before joining its thread).
+  virtual void stop_rebuild() = 0;
+
+  // A reload changed cache.disk.size: a smaller size evicts down to it now.
+  virtual void resize(uint64_t size) = 0;
 };
 
 }  // namespace cache
