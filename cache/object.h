@@ -48,7 +48,7 @@ enum class Tier : uint8_t { kMemory, kDisk };
 // streams in). Readers never lock: the writer publishes bytes with release stores.
 class Object {
  public:
-  virtual ~Object() = default;
+  virtual ~Object();  // frees the listener list (object.cc)
 
   const CacheKey& key() const { return key_; }
   const ObjectHead& head() const { return head_; }

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+#include "cache/memory_object.h"
+
+#include <cstring>
+#include <new>
+
+#include "cache/memory_storage.h"
+
+namespace cache {
+namespace {
+
+constexpr uint64_t kFirstBlock = 4096;
+constexpr uint64_t kMaxBlock = 1 << 20;
+// The body is bytes: it needs no more alignment than the object before it.
+constexpr size_t kAlign = alignof(MemoryObject);
+
+// Allocates what allocate_shared asks for plus |extra| bytes behind it, and tells where those
+// start through |tail| (read by the object's constructor, which runs after the allocation).
+template <class T>
+struct TailAllocator {
+  using value_type = T;
+  size_t extra;
+  char** tail;
+  TailAllocator(size_t e, char** t) : extra(e), tail(t) {}
+  template <class U>
+  TailAllocator(const TailAllocator<U>& o) : extra(o.extra), tail(o.tail) {}
+  T* allocate(size_t n) {
+    const size_t base = (n * sizeof(T) + kAlign - 1) / kAlign * kAlign;
+    char* p = static_cast<char*>(::operator new(base + extra));
+    *tail = p + base;
+    return reinterpret_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t) { ::operator delete(p); }
+  template <class U>
+  bool operator==(const TailAllocator<U>& o) const {
+    return extra == o.extra;
+  }
+};
+
+uint64_t head_bytes(const ObjectHead& h) {
+  return h.fields.size() + h.vary.size() + h.variant.size() + h.tags.size() + h.host.size() +
+         h.path.size();
+}
+
+}  // namespace
+
+std::shared_ptr<MemoryObject> MemoryObject::make(const CacheKey& key, ObjectHead head, uint64_t seq,
+                                                 std::optional<uint64_t> inline_size) {
+  char* body = nullptr;
+  const size_t extra = inline_size ? static_cast<size_t>(*inline_size) : 0;
+  return std::allocate_shared<MemoryObject>(TailAllocator<MemoryObject>(extra, &body), key,
+                                            std::move(head), seq, &body, extra,
+                                            !inline_size.has_value());
+}
+
+std::shared_ptr<MemoryObject> MemoryObject::copy_with_head(const Object& old, ObjectHead head) {
+  const uint64_t size = old.available();
+  head.body_size = size;
+  auto obj = make(old.key(), std::move(head), old.sequence(), size);
+  char* out = static_cast<char*>(obj->body_.load(std::memory_order_relaxed));
+  for (uint64_t off = 0; off < size;) {
+    const std::string_view run = old.memory_at(off);
+    if (run.empty()) return nullptr;
+    std::memcpy(out + off, run.data(), run.size());
+    off += run.size();
+  }
+  obj->publish(size);
+  obj->complete_fill(size);
+  return obj;
+}
+
+MemoryObject::MemoryObject(const CacheKey& key, ObjectHead&& head, uint64_t seq, char* const* body,
+                           uint64_t inline_size, bool chained)
+    : Object(key, std::move(head), Tier::kMemory, seq),
+      chained_(chained),
+      body_(chained ? nullptr : *body),
+      body_bytes_(chained ? 0 : inline_size) {
+  hash = key.lo;
+}
+
+MemoryObject::~MemoryObject() {
+  if (!chained_) return;
+  auto* b = static_cast<Block*>(body_.load(std::memory_order_relaxed));
+  while (b) {
+    Block* next = b->next.load(std::memory_order_relaxed);
+    b->~Block();
+    ::operator delete(b);
+    b = next;
+  }
+}
+
+uint64_t MemoryObject::stored_bytes() const {
+  return body_bytes_ + head_bytes(head_);
+}
+
+std::string_view MemoryObject::memory_at(uint64_t offset) const {
+  const uint64_t avail = available();
+  if (offset >= avail) return {};
+  if (!chained_) return {inline_body() + offset, static_cast<size_t>(avail - offset)};
+  auto* b = static_cast<const Block*>(body_.load(std::memory_order_acquire));
+  while (b && offset >= b->start + b->cap) b = b->next.load(std::memory_order_acquire);
+  if (!b) return {};
+  const uint64_t in = offset - b->start;
+  const uint64_t n = std::min(b->cap - in, avail - offset);
+  return {b->data() + in, static_cast<size_t>(n)};
+}
+
+bool MemoryWriter::write(const char* data, size_t len, uint64_t limit) {
+  MemoryObject& o = *obj_;
+  if (!o.chained_) {
+    if (len > o.body_bytes_ - written_) return false;  // more than its Content-Length said
+    std::memcpy(static_cast<char*>(o.body_.load(std::memory_order_relaxed)) + written_, data, len);
+    written_ += len;
+    return true;
+  }
+  if (written_ + len > limit) return false;
+  while (len > 0) {
+    if (!tail_ || written_ == tail_->start + tail_->cap) {
+      const uint64_t cap = tail_ ? std::min(tail_->cap * 2, kMaxBlock) : kFirstBlock;
+      auto* b = new (::operator new(sizeof(MemoryObject::Block) + cap)) MemoryObject::Block;
+      b->start = written_;
+      b->cap = cap;
+      o.body_bytes_ += cap;
+      if (tail_) {
+        tail_->next.store(b, std::memory_order_release);
+      } else {
+        o.body_.store(b, std::memory_order_release);
+      }
+      tail_ = b;
+    }
+    const uint64_t room = tail_->start + tail_->cap - written_;
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(room, len));
+    std::memcpy(tail_->data() + (written_ - tail_->start), data, n);
+    written_ += n;
+    data += n;
+    len -= n;
+  }
+  return true;
+}
+
+MemoryWriter::~MemoryWriter() {
+  if (!ended_) abort();
+}
+
+bool MemoryWriter::append(const char* data, size_t len) {
+  if (ended_) return false;
+  if (!write(data, len, storage_.object_limit())) {
+    abort();
+    return false;
+  }
+  obj_->publish(written_);
+  return true;
+}
+
+bool MemoryWriter::commit() {
+  if (ended_) return false;
+  if (!obj_->chained() && written_ != obj_->body_bytes()) {
+    abort();  // shorter than its Content-Length: truncated
+    return false;
+  }
+  ended_ = true;
+  obj_->complete_fill(written_);
+  storage_.insert(obj_);
+  return true;
+}
+
+void MemoryWriter::abort() {
+  if (ended_) return;
+  ended_ = true;
+  obj_->abort_fill();
+}
+
+}  // namespace cache
