@@ -39,7 +39,7 @@ if meson compile -C build-asan -j2; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3
   count_meson build-asan
-  for target in fuzz_http_request fuzz_http_response fuzz_config; do
+  for target in fuzz_http_request fuzz_http_response fuzz_config fuzz_cache_control; do
     bin=build-asan/tests/fuzz/$target
     [ -x "$bin" ] || continue
     corpus=$(mktemp -d)

@@ -16,7 +16,9 @@ inline constexpr uint64_t kMaxCompressOnHit = 8ull << 20;
 
 // Whether a stored identity response may get a compressed variant: complete, 200, no
 // Content-Encoding of its own, a compressible Content-Type, no no-transform (RFC 9111 5.2.2.6),
-// at most kMaxCompressOnHit bytes.
+// at most kMaxCompressOnHit bytes. The store stage keeps such a response with
+// "accept-encoding" among its vary names and the identity coding in its variant, so that a
+// request accepting br or gzip misses it and gets the compressed variant instead.
 bool may_compress(const Object& identity);
 
 // The head of |identity|'s |coding| variant: Content-Encoding added, Content-Length dropped

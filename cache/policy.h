@@ -20,7 +20,7 @@ struct PolicyConfig {
   // RFC 9213: this field (CDN-Cache-Control by default) wins over Cache-Control for our own
   // storage decisions when the response carries it.
   std::string_view targeted_header = "cdn-cache-control";
-  std::optional<int64_t> ttl;  // a rule's cache: {ttl}: overrides the backend's freshness
+  std::optional<int64_t> ttl;            // a rule's cache: {ttl}: overrides the backend's freshness
   uint32_t stale_while_revalidate = 10;  // defaults when the response names none
   uint32_t stale_if_error = 3600;
   uint64_t max_object_size = 4ull << 30;
@@ -84,6 +84,10 @@ Precondition evaluate_preconditions(const proxy::http::RequestHead& req,
 // and those never stored (stored_field). Writes "Name: value\r\n" lines to |out|.
 void merge_not_modified(const proxy::http::HeaderList& stored,
                         const proxy::http::HeaderList& update, std::string& out);
+// The same, naming the configured targeted field (PolicyConfig::targeted_header), never stored.
+void merge_not_modified(const proxy::http::HeaderList& stored,
+                        const proxy::http::HeaderList& update, std::string& out,
+                        std::string_view targeted_header);
 
 // RFC 9111 4.3.1: the If-None-Match / If-Modified-Since fields for revalidating |stored| (ETag,
 // else Last-Modified). Writes "Name: value\r\n" lines to |out|; false if it has no validator.

@@ -23,6 +23,9 @@ std::shared_ptr<const cache::Object> store(cache::Cache& c, const std::string& f
   head.body_size = body.size();
   head.host = "example.org";
   head.path = "/explore";
+  // As the store stage keeps a compressible response: varying on Accept-Encoding, as the
+  // identity variant.
+  head.vary = "accept-encoding";
   auto key = cache::make_key("http", "example.org", "/explore", "", false, false);
   auto w = c.fill(key, head, false);
   REQUIRE(w);
