@@ -7,6 +7,7 @@ set -euo pipefail
 GATEHOUSE_PACKAGES=(
   meson ninja-build pkg-config g++ clang libclang-rt-14-dev
   libevent-dev libssl-dev libnghttp2-dev libxxhash-dev libyaml-cpp-dev doctest-dev libre2-dev
+  zlib1g-dev libbrotli-dev
   python3 python3-pytest python3-h2 python3-cryptography nghttp2-client curl openssl ca-certificates
 )
 
