@@ -7,6 +7,9 @@ Hits are proved by the origin's request counter (nginx stub_status): the hit rat
 run is the share of its requests the origin never saw. The origin answers /c/... with
 `Cache-Control: public, max-age=3600`; the slow counting backend (count_backend.py) answers
 /slow/... after a delay and counts the requests for each path.
+
+scenarios.py imports this module at its end and appends SCENARIOS to its own: import scenarios,
+not this module, first.
 """
 
 from __future__ import annotations
