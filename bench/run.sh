@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Side-by-side load bench: gatehouse vs nginx vs HAProxy (+ nghttpx for TLS and HTTP/2).
+# Side-by-side load bench: gatehouse vs nginx vs HAProxy (+ nghttpx for TLS and HTTP/2, Varnish
+# in the cache scenarios).
 # See bench/README.md.
 #   bench/run.sh [--only gatehouse,nginx] [--scenarios small-keepalive,tls,...] [--out DIR]
 #   env: BENCH_QUICK=1 BENCH_SCENARIOS=tls BENCH_ROUNDS=3 BENCH_DURATION=5s BENCH_IDLE_CONNS=9000
@@ -11,10 +12,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # Tools, installed only when missing (a fresh Debian 12 machine runs this as root).
 need=()
-declare -A pkg=([nginx]=nginx-light [haproxy]=haproxy [wrk]=wrk [h2load]=nghttp2-client
+declare -A pkg=([nginx]=nginx-light [haproxy]=haproxy [varnishd]=varnish [wrk]=wrk [h2load]=nghttp2-client
                 [nghttpx]=nghttp2-proxy [openssl]=openssl [gnuplot]=gnuplot-nox [curl]=curl
                 [taskset]=util-linux [python3]=python3)
-for cmd in nginx haproxy wrk h2load nghttpx openssl gnuplot curl taskset python3; do
+for cmd in nginx haproxy varnishd wrk h2load nghttpx openssl gnuplot curl taskset python3; do
   command -v "$cmd" >/dev/null 2>&1 || need+=("${pkg[$cmd]}")
 done
 if ((${#need[@]})); then

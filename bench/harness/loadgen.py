@@ -188,3 +188,29 @@ def s_time(port: int, duration: str) -> StimeResult:
     if p.returncode != 0 or not m:
         raise RuntimeError(f"s_time failed ({p.returncode}): {p.stderr[-1500:]}{p.stdout[-1500:]}")
     return StimeResult(int(m.group(1)), p.stdout)
+
+
+@dataclass
+class FillResult:
+    responses: int
+    not_200: int
+    seconds: float
+
+
+def wrk_fill(base_url: str, prefix: str, count: int, connections: int = 64,
+             max_seconds: float = 0) -> FillResult:
+    """|count| GETs, one for each of base_url + prefix + 0 .. count-1 (harness/fill.lua), on
+    |connections| keep-alive connections; wrk exits when the last response is in."""
+    import os
+    import time
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fill.lua")
+    limit = max_seconds or 120 + count / 500
+    argv = pinned(CLIENT_CPU, ["wrk", "-t1", f"-c{min(connections, count)}", f"-d{int(limit)}s",
+                               "--timeout=10s", "-s", script, base_url, "--", prefix, str(count)])
+    t0 = time.monotonic()
+    p = _run(argv, limit + 30, "wrk (fill)")
+    elapsed = time.monotonic() - t0
+    m = re.search(r"^fill: (\d+) responses, (\d+) not 200", p.stdout, re.M)
+    if p.returncode != 0 or not m:
+        raise RuntimeError(f"wrk fill failed ({p.returncode}): {p.stderr[-1500:]}{p.stdout[-1500:]}")
+    return FillResult(int(m.group(1)), int(m.group(2)), elapsed)

@@ -46,11 +46,17 @@ def env_settings() -> tuple[sc_mod.Settings, int]:
     big = int(os.environ.get("BENCH_BIG_BYTES", str(2**30)))
     handshakes = int(os.environ.get("BENCH_HANDSHAKES", "1000" if quick else "3000"))
     hs_clients = int(os.environ.get("BENCH_HANDSHAKE_CLIENTS", "8"))
+    objects = int(os.environ.get("BENCH_CACHE_OBJECTS", "100000" if quick else "1000000"))
+    st_clients = int(os.environ.get("BENCH_STAMPEDE_CLIENTS", "1000"))
+    st_urls = int(os.environ.get("BENCH_STAMPEDE_URLS", "3" if quick else "5"))
+    st_delay = float(os.environ.get("BENCH_STAMPEDE_DELAY", "0.2"))
     global QUIET_WAIT, BUSY_RETRIES
     BUSY_RETRIES = int(os.environ.get("BENCH_BUSY_RETRIES", "0" if quick else "2"))
     QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "5" if quick else "20"))
     return sc_mod.Settings(duration, "" if warmup in ("0", "0s") else warmup, conns, idle, big,
-                           handshakes=handshakes, handshake_clients=hs_clients), rounds
+                           handshakes=handshakes, handshake_clients=hs_clients,
+                           cache_objects=objects, stampede_clients=st_clients,
+                           stampede_urls=st_urls, stampede_delay=st_delay), rounds
 
 
 def raise_nofile(wanted: int) -> int:
@@ -61,7 +67,8 @@ def raise_nofile(wanted: int) -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def describe(settings: sc_mod.Settings, rounds: int, servers: list[str], nofile: int) -> str:
+def describe(settings: sc_mod.Settings, rounds: int, servers: list[str], nofile: int,
+             scenarios: list[sc_mod.Scenario]) -> str:
     cpu = "?"
     try:
         with open("/proc/cpuinfo") as f:
@@ -85,12 +92,22 @@ def describe(settings: sc_mod.Settings, rounds: int, servers: list[str], nofile:
         f"redoes a run disturbed by other processes up to {BUSY_RETRIES}x; nice {os.nice(0)}",
         f"repo:      {rev}",
     ]
+    if any(sc.cache_values for sc in scenarios):
+        lines.insert(4, f"cache:     origin /c/... with Cache-Control: public, max-age=3600; "
+                     f"cache-memory {settings.cache_objects} objects; cold-stampede "
+                     f"{settings.stampede_clients} clients x {settings.stampede_urls} URLs, "
+                     f"backend delay {settings.stampede_delay:g}s")
     lines.append("tls:       one self-signed ECDSA P-256 certificate for every server; TLS 1.2 + 1.3, "
                  "ALPN h2, http/1.1; each server's default ciphers")
     for s in servers:
-        only = spec(s).scenarios
-        lines.append(f"{s + ':':10} {spec(s).version()}"
-                     + (f" [only {', '.join(only)}]" if only is not None else ""))
+        # The scenarios of this run it sits out, when it sits out some.
+        names = [sc.name for sc in scenarios]
+        only = [n for n in names if spec(s).supports(n)]
+        out = [n for n in names if n not in only]
+        note = ""
+        if out:
+            note = f" [only {', '.join(only)}]" if len(only) <= len(out) else f" [not in {', '.join(out)}]"
+        lines.append(f"{s + ':':10} {spec(s).version()}{note}")
     return "\n".join(lines)
 
 
@@ -102,7 +119,8 @@ def measure(bench: Bench, launcher: Launcher, scenario: sc_mod.Scenario, name: s
     best: tuple[float, dict[str, float], list[str]] | None = None
     for attempt in range(1 + BUSY_RETRIES):
         notes: list[str] = []
-        inst = bench.start(spec(name), scenario.full_core)
+        inst = bench.start(spec(name), scenario.full_core,
+                           scenario.cache_values(settings) if scenario.cache_values else None)
         try:
             roots = lambda: [p.pid for p in launcher.procs]  # noqa: E731
             if QUIET_WAIT > 0:
@@ -140,7 +158,7 @@ def report_text(header: str, rounds: int, results: Results, extra: str) -> str:
               results.table()]
     targets = results.target_lines()
     if targets:
-        report += ["", "targets (issues 2, 3 and 9):", *targets]
+        report += ["", "targets (issues 2, 3, 9 and 10):", *targets]
     return "\n".join(report) + extra
 
 
@@ -241,7 +259,7 @@ def main() -> int:
     launcher = Launcher(tmp)
     bench = Bench(tmp, launcher, nofile)
     results = Results(scenarios, servers)
-    header = describe(settings, rounds, servers, nofile)
+    header = describe(settings, rounds, servers, nofile, scenarios)
     print(header, flush=True)
     print(f"temp dir:  {tmp}\n", flush=True)
     t0 = time.monotonic()
@@ -249,6 +267,8 @@ def main() -> int:
     try:
         try:
             bench.start_origin(settings.big_size)
+            if any(sc.cache_values for sc in scenarios):
+                bench.start_slow_backend(settings.stampede_delay)
         except Exception as e:  # noqa: BLE001
             print(f"error: origin did not start: {e}", file=sys.stderr)
             return 1
