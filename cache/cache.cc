@@ -213,12 +213,15 @@ Cache::Cache(const CacheSettings& settings, std::unique_ptr<DiskStorage> disk)
     : impl_(std::make_unique<Impl>(settings, std::move(disk))) {}
 
 Cache::~Cache() {
+  // A rebuild still checking bodies would hold the shutdown until it had read them all.
+  if (impl_->disk) impl_->disk->stop_rebuild();
   if (impl_->background.joinable()) impl_->background.join();
 }
 
 void Cache::reconfigure(const CacheSettings& settings) {
   impl_->max_object_size.store(settings.max_object_size, std::memory_order_relaxed);
   impl_->memory.set_limits(settings.memory, memory_object_limit(settings));
+  if (impl_->disk) impl_->disk->resize(settings.disk_size);
 }
 
 void Cache::start_background_work() {

@@ -96,6 +96,8 @@ class FakeDisk final : public cache::DiskStorage {
     if (rebuilt_flag) *rebuilt_flag = true;
   }
   bool index_ready() const override { return rebuilt; }
+  void stop_rebuild() override {}
+  void resize(uint64_t) override {}
 
   std::atomic<bool> rebuilt{false};
   std::atomic<bool>* rebuilt_flag = nullptr;  // outlives the disk, for the rebuild test
