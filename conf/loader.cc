@@ -81,7 +81,7 @@ LoadResult load_string(std::string_view yaml, const std::string& name) {
   return result;
 }
 
-LoadResult load_file(const std::string& path) {
+LoadResult load_file(const std::string& path, std::string* text_out) {
   std::string text;
   int err = 0;
   proxy::base::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -100,7 +100,9 @@ LoadResult load_file(const std::string& path) {
         {path, 1, 1, std::string("cannot read file: ") + std::strerror(err), false});
     return result;
   }
-  return load_string(text, path);
+  LoadResult result = load_string(text, path);
+  if (text_out) *text_out = std::move(text);
+  return result;
 }
 
 std::string format_problem(const ConfigError& e) {

@@ -17,7 +17,8 @@ struct LoadResult {
   std::vector<ConfigError> problems;
 };
 
-LoadResult load_file(const std::string& path);
+// |text| non-null: gets the file's contents (what a reload sends the worker).
+LoadResult load_file(const std::string& path, std::string* text = nullptr);
 // `name` stands for the file in messages.
 LoadResult load_string(std::string_view yaml, const std::string& name);
 

@@ -59,7 +59,7 @@ EventLoop::EventLoop(std::shared_ptr<const Runtime> runtime,
                      const std::vector<ListenerRef>& listeners, WorkerShared& shared)
     : runtime_(std::move(runtime)),
       shared_(shared),
-      listeners_(listeners),
+      listeners_(listeners.begin(), listeners.end()),
       scratch_(new char[kScratchSize]),
       head_blocks_(runtime_->config->limits.max_request_header + kBodyReadRoom) {
   setup_error_ = set_up();
@@ -90,45 +90,21 @@ std::string EventLoop::set_up() {
   event_config_free(cfg);
   if (!base_) return err ? strerror(err) : "no event mechanism available";
 
-  const auto& t = runtime_->config->timeouts;
-  bool timeouts_ok = true;
-  auto common = [&](timeval tv) {
-    const timeval* c = event_base_init_common_timeout(base_.get(), &tv);
-    timeouts_ok = timeouts_ok && c;
-    return c;
-  };
-  timeouts_.client_header = common(to_timeval(t.client_header));
-  timeouts_.client_idle = common(to_timeval(t.client_idle));
-  timeouts_.client_body = common(to_timeval(t.client_body));
-  timeouts_.client_send = common(to_timeval(t.client_send));
-  timeouts_.backend_connect = common(to_timeval(t.backend_connect));
-  timeouts_.backend_response = common(to_timeval(t.backend_response));
-  timeouts_.linger = common(kLinger);
-  timeouts_.upstream_idle = common(kUpstreamIdle);
-  timeouts_.upstream_surplus = common(kUpstreamSurplus);
-  timeouts_.over_limit = common(kOverLimitHead);
-  if (!timeouts_ok) return strerror(ENOMEM);
+  if (!init_timeouts()) return strerror(ENOMEM);
 
   upstreams_ = std::make_unique<UpstreamPools>(*runtime_);
 
-  const auto& configured = runtime_->config->listeners;
-  for (auto& l : listeners_) {
-    for (size_t i = 0; i < configured.size(); ++i)
-      if (configured[i].name == l.name) l.index = i;
-    l.tls = runtime_->tls_for(l.index);
-  }
   // event_add registers the fd with epoll, which can fail (ENOMEM, max_user_watches).
   auto add = [&](base::EventPtr& ev, const timeval* tv) -> std::string {
     if (!ev) return strerror(ENOMEM);
     return event_add(ev.get(), tv) == 0 ? std::string() : system_error();
   };
-  for (const auto& l : listeners_) {
-    auto ctx = std::make_unique<AcceptContext>(AcceptContext{this, &l});
-    base::EventPtr ev(event_new(base_.get(), l.fd, EV_READ | EV_PERSIST, on_accept, ctx.get()));
-    if (ev) ctx.release();  // the event holds it: freed in the destructor
-    auto failed = add(ev, nullptr);
-    if (ev) accept_events_.push_back(std::move(ev));
-    if (!failed.empty()) return failed;
+  const auto& configured = runtime_->config->listeners;
+  for (auto& l : listeners_) {
+    for (size_t i = 0; i < configured.size(); ++i)
+      if (configured[i].name == l.name) l.index = i;
+    l.tls = runtime_->tls_for(l.index);
+    if (auto failed = listen_on(l); !failed.empty()) return failed;
   }
   accept_pause_.reset(evtimer_new(base_.get(), on_accept_pause_end, this));
   if (!accept_pause_) return strerror(ENOMEM);
@@ -140,6 +116,76 @@ std::string EventLoop::set_up() {
   trim_event_.reset(event_new(base_.get(), -1, EV_PERSIST, on_trim, this));
   if (auto failed = add(trim_event_, &kTrimInterval); !failed.empty()) return failed;
   return {};
+}
+
+bool EventLoop::init_timeouts() {
+  const auto& t = runtime_->config->timeouts;
+  auto common = [&](timeval tv) -> const timeval* {
+    if (const timeval* c = event_base_init_common_timeout(base_.get(), &tv)) return c;
+    // A base holds 256 common timeouts; reloads with ever new values may run past that. A plain
+    // timeval works the same, only without the shared queue.
+    own_timeouts_.push_back(tv);
+    return &own_timeouts_.back();
+  };
+  timeouts_.client_header = common(to_timeval(t.client_header));
+  timeouts_.client_idle = common(to_timeval(t.client_idle));
+  timeouts_.client_body = common(to_timeval(t.client_body));
+  timeouts_.client_send = common(to_timeval(t.client_send));
+  timeouts_.backend_connect = common(to_timeval(t.backend_connect));
+  timeouts_.backend_response = common(to_timeval(t.backend_response));
+  timeouts_.linger = common(kLinger);
+  timeouts_.upstream_idle = common(kUpstreamIdle);
+  timeouts_.upstream_surplus = common(kUpstreamSurplus);
+  timeouts_.over_limit = common(kOverLimitHead);
+  return true;
+}
+
+std::string EventLoop::listen_on(ListenerRef& l) {
+  auto ctx = std::make_unique<AcceptContext>(AcceptContext{this, &l});
+  base::EventPtr ev(event_new(base_.get(), l.fd, EV_READ | EV_PERSIST, on_accept, ctx.get()));
+  if (!ev) return strerror(ENOMEM);
+  ctx.release();  // the event holds it: freed with the event (see ~EventLoop, apply_listeners)
+  std::string failed;
+  if (!draining_ && event_add(ev.get(), nullptr) != 0) failed = strerror(errno);
+  active_.push_back(&l);
+  accept_events_.push_back(std::move(ev));
+  return failed;
+}
+
+void EventLoop::apply_listeners(const std::vector<ListenerRef>& wanted) {
+  std::vector<ListenerRef*> was = std::move(active_);
+  std::vector<base::EventPtr> events = std::move(accept_events_);
+  active_.clear();
+  accept_events_.clear();
+  const auto& configured = runtime_->config->listeners;
+  for (const ListenerRef& w : wanted) {
+    ListenerRef want{w.name, w.fd, w.admin};
+    for (size_t i = 0; i < configured.size(); ++i)
+      if (configured[i].name == w.name) want.index = i;
+    want.tls = runtime_->tls_for(want.index);
+    // A listener the reload did not change keeps its ListenerRef and its event.
+    size_t k = 0;
+    while (k < was.size() &&
+           !(was[k] && was[k]->fd == want.fd && was[k]->name == want.name &&
+             was[k]->admin == want.admin && was[k]->index == want.index &&
+             was[k]->tls == want.tls))
+      ++k;
+    if (k < was.size()) {
+      active_.push_back(was[k]);
+      accept_events_.push_back(std::move(events[k]));
+      was[k] = nullptr;
+      continue;
+    }
+    listeners_.push_back(want);
+    if (auto failed = listen_on(listeners_.back()); !failed.empty())
+      LOG_ERROR("listener %s: cannot accept on it: %s", want.name.c_str(), failed.c_str());
+  }
+  for (size_t k = 0; k < was.size(); ++k) {
+    if (!was[k]) continue;
+    // Stops accepting; connections accepted on it keep its ListenerRef.
+    delete static_cast<AcceptContext*>(event_get_callback_arg(events[k].get()));
+    events[k].reset();
+  }
 }
 
 void EventLoop::on_trim(evutil_socket_t, short, void* arg) {
@@ -186,10 +232,12 @@ void EventLoop::on_drain(evutil_socket_t fd, short, void* arg) {
   static_cast<EventLoop*>(arg)->begin_drain();
 }
 
-void EventLoop::offer_runtime(std::shared_ptr<const Runtime> runtime) {
+void EventLoop::offer_runtime(std::shared_ptr<const Runtime> runtime,
+                              std::shared_ptr<const ListenerSet> listeners) {
   {
     std::lock_guard<std::mutex> lock(offered_mutex_);
     offered_ = std::move(runtime);
+    if (listeners) offered_listeners_ = std::move(listeners);
   }
   uint64_t one = 1;
   ssize_t n = ::write(runtime_fd_.get(), &one, sizeof one);
@@ -202,14 +250,37 @@ void EventLoop::on_runtime(evutil_socket_t fd, short, void* arg) {
   ssize_t n = ::read(fd, &v, sizeof v);
   (void)n;
   std::shared_ptr<const Runtime> next;
+  std::shared_ptr<const ListenerSet> listeners;
   {
     std::lock_guard<std::mutex> lock(self->offered_mutex_);
     next = std::move(self->offered_);
+    listeners = std::move(self->offered_listeners_);
   }
-  // The listeners' TLS contexts stay valid: a re-resolved runtime shares the old one's.
-  if (!next || next->server_count != self->runtime_->server_count) return;
-  self->runtime_ = std::move(next);
-  self->upstreams_->retarget(*self->runtime_);
+  if (next) self->switch_runtime(std::move(next), std::move(listeners));
+}
+
+void EventLoop::switch_runtime(std::shared_ptr<const Runtime> next,
+                               std::shared_ptr<const ListenerSet> listeners) {
+  if (next->config == runtime_->config) {
+    // The listeners' TLS contexts stay valid: a re-resolved runtime shares the old one's.
+    if (next->server_count != runtime_->server_count) return;
+    runtime_ = std::move(next);
+    upstreams_->retarget(*runtime_);
+    runtimes_served_.fetch_add(1, std::memory_order_release);
+    return;
+  }
+  upstreams_->reconfigure(*next);  // the old runtime's servers are still alive here
+  runtime_ = std::move(next);
+  init_timeouts();
+  if (listeners) {
+    apply_listeners(listeners->listeners);
+    listener_set_ = std::move(listeners);
+  } else {
+    std::vector<ListenerRef> same;
+    for (const ListenerRef* l : active_) same.push_back(ListenerRef{l->name, l->fd, l->admin});
+    apply_listeners(same);
+  }
+  runtimes_served_.fetch_add(1, std::memory_order_release);
 }
 
 void EventLoop::begin_drain() {

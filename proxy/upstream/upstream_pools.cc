@@ -35,6 +35,42 @@ void UpstreamPools::retarget(const Runtime& runtime) {
       if (server.index < current_.size()) current_[server.index] = &server;
 }
 
+void UpstreamPools::reconfigure(const Runtime& runtime) {
+  std::vector<ServerSlot> old = std::move(servers_);
+  const std::vector<const UpstreamServer*> was = std::move(current_);
+  servers_.assign(runtime.server_count, ServerSlot{});
+  pools_.assign(runtime.pools.size(), PoolState{});
+  for (size_t i = 0; i < runtime.pools.size(); ++i)
+    pools_[i].current.assign(runtime.pools[i].servers.size(), 0);
+  current_.assign(runtime.server_count, nullptr);
+  for (const auto& pool : runtime.pools)
+    for (const auto& server : pool.servers)
+      if (server.index < current_.size()) current_[server.index] = &server;
+  for (size_t i = 0; i < old.size(); ++i) {
+    const UpstreamServer* now = nullptr;
+    if (i < was.size() && was[i])
+      for (const UpstreamServer* s : current_)
+        if (s && same_address(s->address, was[i]->address)) {
+          now = s;
+          break;
+        }
+    while (UpstreamConnection* c = old[i].idle) {
+      old[i].idle = c->pool_next;
+      c->pool_next = c->pool_prev = nullptr;
+      if (!now) {
+        c->close_idle();
+        continue;
+      }
+      c->rebind(*now);
+      auto& slot = servers_[now->index];
+      c->pool_next = slot.idle;
+      if (slot.idle) slot.idle->pool_prev = c;
+      slot.idle = c;
+      ++slot.idle_count;
+    }
+  }
+}
+
 const UpstreamServer* UpstreamPools::pick(const UpstreamPoolInfo& pool,
                                           const UpstreamServer* avoid) {
   const size_t n = pool.servers.size();

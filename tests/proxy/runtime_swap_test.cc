@@ -45,11 +45,14 @@ TEST_CASE("an event loop offered a new runtime serves new requests with it") {
   CHECK(&loop.runtime() == next.get());
   CHECK(rt.use_count() == 1);  // the loop let go of the old one; requests would keep theirs
 
-  SUBCASE("a runtime for another config shape is refused") {
+  SUBCASE("a runtime for another config (a reload) is served too, with its own pools") {
     auto other = proxy::test::make_runtime({{"app", {{9001, 1}, {9002, 1}}}});
+    const uint64_t served = loop.runtimes_served();
     loop.offer_runtime(other);
-    for (int i = 0; i < 10; ++i) event_base_loop(loop.base(), EVLOOP_NONBLOCK);
-    CHECK(&loop.runtime() == next.get());
+    for (int i = 0; i < 10 && loop.runtimes_served() == served; ++i)
+      event_base_loop(loop.base(), EVLOOP_NONBLOCK);
+    CHECK(&loop.runtime() == other.get());
+    CHECK(loop.upstreams().pick(other->pools[0], nullptr) != nullptr);
   }
 }
 
