@@ -52,6 +52,8 @@ base::Expected<WorkerGeneration, std::string> build_generation(
 
   WorkerGeneration gen;
   gen.number = order.generation;
+  // As the main process commits its plan: each running socket goes to one listener at most.
+  std::vector<bool> taken(running.sockets.size(), false);
   for (const auto& l : order.listeners) {
     WorkerSocket s{l.name, l.address, false, nullptr};
     for (const auto& c : config.listeners)
@@ -59,8 +61,11 @@ base::Expected<WorkerGeneration, std::string> build_generation(
     if (l.fd >= 0) {
       s.fd = std::make_shared<const base::UniqueFd>(std::move(order.fds[static_cast<size_t>(l.fd)]));
     } else {
-      for (const auto& r : running.sockets)
-        if (r.address == l.address) s.fd = r.fd;
+      for (size_t i = 0; i < running.sockets.size() && !s.fd; ++i)
+        if (!taken[i] && running.sockets[i].address == l.address) {
+          taken[i] = true;
+          s.fd = running.sockets[i].fd;
+        }
     }
     if (!s.fd || !*s.fd) return unexpected("listener " + l.name + ": no socket for " + l.address);
     gen.sockets.push_back(std::move(s));
