@@ -90,7 +90,7 @@ std::string EventLoop::set_up() {
   event_config_free(cfg);
   if (!base_) return err ? strerror(err) : "no event mechanism available";
 
-  if (!init_timeouts()) return strerror(ENOMEM);
+  init_timeouts();
 
   upstreams_ = std::make_unique<UpstreamPools>(*runtime_);
 
@@ -118,7 +118,7 @@ std::string EventLoop::set_up() {
   return {};
 }
 
-bool EventLoop::init_timeouts() {
+void EventLoop::init_timeouts() {
   const auto& t = runtime_->config->timeouts;
   auto common = [&](timeval tv) -> const timeval* {
     if (const timeval* c = event_base_init_common_timeout(base_.get(), &tv)) return c;
@@ -137,7 +137,6 @@ bool EventLoop::init_timeouts() {
   timeouts_.upstream_idle = common(kUpstreamIdle);
   timeouts_.upstream_surplus = common(kUpstreamSurplus);
   timeouts_.over_limit = common(kOverLimitHead);
-  return true;
 }
 
 std::string EventLoop::listen_on(ListenerRef& l) {
@@ -167,8 +166,7 @@ void EventLoop::apply_listeners(const std::vector<ListenerRef>& wanted) {
     size_t k = 0;
     while (k < was.size() &&
            !(was[k] && was[k]->fd == want.fd && was[k]->name == want.name &&
-             was[k]->admin == want.admin && was[k]->index == want.index &&
-             was[k]->tls == want.tls))
+             was[k]->admin == want.admin && was[k]->index == want.index && was[k]->tls == want.tls))
       ++k;
     if (k < was.size()) {
       active_.push_back(was[k]);

@@ -150,8 +150,8 @@ class EventLoop {
   static void on_runtime(evutil_socket_t fd, short what, void* arg);
   static void on_accept_pause_end(evutil_socket_t fd, short what, void* arg);
   std::string set_up();
-  // The common timeouts of runtime_'s config; false when the base has no room left for one.
-  bool init_timeouts();
+  // The timeouts of runtime_'s config, as common timeouts while the base has room for them.
+  void init_timeouts();
   // Accepts on |wanted| from now on (index and tls from runtime_); see offer_runtime.
   void apply_listeners(const std::vector<ListenerRef>& wanted);
   std::string listen_on(ListenerRef& l);
@@ -177,10 +177,10 @@ class EventLoop {
   // Every ListenerRef this loop made, those dropped by a reload too: a connection keeps a
   // reference to the one it was accepted on. A deque: references stay valid as it grows.
   std::deque<ListenerRef> listeners_;
-  std::vector<ListenerRef*> active_;           // accepted on, in accept_events_ order
-  std::vector<base::EventPtr> accept_events_;  // one per active_ listener
+  std::vector<ListenerRef*> active_;                 // accepted on, in accept_events_ order
+  std::vector<base::EventPtr> accept_events_;        // one per active_ listener
   std::shared_ptr<const ListenerSet> listener_set_;  // keeps the active sockets open
-  std::deque<timeval> own_timeouts_;  // when the base's common timeouts are full
+  std::deque<timeval> own_timeouts_;                 // when the base's common timeouts are full
   base::EventPtr accept_pause_;
   base::UniqueFd drain_fd_;
   base::EventPtr drain_event_;
@@ -188,7 +188,7 @@ class EventLoop {
   base::UniqueFd runtime_fd_;
   base::EventPtr runtime_event_;
   std::mutex offered_mutex_;
-  std::shared_ptr<const Runtime> offered_;  // guarded by offered_mutex_
+  std::shared_ptr<const Runtime> offered_;                // guarded by offered_mutex_
   std::shared_ptr<const ListenerSet> offered_listeners_;  // guarded by offered_mutex_
   std::atomic<uint64_t> runtimes_served_{0};
   size_t heap_peak_ = 0;  // most exchanges at once since the heap was last trimmed

@@ -261,8 +261,8 @@ void Supervisor::reload() {
   if (why.empty() && (worker_ < 0 || !channel_)) why = "no worker is running";
   if (why.empty() && channel_lost_) why = "the worker did not answer the last reload";
   if (why.empty()) {
-    InPlaceReload r{next.number, path_, std::move(text), next.config.get(), next.addresses.get(),
-                    &*plan};
+    InPlaceReload r{next.number,          path_, std::move(text), next.config.get(),
+                    next.addresses.get(), &*plan};
     std::string reason = reload_in_place(channel_.get(), r, kReadyBound, channel_lost_);
     if (!reason.empty()) {
       io::remove_socket_files(plan->opened);

@@ -2,9 +2,9 @@
 #include "proxy/worker.h"
 
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
-#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -20,8 +20,8 @@
 #include "proxy/address_refresher.h"
 #include "proxy/base/log.h"
 #include "proxy/event_loop.h"
-#include "proxy/runtime.h"
 #include "proxy/reload_channel.h"
+#include "proxy/runtime.h"
 #include "proxy/worker_ready.h"
 #include "proxy/worker_reload.h"
 
@@ -135,9 +135,8 @@ int run_worker(std::shared_ptr<const conf::Config> config, const ServerAddresses
   }
   LOG_INFO("serving with %zu event loop%s", n, n == 1 ? "" : "s");
   report_ready(ready);
-  auto refresher = std::make_unique<AddressRefresher>(current.runtime, current.addresses,
-                                                      io::resolve_address,
-                                                      std::chrono::steady_clock::now());
+  auto refresher = std::make_unique<AddressRefresher>(
+      current.runtime, current.addresses, io::resolve_address, std::chrono::steady_clock::now());
   // Generations replaced while a loop had not yet let go of their sockets.
   std::vector<WorkerGeneration> retired;
   // A reload order: build the new generation, hand it to every loop, wait (bounded) until each
@@ -156,14 +155,14 @@ int run_worker(std::shared_ptr<const conf::Config> config, const ServerAddresses
     bool all = false;
     while (!all && std::chrono::steady_clock::now() < until) {
       all = true;
-      for (size_t i = 0; i < loops.size(); ++i) all = all && loops[i]->runtimes_served() > served[i];
+      for (size_t i = 0; i < loops.size(); ++i)
+        all = all && loops[i]->runtimes_served() > served[i];
       if (!all) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     if (!all) retired.push_back(std::move(current));
     current = std::move(*next);
-    refresher = std::make_unique<AddressRefresher>(current.runtime, current.addresses,
-                                                   io::resolve_address,
-                                                   std::chrono::steady_clock::now());
+    refresher = std::make_unique<AddressRefresher>(
+        current.runtime, current.addresses, io::resolve_address, std::chrono::steady_clock::now());
     return std::string(kReloadReady);
   };
 

@@ -59,7 +59,8 @@ base::Expected<WorkerGeneration, std::string> build_generation(
     for (const auto& c : config.listeners)
       if (c.name == l.name) s.admin = c.admin;
     if (l.fd >= 0) {
-      s.fd = std::make_shared<const base::UniqueFd>(std::move(order.fds[static_cast<size_t>(l.fd)]));
+      s.fd =
+          std::make_shared<const base::UniqueFd>(std::move(order.fds[static_cast<size_t>(l.fd)]));
     } else {
       for (size_t i = 0; i < running.sockets.size() && !s.fd; ++i)
         if (!taken[i] && running.sockets[i].address == l.address) {

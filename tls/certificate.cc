@@ -268,7 +268,7 @@ Expected<LoadedCertificate, std::string> load_certificate(const conf::Certificat
 }
 
 Expected<void, std::string> read_certificate_files(const conf::TlsConfig& config,
-                                                  FileContents& out) {
+                                                   FileContents& out) {
   auto add = [&](const std::string& path, const char* what) -> Expected<void, std::string> {
     if (path.empty() || out.count(path)) return {};
     auto bytes = read_file(path, what);
