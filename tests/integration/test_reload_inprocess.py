@@ -195,3 +195,21 @@ def test_a_new_access_log_path_is_opened_by_the_main_process(factory, backend, t
     request(gh, target="/after")
     assert wait_for(lambda: second.exists() and b"/after" in second.read_bytes(), timeout=5)
     assert b"/after" not in first.read_bytes()
+
+
+def test_a_worker_that_crashes_after_a_reload_in_place_restarts_with_the_new_config(factory):
+    a, b = factory.backend(name="a"), factory.backend(name="b")
+    cfg = factory.config([a.address])
+    gh = factory.gatehouse(cfg)
+    assert _server(gh) == "a"
+    _reload(gh, _to(cfg, b), 1)
+    old = gh.workers()
+    os.kill(old[0], signal.SIGKILL)
+    assert wait_for(lambda: gh.workers() and gh.workers() != old, timeout=5)
+    assert _wait_line(gh, r"worker \d+ started \(config generation 1\)")
+    assert wait_for(lambda: _server(gh) == "b", timeout=5)
+    # ... and that new worker reloads in place too.
+    now = gh.workers()
+    _reload(gh, cfg, 2)
+    assert _server(gh) == "a"
+    assert gh.workers() == now
