@@ -76,6 +76,13 @@ const UpstreamServer* UpstreamPools::pick(const UpstreamPoolInfo& pool,
   const size_t n = pool.servers.size();
   if (n == 0) return nullptr;
   if (n == 1) return &pool.servers[0];
+  if (pool.index >= pools_.size() || pools_[pool.index].current.size() != n) {
+    // A pool of the runtime before a reload (a request in flight retrying): its round-robin
+    // state is gone; any other server will do.
+    for (const auto& s : pool.servers)
+      if (&s != avoid) return &s;
+    return &pool.servers[0];
+  }
   // Smooth weighted round robin (as nginx): every server gains its weight, the best is chosen and
   // pays the total, so weights spread evenly instead of in bursts.
   auto& cur = pools_[pool.index].current;
@@ -117,6 +124,7 @@ UpstreamPools::Kept UpstreamPools::put_idle(UpstreamConnection* c, int keepalive
 }
 
 void UpstreamPools::forget_idle(UpstreamConnection* c) {
+  if (!is_current(c->server())) return;  // pooled connections are all to current servers
   auto& slot = servers_[c->server().index];
   if (c->pool_prev)
     c->pool_prev->pool_next = c->pool_next;

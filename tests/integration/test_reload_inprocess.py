@@ -213,3 +213,23 @@ def test_a_worker_that_crashes_after_a_reload_in_place_restarts_with_the_new_con
     _reload(gh, cfg, 2)
     assert _server(gh) == "a"
     assert gh.workers() == now
+
+
+def test_tls_handshakes_under_way_during_a_certificate_swap_complete(factory, backend, tmp_path):
+    # The old certificates' contexts live on while handshakes made on them are under way.
+    import tlsutil
+    from test_drain_fresh import REQUEST, MidHandshake, status_of
+    certs = tlsutil.Certs(str(tmp_path))
+    cfg = tlsutil.tls_stack_config(factory, backend, certs)
+    gh = factory.gatehouse(cfg)
+    gh.certs = certs
+    mid = [MidHandshake(gh) for _ in range(3)]
+    crt, key = tlsutil.make_cert(str(tmp_path), "renewed", "renewed.test", tlsutil.DEFAULT_NAMES)
+    new = dict(cfg)
+    new["listeners"] = [dict(l) for l in cfg["listeners"]]
+    new["listeners"][1]["tls"] = dict(new["listeners"][1]["tls"],
+                                      certificates=[{"cert": crt, "key": key}])
+    for generation in (1, 2):  # twice: the first generation's contexts are dropped by then
+        _reload(gh, new if generation == 1 else cfg, generation)
+    for m in mid:
+        assert status_of(m.request(REQUEST)) == 200
