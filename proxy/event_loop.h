@@ -51,7 +51,8 @@ struct WorkerShared {
   std::atomic<uint64_t> connections{0};
   std::atomic<uint64_t> next_id{1};
   ClientCounter per_client;
-  ConnectionRefusals refusals;  // over max_connections or max_connections_per_client
+  std::atomic<bool> per_client_used{false};  // some config of this worker counted per client
+  ConnectionRefusals refusals;               // over max_connections or max_connections_per_client
   // accept() out of file descriptors: logged at most once a second per worker.
   std::atomic<int64_t> accept_failure_logged_s{-1};
   std::atomic<uint64_t> accept_failures{0};
@@ -144,6 +145,10 @@ class EventLoop {
   int64_t cached_seconds() const;
 
  private:
+  struct AcceptContext {  // an accept event's argument
+    EventLoop* loop;
+    const ListenerRef* listener;
+  };
   static void on_accept(evutil_socket_t fd, short what, void* arg);
   static void on_drain(evutil_socket_t fd, short what, void* arg);
   static void on_trim(evutil_socket_t fd, short what, void* arg);
