@@ -136,6 +136,11 @@ std::string encode(const ReloadOrder& order) {
 }
 
 base::Expected<ReloadOrder, std::string> decode(ChannelMessage&& message) {
+  // The bytes hold private keys: overwritten on every way out.
+  struct Wipe {
+    std::string& s;
+    ~Wipe() { explicit_bzero(s.data(), s.size()); }
+  } wipe{message.bytes};
   ReloadOrder o;
   Reader r(message.bytes);
   o.generation = r.i32();
@@ -169,9 +174,7 @@ base::Expected<ReloadOrder, std::string> decode(ChannelMessage&& message) {
     if (!fd_ok(l.fd)) return base::unexpected(std::string("bad descriptor index"));
   }
   o.access_log_fd = r.i32();
-  const bool whole = r.done();
-  explicit_bzero(message.bytes.data(), message.bytes.size());  // it held the private keys
-  if (!whole) return base::unexpected(std::string("malformed reload message"));
+  if (!r.done()) return base::unexpected(std::string("malformed reload message"));
   if (!fd_ok(o.access_log_fd)) return base::unexpected(std::string("bad descriptor index"));
   o.fds = std::move(message.fds);
   return o;

@@ -146,7 +146,6 @@ int run_worker(std::shared_ptr<const conf::Config> config, const ServerAddresses
     if (!order) return std::string("a bad reload message: ") + order.error();
     auto next = build_generation(std::move(*order), current, tls.keys, time(nullptr));
     if (!next) return next.error();
-    for (const auto& w : next->runtime->tls->warnings) LOG_WARN("%s", w.c_str());
     auto set = listener_set(*next);
     std::vector<uint64_t> served;
     for (auto& loop : loops) served.push_back(loop->runtimes_served());
