@@ -64,8 +64,9 @@ void read_config(Reader& r, const YAML::Node& doc, Config& config) {
 
 }  // namespace
 
-LoadResult load_string(std::string_view yaml, const std::string& name) {
+LoadResult load_string(std::string_view yaml, const std::string& name, bool check_files) {
   Reader r(name, directory_of(name));
+  r.set_check_files(check_files);
   auto config = std::make_shared<Config>();
   config->source = name;
   // yaml-cpp reports syntax errors, and nothing else here, by throwing; they become problems.

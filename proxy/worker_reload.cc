@@ -27,7 +27,8 @@ base::Expected<WorkerGeneration, std::string> build_generation(
     ReloadOrder&& order, const WorkerGeneration& running,
     const std::shared_ptr<tls::TicketKeys>& keys, std::time_t now) {
   using base::unexpected;
-  conf::LoadResult loaded = conf::load_string(order.config_text, order.config_name);
+  // The worker may not read the key files: their contents came with the order.
+  conf::LoadResult loaded = conf::load_string(order.config_text, order.config_name, false);
   if (!loaded.config) {
     for (const auto& p : loaded.problems)
       if (!p.warning) return unexpected("the config does not load: " + conf::format_problem(p));

@@ -8,6 +8,8 @@ import signal
 import socket
 import time
 
+import pytest
+
 from ghtest import build, free_port, request, wait_for
 
 
@@ -233,3 +235,48 @@ def test_tls_handshakes_under_way_during_a_certificate_swap_complete(factory, ba
         _reload(gh, new if generation == 1 else cfg, generation)
     for m in mid:
         assert status_of(m.request(REQUEST)) == 200
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a worker as user: nobody")
+def test_a_worker_without_rights_to_the_keys_and_logs_reloads_them_in_place(factory, backend,
+                                                                            tmp_path):
+    """The worker runs as nobody and cannot read the key files (0600, root's): the main process
+    reads them for it, and opens the new access log (as root, given to nobody)."""
+    import pwd
+    import shutil
+    import tempfile
+    import tlsutil
+    certs = tlsutil.Certs(str(tmp_path))
+    crt, key = tlsutil.make_cert(str(tmp_path), "renewed", "renewed.test", tlsutil.DEFAULT_NAMES)
+    for f in (key, certs.default_key, certs.other_key):
+        os.chmod(f, 0o600)
+    d = tempfile.mkdtemp(prefix="gatehouse-reload-")
+    try:
+        os.chmod(d, 0o777)
+        logs = d
+        first = os.path.join(logs, "first.log")
+        cfg = tlsutil.tls_stack_config(factory, backend, certs, user="nobody",
+                                       buffering={"temp_path": d},
+                                       access_log={"path": first})
+        gh = factory.gatehouse(cfg)
+        gh.certs = certs
+        from test_tls_reload import served_cn, with_certificate
+        assert served_cn(gh) == "default.test"
+        worker = gh.workers()
+        second = os.path.join(logs, "second.log")
+        new = dict(with_certificate(cfg, crt, key), access_log={"path": second})
+        _reload(gh, new, 1)
+        assert served_cn(gh) == "renewed.test"
+        assert gh.workers() == worker
+        assert wait_for(lambda: os.path.exists(second) and os.path.getsize(second) > 0, timeout=5)
+        assert os.stat(second).st_uid == pwd.getpwnam("nobody").pw_uid
+
+        # Without `user:` the worker would keep running as nobody: a new worker starts.
+        plain = dict(new)
+        del plain["user"]
+        _reload(gh, plain, 2)
+        assert _wait_line(gh, r"reload: starting a new worker: the user changed")
+        assert served_cn(gh) == "renewed.test"
+        assert wait_for(lambda: len(gh.workers()) == 1 and gh.workers() != worker, timeout=5)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
