@@ -64,8 +64,9 @@ void read_config(Reader& r, const YAML::Node& doc, Config& config) {
 
 }  // namespace
 
-LoadResult load_string(std::string_view yaml, const std::string& name) {
+LoadResult load_string(std::string_view yaml, const std::string& name, bool check_files) {
   Reader r(name, directory_of(name));
+  r.set_check_files(check_files);
   auto config = std::make_shared<Config>();
   config->source = name;
   // yaml-cpp reports syntax errors, and nothing else here, by throwing; they become problems.
@@ -81,7 +82,7 @@ LoadResult load_string(std::string_view yaml, const std::string& name) {
   return result;
 }
 
-LoadResult load_file(const std::string& path) {
+LoadResult load_file(const std::string& path, std::string* text_out) {
   std::string text;
   int err = 0;
   proxy::base::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -100,7 +101,9 @@ LoadResult load_file(const std::string& path) {
         {path, 1, 1, std::string("cannot read file: ") + std::strerror(err), false});
     return result;
   }
-  return load_string(text, path);
+  LoadResult result = load_string(text, path);
+  if (text_out) *text_out = std::move(text);
+  return result;
 }
 
 std::string format_problem(const ConfigError& e) {

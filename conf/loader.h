@@ -17,9 +17,11 @@ struct LoadResult {
   std::vector<ConfigError> problems;
 };
 
-LoadResult load_file(const std::string& path);
-// `name` stands for the file in messages.
-LoadResult load_string(std::string_view yaml, const std::string& name);
+// |text| non-null: gets the file's contents (what a reload sends the worker).
+LoadResult load_file(const std::string& path, std::string* text = nullptr);
+// `name` stands for the file in messages. |check_files| false: the files the config names (the
+// certificates) are not looked at; for a worker parsing a text the main process checked.
+LoadResult load_string(std::string_view yaml, const std::string& name, bool check_files = true);
 
 // FILE:LINE:COLUMN: error: MESSAGE
 std::string format_problem(const ConfigError& e);

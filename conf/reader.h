@@ -34,6 +34,11 @@ class Reader {
   Reader(std::string file, std::string base_dir)
       : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
 
+  // Whether files the config names are checked for being readable (off: a worker parsing a text
+  // the main process checked, the files' contents sent beside it).
+  void set_check_files(bool on) { check_files_ = on; }
+  bool check_files() const { return check_files_; }
+
   void error(const YAML::Mark& at, std::string message);
   // "PATH: MESSAGE" at the value.
   void error(const Value& v, std::string_view message);
@@ -69,6 +74,7 @@ class Reader {
  private:
   std::string file_;
   std::string base_dir_;
+  bool check_files_ = true;
   std::vector<ConfigError> problems_;
 };
 

@@ -39,6 +39,13 @@ bool AccessLog::open(const std::string& path, Format format) {
   return reopen();
 }
 
+void AccessLog::adopt(const std::string& path, Format format, base::UniqueFd fd) {
+  path_ = path;
+  format_ = format;
+  inherited_ = inherited_fd(path);
+  fd_ = std::move(fd);
+}
+
 bool AccessLog::reopen() {
   if (inherited_ >= 0) return static_cast<bool>(fd_);
   int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);

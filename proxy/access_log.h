@@ -22,6 +22,14 @@ class AccessLog {
   enum class Format { kCombined, kJson };
   // Opens (creating) the file; false with errno if it cannot be opened.
   bool open(const std::string& path, Format format);
+  // Takes |fd|, opened for |path| by the main process (a reload: the worker may not be allowed
+  // to open the file itself).
+  void adopt(const std::string& path, Format format, base::UniqueFd fd);
+  static Format format_named(const std::string& name) {
+    return name == "json" ? Format::kJson : Format::kCombined;
+  }
+  // The descriptor, for the main process to pass to its worker.
+  int fd() const { return fd_.get(); }
   // Reopens the same path (log rotation, SIGUSR1); an inherited descriptor is kept as it is.
   bool reopen();
   // Makes the file |uid|'s, when gatehouse opened it as root for a worker that runs as |uid|:

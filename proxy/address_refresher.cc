@@ -53,7 +53,7 @@ std::shared_ptr<const Runtime> AddressRefresher::poll(Clock::time_point now) {
   ServerRefresh& r = *result;
   for (const auto& w : r.warnings) LOG_WARN("%s", w.c_str());
   if (!r.changed) return nullptr;
-  auto next = Runtime::build(runtime_->config, runtime_->tls, &r.addresses);
+  auto next = Runtime::build(runtime_->config, runtime_->tls, &r.addresses, runtime_->access_log);
   if (!next) {
     LOG_ERROR("re-resolved servers not used: %s", next.error().c_str());
     return nullptr;

@@ -49,18 +49,13 @@ timeval to_timeval(conf::Duration d) {
                  static_cast<suseconds_t>(d.count() % 1000 * 1000)};
 }
 
-struct AcceptContext {
-  EventLoop* loop;
-  const ListenerRef* listener;
-};
-
 }  // namespace
 
 EventLoop::EventLoop(std::shared_ptr<const Runtime> runtime,
                      const std::vector<ListenerRef>& listeners, WorkerShared& shared)
     : runtime_(std::move(runtime)),
       shared_(shared),
-      listeners_(listeners),
+      listeners_(listeners.begin(), listeners.end()),
       scratch_(new char[kScratchSize]),
       head_blocks_(runtime_->config->limits.max_request_header + kBodyReadRoom) {
   setup_error_ = set_up();
@@ -91,45 +86,21 @@ std::string EventLoop::set_up() {
   event_config_free(cfg);
   if (!base_) return err ? strerror(err) : "no event mechanism available";
 
-  const auto& t = runtime_->config->timeouts;
-  bool timeouts_ok = true;
-  auto common = [&](timeval tv) {
-    const timeval* c = event_base_init_common_timeout(base_.get(), &tv);
-    timeouts_ok = timeouts_ok && c;
-    return c;
-  };
-  timeouts_.client_header = common(to_timeval(t.client_header));
-  timeouts_.client_idle = common(to_timeval(t.client_idle));
-  timeouts_.client_body = common(to_timeval(t.client_body));
-  timeouts_.client_send = common(to_timeval(t.client_send));
-  timeouts_.backend_connect = common(to_timeval(t.backend_connect));
-  timeouts_.backend_response = common(to_timeval(t.backend_response));
-  timeouts_.linger = common(kLinger);
-  timeouts_.upstream_idle = common(kUpstreamIdle);
-  timeouts_.upstream_surplus = common(kUpstreamSurplus);
-  timeouts_.over_limit = common(kOverLimitHead);
-  if (!timeouts_ok) return strerror(ENOMEM);
+  init_timeouts();
 
   upstreams_ = std::make_unique<UpstreamPools>(*runtime_);
 
-  const auto& configured = runtime_->config->listeners;
-  for (auto& l : listeners_) {
-    for (size_t i = 0; i < configured.size(); ++i)
-      if (configured[i].name == l.name) l.index = i;
-    l.tls = runtime_->tls_for(l.index);
-  }
   // event_add registers the fd with epoll, which can fail (ENOMEM, max_user_watches).
   auto add = [&](base::EventPtr& ev, const timeval* tv) -> std::string {
     if (!ev) return strerror(ENOMEM);
     return event_add(ev.get(), tv) == 0 ? std::string() : system_error();
   };
-  for (const auto& l : listeners_) {
-    auto ctx = std::make_unique<AcceptContext>(AcceptContext{this, &l});
-    base::EventPtr ev(event_new(base_.get(), l.fd, EV_READ | EV_PERSIST, on_accept, ctx.get()));
-    if (ev) ctx.release();  // the event holds it: freed in the destructor
-    auto failed = add(ev, nullptr);
-    if (ev) accept_events_.push_back(std::move(ev));
-    if (!failed.empty()) return failed;
+  const auto& configured = runtime_->config->listeners;
+  for (auto& l : listeners_) {
+    for (size_t i = 0; i < configured.size(); ++i)
+      if (configured[i].name == l.name) l.index = i;
+    l.tls = runtime_->tls_for(l.index);
+    if (auto failed = listen_on(l); !failed.empty()) return failed;
   }
   accept_pause_.reset(evtimer_new(base_.get(), on_accept_pause_end, this));
   if (!accept_pause_) return strerror(ENOMEM);
@@ -141,6 +112,27 @@ std::string EventLoop::set_up() {
   trim_event_.reset(event_new(base_.get(), -1, EV_PERSIST, on_trim, this));
   if (auto failed = add(trim_event_, &kTrimInterval); !failed.empty()) return failed;
   return {};
+}
+
+void EventLoop::init_timeouts() {
+  const auto& t = runtime_->config->timeouts;
+  auto common = [&](timeval tv) -> const timeval* {
+    if (const timeval* c = event_base_init_common_timeout(base_.get(), &tv)) return c;
+    // A base holds 256 common timeouts; reloads with ever new values may run past that. A plain
+    // timeval works the same, only without the shared queue.
+    own_timeouts_.push_back(tv);
+    return &own_timeouts_.back();
+  };
+  timeouts_.client_header = common(to_timeval(t.client_header));
+  timeouts_.client_idle = common(to_timeval(t.client_idle));
+  timeouts_.client_body = common(to_timeval(t.client_body));
+  timeouts_.client_send = common(to_timeval(t.client_send));
+  timeouts_.backend_connect = common(to_timeval(t.backend_connect));
+  timeouts_.backend_response = common(to_timeval(t.backend_response));
+  timeouts_.linger = common(kLinger);
+  timeouts_.upstream_idle = common(kUpstreamIdle);
+  timeouts_.upstream_surplus = common(kUpstreamSurplus);
+  timeouts_.over_limit = common(kOverLimitHead);
 }
 
 void EventLoop::on_trim(evutil_socket_t, short, void* arg) {
@@ -187,32 +179,6 @@ void EventLoop::on_drain(evutil_socket_t fd, short, void* arg) {
   static_cast<EventLoop*>(arg)->begin_drain();
 }
 
-void EventLoop::offer_runtime(std::shared_ptr<const Runtime> runtime) {
-  {
-    std::lock_guard<std::mutex> lock(offered_mutex_);
-    offered_ = std::move(runtime);
-  }
-  uint64_t one = 1;
-  ssize_t n = ::write(runtime_fd_.get(), &one, sizeof one);
-  (void)n;
-}
-
-void EventLoop::on_runtime(evutil_socket_t fd, short, void* arg) {
-  auto* self = static_cast<EventLoop*>(arg);
-  uint64_t v;
-  ssize_t n = ::read(fd, &v, sizeof v);
-  (void)n;
-  std::shared_ptr<const Runtime> next;
-  {
-    std::lock_guard<std::mutex> lock(self->offered_mutex_);
-    next = std::move(self->offered_);
-  }
-  // The listeners' TLS contexts stay valid: a re-resolved runtime shares the old one's.
-  if (!next || next->server_count != self->runtime_->server_count) return;
-  self->runtime_ = std::move(next);
-  self->upstreams_->retarget(*self->runtime_);
-}
-
 void EventLoop::begin_drain() {
   if (draining_) return;
   draining_ = true;
@@ -256,6 +222,8 @@ void EventLoop::accept_from(int lfd, const ListenerRef& listener) {
       continue;
     }
     const uint64_t per_client = runtime_->config->limits.max_connections_per_client;
+    if (per_client > 0 && !shared_.per_client_used.load(std::memory_order_relaxed))
+      shared_.per_client_used.store(true, std::memory_order_relaxed);
     if (per_client > 0 && !shared_.per_client.acquire(peer, per_client)) {
       shared_.connections.fetch_sub(1, std::memory_order_relaxed);
       refuse(fd, peer, len, listener, ConnectionRefusals::Limit::kPerClient);
@@ -373,7 +341,9 @@ void EventLoop::release_exchange(Exchange* ex) {
 
 void EventLoop::release_connection(const sockaddr* peer) {
   shared_.connections.fetch_sub(1, std::memory_order_relaxed);
-  if (runtime_->config->limits.max_connections_per_client > 0) shared_.per_client.release(peer);
+  // Not by the current limit: a reload may have turned it on or off since the accept (releasing
+  // a client that was never counted does nothing).
+  if (shared_.per_client_used.load(std::memory_order_relaxed)) shared_.per_client.release(peer);
 }
 
 void EventLoop::add_connection(Connection* c) {

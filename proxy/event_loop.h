@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,13 +43,21 @@ struct ListenerRef {
   const tls::ServerContext* tls = nullptr;  // owned by the runtime; null: plain listener
 };
 
+// The listening sockets a worker hands its event loops at a reload: each loop accepts on these
+// from then on and stops accepting on the others. The sockets stay open while a loop or the
+// worker holds the set.
+struct ListenerSet {
+  std::vector<ListenerRef> listeners;  // name, fd and admin; the loop fills in the rest
+  std::vector<std::shared_ptr<const base::UniqueFd>> sockets;
+};
+
 // State shared by all event loops of one worker process.
 struct WorkerShared {
   std::atomic<uint64_t> connections{0};
   std::atomic<uint64_t> next_id{1};
   ClientCounter per_client;
-  ConnectionRefusals refusals;  // over max_connections or max_connections_per_client
-  AccessLog* access_log = nullptr;
+  std::atomic<bool> per_client_used{false};  // some config of this worker counted per client
+  ConnectionRefusals refusals;               // over max_connections or max_connections_per_client
   // The worker's one cache (owned by the worker process, so it outlives an in-process reload);
   // used only while the exchange's config has a cache: section.
   cache::Cache* cache = nullptr;
@@ -91,9 +100,16 @@ class EventLoop {
   void run();
   // Thread-safe: stop accepting, close idle connections, finish the rest, then return from run().
   void request_drain();
-  // Thread-safe: new requests use `runtime` (the same config, re-resolved server addresses); a
-  // request keeps the runtime it started with.
-  void offer_runtime(std::shared_ptr<const Runtime> runtime);
+  // Thread-safe: new requests use `runtime` (the same config with re-resolved server addresses,
+  // or a new config: a reload); a request keeps the runtime it started with. With a new config,
+  // new connections get its timeouts and limits, idle backend connections to servers it still
+  // has are kept, and `listeners` (if given) become the sockets accepted on: connections
+  // accepted on a dropped one finish as they are.
+  void offer_runtime(std::shared_ptr<const Runtime> runtime,
+                     std::shared_ptr<const ListenerSet> listeners = nullptr);
+  // How many offered runtimes this loop has put in service (thread-safe): a worker waits for
+  // its loops to serve a reload before it reports it.
+  uint64_t runtimes_served() const { return runtimes_served_.load(std::memory_order_acquire); }
 
   event_base* base() const { return base_.get(); }
   const Runtime& runtime() const { return *runtime_; }
@@ -139,12 +155,23 @@ class EventLoop {
   WakeQueue& wake_queue();
 
  private:
+  struct AcceptContext {  // an accept event's argument
+    EventLoop* loop;
+    const ListenerRef* listener;
+  };
   static void on_accept(evutil_socket_t fd, short what, void* arg);
   static void on_drain(evutil_socket_t fd, short what, void* arg);
   static void on_trim(evutil_socket_t fd, short what, void* arg);
   static void on_runtime(evutil_socket_t fd, short what, void* arg);
   static void on_accept_pause_end(evutil_socket_t fd, short what, void* arg);
   std::string set_up();
+  // The timeouts of runtime_'s config, as common timeouts while the base has room for them.
+  void init_timeouts();
+  // Accepts on |wanted| from now on (index and tls from runtime_); see offer_runtime.
+  void apply_listeners(const std::vector<ListenerRef>& wanted);
+  std::string listen_on(ListenerRef& l);
+  void switch_runtime(std::shared_ptr<const Runtime> next,
+                      std::shared_ptr<const ListenerSet> listeners);
   // accept() ran out of file descriptors: the connection stays queued and the listener readable,
   // so this loop stops accepting for a moment instead of spinning on it (as nginx does).
   void pause_accepting(const ListenerRef& listener, int err);
@@ -162,8 +189,13 @@ class EventLoop {
   std::string setup_error_;
   base::EventBasePtr base_;
   LoopTimeouts timeouts_;
-  std::vector<ListenerRef> listeners_;
-  std::vector<base::EventPtr> accept_events_;
+  // Every ListenerRef this loop made, those dropped by a reload too: a connection keeps a
+  // reference to the one it was accepted on. A deque: references stay valid as it grows.
+  std::deque<ListenerRef> listeners_;
+  std::vector<ListenerRef*> active_;                 // accepted on, in accept_events_ order
+  std::vector<base::EventPtr> accept_events_;        // one per active_ listener
+  std::shared_ptr<const ListenerSet> listener_set_;  // keeps the active sockets open
+  std::deque<timeval> own_timeouts_;                 // when the base's common timeouts are full
   base::EventPtr accept_pause_;
   base::UniqueFd drain_fd_;
   base::EventPtr drain_event_;
@@ -171,7 +203,9 @@ class EventLoop {
   base::UniqueFd runtime_fd_;
   base::EventPtr runtime_event_;
   std::mutex offered_mutex_;
-  std::shared_ptr<const Runtime> offered_;  // guarded by offered_mutex_
+  std::shared_ptr<const Runtime> offered_;                // guarded by offered_mutex_
+  std::shared_ptr<const ListenerSet> offered_listeners_;  // guarded by offered_mutex_
+  std::atomic<uint64_t> runtimes_served_{0};
   size_t heap_peak_ = 0;  // most exchanges at once since the heap was last trimmed
   bool draining_ = false;
   std::unique_ptr<char[]> scratch_;

@@ -5,8 +5,9 @@ namespace proxy {
 
 base::Expected<std::shared_ptr<const Runtime>, std::string> Runtime::build(
     std::shared_ptr<const conf::Config> config, std::shared_ptr<const TlsContexts> tls,
-    const ServerAddresses* addresses) {
+    const ServerAddresses* addresses, std::shared_ptr<AccessLog> access_log) {
   auto rt = std::make_shared<Runtime>();
+  rt->access_log = std::move(access_log);
   rt->config = std::move(config);
   rt->tls = tls ? std::move(tls) : std::make_shared<const TlsContexts>();
   const conf::Config& c = *rt->config;

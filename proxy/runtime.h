@@ -14,6 +14,8 @@
 
 namespace proxy {
 
+class AccessLog;
+
 struct UpstreamServer {
   io::SocketAddress address;
   int weight = 1;
@@ -37,12 +39,15 @@ struct Runtime {
   size_t server_count = 0;
   // TLS contexts by listener index (config->listeners order); never null itself.
   std::shared_ptr<const TlsContexts> tls;
+  // The access log of config->access_log; null: none. An exchange logs to its runtime's, so a
+  // reload that changes the log sends the requests in flight to the old one.
+  std::shared_ptr<AccessLog> access_log;
 
   // `addresses` are the servers' addresses, resolved by the main process (resolve_servers);
   // null: resolved here (tests and tools only: a worker never resolves at start).
   static base::Expected<std::shared_ptr<const Runtime>, std::string> build(
       std::shared_ptr<const conf::Config> config, std::shared_ptr<const TlsContexts> tls = nullptr,
-      const ServerAddresses* addresses = nullptr);
+      const ServerAddresses* addresses = nullptr, std::shared_ptr<AccessLog> access_log = nullptr);
 
   // The TLS context of config->listeners[index]; null for a plain listener.
   const tls::ServerContext* tls_for(size_t index) const {

@@ -17,16 +17,19 @@
 #include "conf/path_checks.h"
 #include "proxy/base/log.h"
 #include "proxy/io/listen_socket.h"
+#include "proxy/reload_channel.h"
+#include "proxy/reload_in_place.h"
 #include "proxy/server_addresses.h"
 #include "proxy/tls_contexts.h"
 #include "proxy/worker.h"
 #include "proxy/worker_ready.h"
+#include "proxy/worker_reload.h"
 
 namespace proxy {
 namespace {
 
 constexpr int kRestartBackoffSeconds = 1;
-// How long a new worker has to report that it serves.
+// How long a new worker has to report that it serves, and the running one to answer a reload.
 constexpr std::chrono::seconds kReadyBound{10};
 // A worker restarted after a crash that cannot start is retried after 1, 2 and 4 s; then
 // gatehouse stops (exit 1) rather than keep its ports open with nobody serving.
@@ -64,14 +67,20 @@ class Supervisor {
 
  private:
   // Loads the file and resolves its servers; false (problems logged) if it cannot be served.
-  bool load(Generation& out);
+  // |text| non-null: gets the file's contents.
+  bool load(Generation& out, std::string* text = nullptr);
   // Loads the certificates of |config|; null (logged) if one cannot be used.
   std::shared_ptr<const TlsContexts> load_tls(const conf::Config& config);
   // Forks a worker serving |gen| on sockets_ (with |plan| applied, for a reload) and waits until
-  // it serves. Returns its pid, or -1 with |reason| (the worker is gone by then).
-  pid_t start_worker(const Generation& gen, io::ListenPlan* plan, std::string& reason);
+  // it serves. Returns its pid and its reload channel, or -1 with |reason| (the worker is gone
+  // by then).
+  pid_t start_worker(const Generation& gen, io::ListenPlan* plan, std::string& reason,
+                     base::UniqueFd& channel);
   void reap();
   void reload();
+  // The reload's last step: the new generation serves (in the running worker or a new one).
+  void commit(Generation&& next, io::ListenPlan&& plan);
+  void write_pid_file();
   void restart();
   void stop(int sig);
   void signal_workers(int sig);
@@ -83,6 +92,10 @@ class Supervisor {
   std::vector<io::ListenSocket> sockets_;
   sigset_t signals_{};
   pid_t worker_ = -1;
+  // The worker's reload channel; not trusted any more (a reload that got no answer): the next
+  // reload starts a new worker.
+  base::UniqueFd channel_;
+  bool channel_lost_ = false;
   std::vector<pid_t> retiring_;  // old workers finishing their requests after a reload
   double worker_started_ = 0;
   double restart_at_ = 0;
@@ -91,8 +104,8 @@ class Supervisor {
   bool gave_up_ = false;
 };
 
-bool Supervisor::load(Generation& out) {
-  conf::LoadResult r = conf::load_file(path_);
+bool Supervisor::load(Generation& out, std::string* text) {
+  conf::LoadResult r = conf::load_file(path_, text);
   if (r.config) {
     auto certs = check_certificates(*r.config, path_, time(nullptr));
     for (auto& p : conf::check_paths(*r.config, path_)) certs.push_back(std::move(p));
@@ -130,10 +143,16 @@ std::shared_ptr<const TlsContexts> Supervisor::load_tls(const conf::Config& conf
   return std::move(*contexts);
 }
 
-pid_t Supervisor::start_worker(const Generation& gen, io::ListenPlan* plan, std::string& reason) {
+pid_t Supervisor::start_worker(const Generation& gen, io::ListenPlan* plan, std::string& reason,
+                               base::UniqueFd& channel) {
   ReadyPipe ready;
   if (!ReadyPipe::open(ready)) {
     reason = std::string("pipe: ") + strerror(errno);
+    return -1;
+  }
+  ReloadChannel ch;
+  if (!ReloadChannel::open(ch)) {
+    reason = std::string("socketpair: ") + strerror(errno);
     return -1;
   }
   pid_t pid = fork();
@@ -143,19 +162,24 @@ pid_t Supervisor::start_worker(const Generation& gen, io::ListenPlan* plan, std:
   }
   if (pid == 0) {
     ready.read.reset();
+    ch.main.reset();
+    channel_.reset();  // the running worker's: its end of file must reach that worker alone
     sigprocmask(SIG_UNBLOCK, &signals_, nullptr);
     // The sockets the reload drops are closed here only; the main process keeps them until the
     // new worker is known to serve.
     if (plan) io::commit_listen_sockets(std::move(*plan), sockets_);
     WorkerTls tls = tls_;
     tls.contexts = gen.contexts;
-    _exit(run_worker(gen.config, *gen.addresses, tls, sockets_, std::move(ready.write)));
+    _exit(run_worker(gen.config, *gen.addresses, tls, std::move(sockets_), std::move(ready.write),
+                     std::move(ch.worker), gen.number));
   }
   ready.write.reset();
+  ch.worker.reset();
   LOG_INFO("worker %d started (config generation %d)", pid, gen.number);
   reason = wait_ready(ready.read, pid, kReadyBound);
   if (!reason.empty()) return -1;
   worker_started_ = monotonic_seconds();
+  channel = std::move(ch.main);
   return pid;
 }
 
@@ -171,6 +195,8 @@ void Supervisor::reap() {
     std::erase(retiring_, pid);
     if (pid != worker_) continue;
     worker_ = -1;
+    channel_.reset();
+    channel_lost_ = false;
     if (stopping_) continue;
     if (WIFSIGNALED(status))
       LOG_ERROR("worker %d killed by signal %d; starting a new one", pid, WTERMSIG(status));
@@ -192,7 +218,7 @@ void Supervisor::restart() {
     if (r.changed) serving_.addresses = std::make_shared<const ServerAddresses>(r.addresses);
   }
   std::string reason;
-  worker_ = start_worker(serving_, nullptr, reason);
+  worker_ = start_worker(serving_, nullptr, reason, channel_);
   if (worker_ > 0) {
     start_failures_ = 0;
     return;
@@ -212,12 +238,12 @@ void Supervisor::restart() {
 void Supervisor::reload() {
   LOG_INFO("reloading %s", path_.c_str());
   Generation next;
-  if (!load(next)) {
+  std::string text;
+  if (!load(next, &text)) {
     LOG_ERROR("reload refused: %s has errors; the running config keeps serving", path_.c_str());
     return;
   }
-  // New handshakes use the new certificates; connections already up keep theirs in the old
-  // worker. The ticket keys stay, so sessions resume across the reload.
+  // The certificates are checked here, and kept for a new worker (after a crash, or below).
   next.contexts = load_tls(*next.config);
   if (!next.contexts) {
     LOG_ERROR("reload refused: a certificate cannot be used; the running config keeps serving");
@@ -229,27 +255,69 @@ void Supervisor::reload() {
     return;
   }
   next.number = serving_.number + 1;
-  // Committed only once the new worker serves: until then the old one serves, and stays the one
-  // restarted after a crash.
+  // In place when the worker can: it keeps its process, connections and caches. Committed only
+  // once it serves: until then the old config serves, and is the one restarted after a crash.
+  std::string why = needs_new_worker(*serving_.config, *next.config);
+  if (why.empty() && (worker_ < 0 || !channel_)) why = "no worker is running";
+  if (why.empty() && channel_lost_) why = "the worker did not answer the last reload";
+  if (why.empty()) {
+    InPlaceReload r{next.number,          path_, std::move(text), next.config.get(),
+                    next.addresses.get(), &*plan};
+    std::string reason = reload_in_place(channel_.get(), r, kReadyBound, channel_lost_);
+    if (!reason.empty()) {
+      io::remove_socket_files(plan->opened);
+      LOG_ERROR("reload failed: the worker cannot serve it: %s; config generation %d keeps serving",
+                reason.c_str(), serving_.number);
+      return;
+    }
+    commit(std::move(next), std::move(*plan));
+    return;
+  }
+  // A new worker takes over; the old one finishes its requests. The ticket keys stay, so
+  // sessions resume across the reload.
+  LOG_INFO("reload: starting a new worker: %s", why.c_str());
   std::string reason;
-  pid_t pid = start_worker(next, &*plan, reason);
+  base::UniqueFd channel;
+  pid_t pid = start_worker(next, &*plan, reason, channel);
   if (pid < 0) {
     io::remove_socket_files(plan->opened);
     LOG_ERROR("reload failed: the new worker cannot start: %s; config generation %d keeps serving",
               reason.c_str(), serving_.number);
     return;
   }
-  io::remove_socket_files(io::commit_listen_sockets(std::move(*plan), sockets_));
-  for (const auto& s : sockets_) LOG_INFO("listening: %s %s", s.name.c_str(), s.bound.c_str());
-  serving_ = std::move(next);
-  start_failures_ = 0;
   pid_t old = worker_;
   worker_ = pid;
+  channel_ = std::move(channel);
+  channel_lost_ = false;
   if (old > 0) {
     retiring_.push_back(old);
     kill(old, SIGTERM);
   }
+  commit(std::move(next), std::move(*plan));
+}
+
+void Supervisor::commit(Generation&& next, io::ListenPlan&& plan) {
+  io::remove_socket_files(io::commit_listen_sockets(std::move(plan), sockets_));
+  for (const auto& s : sockets_) LOG_INFO("listening: %s %s", s.name.c_str(), s.bound.c_str());
+  const std::string old_pid_file = serving_.config->pid_file;
+  serving_ = std::move(next);
+  start_failures_ = 0;
+  if (serving_.config->pid_file != old_pid_file) {
+    if (!old_pid_file.empty()) unlink(old_pid_file.c_str());
+    write_pid_file();
+  }
   LOG_INFO("reload: config generation %d serving", serving_.number);
+}
+
+void Supervisor::write_pid_file() {
+  const std::string& pid_file = serving_.config->pid_file;
+  if (pid_file.empty()) return;
+  if (FILE* f = fopen(pid_file.c_str(), "w")) {
+    fprintf(f, "%d\n", getpid());
+    fclose(f);
+  } else {
+    LOG_ERROR("cannot write pid_file %s: %s", pid_file.c_str(), strerror(errno));
+  }
 }
 
 void Supervisor::stop(int sig) {
@@ -290,15 +358,7 @@ int Supervisor::run() {
     return 1;
   }
   for (const auto& s : sockets_) LOG_INFO("listening: %s %s", s.name.c_str(), s.bound.c_str());
-  const std::string& pid_file = serving_.config->pid_file;
-  if (!pid_file.empty()) {
-    if (FILE* f = fopen(pid_file.c_str(), "w")) {
-      fprintf(f, "%d\n", getpid());
-      fclose(f);
-    } else {
-      LOG_ERROR("cannot write pid_file %s: %s", pid_file.c_str(), strerror(errno));
-    }
-  }
+  write_pid_file();
   signal(SIGPIPE, SIG_IGN);
   sigemptyset(&signals_);
   for (int sig : {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2})
@@ -306,7 +366,7 @@ int Supervisor::run() {
   sigprocmask(SIG_BLOCK, &signals_, nullptr);
 
   std::string reason;
-  worker_ = start_worker(serving_, nullptr, reason);
+  worker_ = start_worker(serving_, nullptr, reason, channel_);
   if (worker_ < 0) {
     LOG_ERROR("cannot start: %s", reason.c_str());
     clean_up();

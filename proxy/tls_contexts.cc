@@ -26,19 +26,32 @@ std::vector<conf::ConfigError> check_certificates(const conf::Config& config,
 }
 
 base::Expected<std::shared_ptr<const TlsContexts>, std::string> build_tls_contexts(
-    const conf::Config& config, std::time_t now, std::shared_ptr<tls::TicketKeys> ticket_keys) {
+    const conf::Config& config, std::time_t now, std::shared_ptr<tls::TicketKeys> ticket_keys,
+    const tls::FileContents* files) {
   auto out = std::make_shared<TlsContexts>();
   for (const auto& l : config.listeners) {
     if (!l.tls) {
       out->by_listener.push_back(nullptr);
       continue;
     }
-    auto ctx = tls::ServerContext::build(*l.tls, now, ticket_keys);
+    auto ctx = tls::ServerContext::build(*l.tls, now, ticket_keys, files);
     if (!ctx) return base::unexpected("listener " + l.name + ": " + ctx.error());
     for (auto& w : (*ctx)->warnings()) out->warnings.push_back("listener " + l.name + ": " + w);
     out->by_listener.push_back(std::shared_ptr<const tls::ServerContext>(std::move(*ctx)));
   }
   return std::shared_ptr<const TlsContexts>(std::move(out));
+}
+
+base::Expected<tls::FileContents, std::string> read_tls_files(const conf::Config& config) {
+  tls::FileContents files;
+  for (const auto& l : config.listeners) {
+    if (!l.tls) continue;
+    if (auto r = tls::read_certificate_files(*l.tls, files); !r) {
+      tls::cleanse(files);
+      return base::unexpected("listener " + l.name + ": " + r.error());
+    }
+  }
+  return files;
 }
 
 }  // namespace proxy

@@ -21,7 +21,9 @@ namespace proxy {
 //
 // `addresses` are the servers' addresses as the main process resolved them; the worker
 // re-resolves host names every config.resolve_interval (keeping the last good ones). `ready` gets
-// "ready" once the worker serves, or the reason it cannot start (worker_ready.h).
+// "ready" once the worker serves, or the reason it cannot start (worker_ready.h). `channel`
+// brings reload orders (reload_channel.h): the worker serves the new generation in place, its
+// process, connections and caches kept, and answers. `generation` is the config's number.
 //
 // TLS: the main process loads the certificates (it can read the keys; the worker may run as an
 // unprivileged user) and hands over the contexts. The worker keeps `keys` on `schedule`, so
@@ -33,7 +35,7 @@ struct WorkerTls {
 };
 
 int run_worker(std::shared_ptr<const conf::Config> config, const ServerAddresses& addresses,
-               const WorkerTls& tls, const std::vector<io::ListenSocket>& sockets,
-               base::UniqueFd ready);
+               const WorkerTls& tls, std::vector<io::ListenSocket> sockets, base::UniqueFd ready,
+               base::UniqueFd channel, int generation);
 
 }  // namespace proxy

@@ -38,6 +38,16 @@ Expected<Bytes, std::string> read_file(const std::string& path, const char* what
   return out;
 }
 
+// A file's contents from |files| when given, else from the filesystem.
+Expected<Bytes, std::string> contents(const std::string& path, const char* what,
+                                      const FileContents* files) {
+  if (!files) return read_file(path, what);
+  if (path.empty()) return unexpected(std::string(what) + ": no path configured");
+  auto it = files->find(path);
+  if (it == files->end()) return unexpected(std::string(what) + " " + path + ": not read");
+  return it->second;
+}
+
 BioPtr memory_bio(const Bytes& b) {
   return BioPtr(BIO_new_mem_buf(b.data(), static_cast<int>(b.size())));
 }
@@ -172,11 +182,12 @@ std::string unusable_staple(OCSP_RESPONSE* resp, const LoadedCertificate& out, s
 }  // namespace
 
 Expected<LoadedCertificate, std::string> load_certificate(const conf::Certificate& c,
-                                                          std::time_t now) {
+                                                          std::time_t now,
+                                                          const FileContents* files) {
   ERR_clear_error();
   LoadedCertificate out;
 
-  auto pem = read_file(c.cert, "certificate");
+  auto pem = contents(c.cert, "certificate", files);
   if (!pem) return unexpected(pem.error());
   {
     BioPtr bio = memory_bio(*pem);
@@ -190,7 +201,7 @@ Expected<LoadedCertificate, std::string> load_certificate(const conf::Certificat
   }
   if (!out.leaf) return unexpected("certificate " + c.cert + ": no PEM certificate found");
 
-  auto key_pem = read_file(c.key, "key");
+  auto key_pem = contents(c.key, "key", files);
   if (!key_pem) return unexpected(key_pem.error());
   {
     BioPtr bio = memory_bio(*key_pem);
@@ -239,7 +250,7 @@ Expected<LoadedCertificate, std::string> load_certificate(const conf::Certificat
     return unexpected("certificate " + c.cert + ": no DNS name in subjectAltName or CN");
 
   if (!c.ocsp_staple.empty()) {
-    auto der = read_file(c.ocsp_staple, "OCSP response");
+    auto der = contents(c.ocsp_staple, "OCSP response", files);
     if (!der) return unexpected(der.error());
     const unsigned char* p = der->data();
     OCSP_RESPONSE* resp = d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der->size()));
@@ -254,6 +265,29 @@ Expected<LoadedCertificate, std::string> load_certificate(const conf::Certificat
     out.ocsp = std::move(*der);
   }
   return out;
+}
+
+Expected<void, std::string> read_certificate_files(const conf::TlsConfig& config,
+                                                   FileContents& out) {
+  auto add = [&](const std::string& path, const char* what) -> Expected<void, std::string> {
+    if (path.empty() || out.count(path)) return {};
+    auto bytes = read_file(path, what);
+    if (!bytes) return unexpected(bytes.error());
+    out.emplace(path, std::move(*bytes));
+    return {};
+  };
+  for (const conf::Certificate& c : config.certificates) {
+    if (auto r = add(c.cert, "certificate"); !r) return r;
+    if (auto r = add(c.key, "key"); !r) return r;
+    if (auto r = add(c.ocsp_staple, "OCSP response"); !r) return r;
+  }
+  return {};
+}
+
+void cleanse(FileContents& files) {
+  for (auto& [path, bytes] : files)
+    if (!bytes.empty()) OPENSSL_cleanse(bytes.data(), bytes.size());
+  files.clear();
 }
 
 }  // namespace tls

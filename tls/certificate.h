@@ -2,6 +2,7 @@
 #pragma once
 
 #include <ctime>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,19 @@ constexpr std::time_t kExpiryWarningSeconds = 14 * 24 * 3600;
 // issuer from the chain) or past its nextUpdate; those about the OCSP response, and only they,
 // begin with "OCSP response ". A leaf expiring within 14 days, or not valid yet, loads with
 // |warning| set. Messages name files, never key contents. Pure apart from reading the three files.
-proxy::base::Expected<LoadedCertificate, std::string> load_certificate(const conf::Certificate& c,
-                                                                       std::time_t now);
+//
+// |files| non-null: the files' contents are taken from it, by path as configured, instead of
+// being read (a worker that may not read the key files builds from what the main process read).
+using FileContents = std::map<std::string, std::vector<unsigned char>>;
+proxy::base::Expected<LoadedCertificate, std::string> load_certificate(
+    const conf::Certificate& c, std::time_t now, const FileContents* files = nullptr);
+
+// Reads the files |config|'s certificates name (chain, key, OCSP response) into |out|. The first
+// file that cannot be read is the error, worded as load_certificate words it.
+proxy::base::Expected<void, std::string> read_certificate_files(const conf::TlsConfig& config,
+                                                                FileContents& out);
+
+// Overwrites and drops the contents of |files| (they hold private keys).
+void cleanse(FileContents& files);
 
 }  // namespace tls

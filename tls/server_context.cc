@@ -45,7 +45,8 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
 ServerContext::~ServerContext() = default;
 
 Expected<std::unique_ptr<ServerContext>, std::string> ServerContext::build(
-    const conf::TlsConfig& config, std::time_t now, std::shared_ptr<TicketKeys> ticket_keys) {
+    const conf::TlsConfig& config, std::time_t now, std::shared_ptr<TicketKeys> ticket_keys,
+    const FileContents* files) {
   if (config.certificates.empty()) return unexpected(std::string("tls: no certificate"));
   auto min_version = parse_min_version(config.min_version);
   if (!min_version) return unexpected(min_version.error());
@@ -62,7 +63,7 @@ Expected<std::unique_ptr<ServerContext>, std::string> ServerContext::build(
   sc->ticket_keys_ = std::move(ticket_keys);
 
   for (const conf::Certificate& c : config.certificates) {
-    auto loaded = load_certificate(c, now);
+    auto loaded = load_certificate(c, now, files);
     if (!loaded) return unexpected(loaded.error());
     sc->certs_.push_back(std::move(*loaded));
   }
@@ -133,8 +134,30 @@ Expected<SslCtxPtr, std::string> ServerContext::new_ctx(int min_version) {
   return ctx;
 }
 
+namespace {
+
+// The SSL ex_data slot holding a std::shared_ptr to the ServerContext its callbacks point to.
+void free_owner(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+  delete static_cast<std::shared_ptr<const ServerContext>*>(ptr);
+}
+int owner_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, free_owner);
+  return index;
+}
+
+}  // namespace
+
 SslPtr ServerContext::new_ssl() const {
-  return SslPtr(SSL_new(default_ctx()));
+  SslPtr ssl(SSL_new(default_ctx()));
+  if (!ssl) return ssl;
+  if (auto self = weak_from_this().lock()) {
+    auto* owner = new std::shared_ptr<const ServerContext>(std::move(self));
+    if (owner_index() < 0 || SSL_set_ex_data(ssl.get(), owner_index(), owner) != 1) {
+      delete owner;
+      return nullptr;
+    }
+  }
+  return ssl;
 }
 
 std::vector<std::string> ServerContext::warnings() const {

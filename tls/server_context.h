@@ -29,16 +29,17 @@ inline constexpr const char* kGroups = "X25519:P-256:P-384";
 // switching (pick_certificate), ALPN in server preference order, OCSP stapling and session tickets.
 // Immutable once built; a reload builds a new one and hands it the same TicketKeys.
 //
-// Lifetime: every SSL made by new_ssl() points back at this object from its callbacks, so it must
-// outlive them (connections may share ownership by holding a std::shared_ptr made from the
-// unique_ptr).
-class ServerContext {
+// Lifetime: every SSL made by new_ssl() points back at this object from its callbacks. Once the
+// object is owned by a std::shared_ptr (made from the unique_ptr build() returns), each SSL holds
+// a reference to it, so a reload may drop the context while handshakes on it are under way.
+class ServerContext : public std::enable_shared_from_this<ServerContext> {
  public:
   // Loads every certificate of |config| as of |now| (load_certificate) and builds the contexts.
-  // |ticket_keys| null: fresh random keys.
+  // |ticket_keys| null: fresh random keys. |files| non-null: the certificates' files as read by
+  // read_certificate_files (load_certificate).
   static proxy::base::Expected<std::unique_ptr<ServerContext>, std::string> build(
       const conf::TlsConfig& config, std::time_t now,
-      std::shared_ptr<TicketKeys> ticket_keys = nullptr);
+      std::shared_ptr<TicketKeys> ticket_keys = nullptr, const FileContents* files = nullptr);
 
   ServerContext(const ServerContext&) = delete;
   ServerContext& operator=(const ServerContext&) = delete;

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include "proxy/access_log.h"
-#include "proxy/event_loop.h"
 #include "proxy/exchange.h"
 #include "proxy/stages/stages.h"
 
@@ -8,7 +7,7 @@ namespace proxy::stages {
 
 void log(Exchange& ex) {
   if (ex.aborted && ex.status == 0) ex.status = 499;  // the client left before any response
-  if (AccessLog* log = ex.loop->shared().access_log) log->write(ex);
+  if (ex.runtime && ex.runtime->access_log) ex.runtime->access_log->write(ex);
 }
 
 }  // namespace proxy::stages

@@ -43,6 +43,8 @@ class UpstreamConnection final : public BodyProducer {
   bool idle_check_alive();
   void close_idle();
   const UpstreamServer& server() const { return *server_; }
+  // An idle connection kept across a reload: the same address in the new runtime.
+  void rebind(const UpstreamServer& server) { server_ = &server; }
   UpstreamConnection* pool_next = nullptr;
   UpstreamConnection* pool_prev = nullptr;
 

@@ -35,11 +35,54 @@ void UpstreamPools::retarget(const Runtime& runtime) {
       if (server.index < current_.size()) current_[server.index] = &server;
 }
 
+void UpstreamPools::reconfigure(const Runtime& runtime) {
+  std::vector<ServerSlot> old = std::move(servers_);
+  const std::vector<const UpstreamServer*> was = std::move(current_);
+  servers_.assign(runtime.server_count, ServerSlot{});
+  pools_.assign(runtime.pools.size(), PoolState{});
+  for (size_t i = 0; i < runtime.pools.size(); ++i)
+    pools_[i].current.assign(runtime.pools[i].servers.size(), 0);
+  current_.assign(runtime.server_count, nullptr);
+  for (const auto& pool : runtime.pools)
+    for (const auto& server : pool.servers)
+      if (server.index < current_.size()) current_[server.index] = &server;
+  for (size_t i = 0; i < old.size(); ++i) {
+    const UpstreamServer* now = nullptr;
+    if (i < was.size() && was[i])
+      for (const UpstreamServer* s : current_)
+        if (s && same_address(s->address, was[i]->address)) {
+          now = s;
+          break;
+        }
+    while (UpstreamConnection* c = old[i].idle) {
+      old[i].idle = c->pool_next;
+      c->pool_next = c->pool_prev = nullptr;
+      if (!now) {
+        c->close_idle();
+        continue;
+      }
+      c->rebind(*now);
+      auto& slot = servers_[now->index];
+      c->pool_next = slot.idle;
+      if (slot.idle) slot.idle->pool_prev = c;
+      slot.idle = c;
+      ++slot.idle_count;
+    }
+  }
+}
+
 const UpstreamServer* UpstreamPools::pick(const UpstreamPoolInfo& pool,
                                           const UpstreamServer* avoid) {
   const size_t n = pool.servers.size();
   if (n == 0) return nullptr;
   if (n == 1) return &pool.servers[0];
+  if (pool.index >= pools_.size() || pools_[pool.index].current.size() != n) {
+    // A pool of the runtime before a reload (a request in flight retrying): its round-robin
+    // state is gone; any other server will do.
+    for (const auto& s : pool.servers)
+      if (&s != avoid) return &s;
+    return &pool.servers[0];
+  }
   // Smooth weighted round robin (as nginx): every server gains its weight, the best is chosen and
   // pays the total, so weights spread evenly instead of in bursts.
   auto& cur = pools_[pool.index].current;
@@ -81,6 +124,7 @@ UpstreamPools::Kept UpstreamPools::put_idle(UpstreamConnection* c, int keepalive
 }
 
 void UpstreamPools::forget_idle(UpstreamConnection* c) {
+  if (!is_current(c->server())) return;  // pooled connections are all to current servers
   auto& slot = servers_[c->server().index];
   if (c->pool_prev)
     c->pool_prev->pool_next = c->pool_next;

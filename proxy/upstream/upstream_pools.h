@@ -39,6 +39,10 @@ class UpstreamPools {
   // connections, made to the old addresses, are closed. Only connections to the servers of the
   // current runtime are pooled; a request that began before keeps its own connections.
   void retarget(const Runtime& runtime);
+  // The event loop serves `runtime`, a new config (a reload), from now on: idle connections to a
+  // server whose address is still in it are kept for it, the others are closed; the round-robin
+  // state starts again. Called while the old runtime is still alive.
+  void reconfigure(const Runtime& runtime);
 
  private:
   struct ServerSlot {

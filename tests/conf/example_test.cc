@@ -283,3 +283,13 @@ TEST_CASE("the spec example with its files and pools present loads without a pro
   CHECK(c.access_log.path == "/var/log/gatehouse/access.log");
   CHECK(c.access_log.format == "combined");
 }
+
+TEST_CASE("without the file checks, the files a config names are not looked at") {
+  // A worker parses the text the main process checked; the key files may be closed to it.
+  auto r = load_string(kExample, "example.yaml", false);
+  std::vector<std::string> want = {
+      "example.yaml:22:18: error: listeners[3].tcp.pool: no pool named \"gitdaemons\"",
+      "example.yaml:78:11: error: internal[2].pool: no pool named \"objectstore\"",
+  };
+  CHECK(formatted(r) == want);
+}

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
-"""A reload (or a graceful stop) lets the connections that have not had their first request yet
-finish: TLS connections mid-handshake or handshaken and silent, plain connections accepted with
-nothing sent, fresh HTTP/2 connections with no stream yet. Each gets its first request answered,
-then the close (or the GOAWAY). Idle keep-alive connections are still closed at once."""
+"""A reload that starts a new worker (or a graceful stop) lets the connections that have not had
+their first request yet finish: TLS connections mid-handshake or handshaken and silent, plain
+connections accepted with nothing sent, fresh HTTP/2 connections with no stream yet. Each gets its
+first request answered, then the close (or the GOAWAY). Idle keep-alive connections are still
+closed at once. (A reload in place drains nothing: test_reload_inprocess.py.)"""
 import re
 import signal
 import socket
@@ -25,6 +26,7 @@ def tls(factory, backend, tmp_path):
     certs = tlsutil.Certs(str(tmp_path))
     gh = factory.gatehouse(tlsutil.tls_stack_config(factory, backend, certs))
     gh.certs = certs
+    gh.cfg = tlsutil.tls_stack_config(factory, backend, certs)
     return gh
 
 
@@ -37,7 +39,10 @@ def reloads(gh):
 
 
 def hup_and_wait_drain(gh):
-    """HUP; returns once the new config serves and the old worker has begun its drain."""
+    """HUP with a config whose number of event loops differs (so a new worker takes over);
+    returns once the new config serves and the old worker has begun its drain."""
+    gh.cfg = dict(gh.cfg, workers=3 - gh.cfg.get("workers", 1))
+    gh.write_config(gh.cfg)
     before, served = stop_notices(gh), reloads(gh)
     gh.proc.send_signal(signal.SIGHUP)
     assert wait_for(lambda: reloads(gh) > served), gh.stderr()
@@ -176,9 +181,9 @@ def test_a_reload_serves_the_first_request_of_fresh_connections(tls):
 def test_a_silent_fresh_connection_does_not_hold_the_drain_past_client_header(
         factory, backend, tmp_path):
     certs = tlsutil.Certs(str(tmp_path))
-    gh = factory.gatehouse(tlsutil.tls_stack_config(factory, backend, certs,
-                                                    timeouts={"client_header": "2s"}))
-    gh.certs = certs
+    cfg = tlsutil.tls_stack_config(factory, backend, certs, timeouts={"client_header": "2s"})
+    gh = factory.gatehouse(cfg)
+    gh.certs, gh.cfg = certs, cfg
     c = tlsutil.tls_connect(gh, certs)  # handshaken (so accepted), then silent
     old = gh.workers()
     hup_and_wait_drain(gh)
@@ -186,7 +191,16 @@ def test_a_silent_fresh_connection_does_not_hold_the_drain_past_client_header(
     assert wait_for(lambda: not set(old) & set(gh.workers()), 5), "the old worker stayed"
 
 
-def test_requests_over_fresh_tls_connections_survive_reloads(tls):
+def hup_in_place(gh):
+    """HUP with the same config: the running worker serves it in place."""
+    served = reloads(gh)
+    gh.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: reloads(gh) > served), gh.stderr()
+
+
+@pytest.mark.parametrize("reload", [hup_and_wait_drain, hup_in_place],
+                         ids=["new worker", "in place"])
+def test_requests_over_fresh_tls_connections_survive_reloads(tls, reload):
     gh = tls
     failures, done = [], [0]
     stop = threading.Event()
@@ -211,7 +225,7 @@ def test_requests_over_fresh_tls_connections_survive_reloads(tls):
         for _ in range(5):
             start = done[0]
             assert wait_for(lambda: done[0] >= start + 20, 10)
-            hup_and_wait_drain(gh)
+            reload(gh)
         start = done[0]
         assert wait_for(lambda: done[0] >= start + 20, 10)
     finally:

@@ -211,13 +211,15 @@ def test_servers_by_host_name_are_re_resolved_without_dropping_a_request(factory
 
 def test_a_new_worker_that_never_reports_ready_is_bounded_and_the_old_one_serves_meanwhile(
         factory, tmp_path):
-    # The new worker blocks opening its access log (a FIFO nobody reads): it never serves.
+    # The new worker blocks opening its access log (a FIFO nobody reads): it never serves. A new
+    # worker, since the number of event loops changes (in place, the main process opens the log
+    # and refuses the FIFO at once: test_reload_inprocess.py).
     a, b = factory.backend(name="a"), factory.backend(name="b")
-    gh = factory.gatehouse(factory.config([a.address]))
+    gh = factory.gatehouse(factory.config([a.address], workers=1))
     assert _server(gh) == "a"
     fifo = tmp_path / "access.fifo"
     os.mkfifo(fifo)
-    gh.write_config(factory.config([b.address], access_log={"path": str(fifo)}))
+    gh.write_config(factory.config([b.address], workers=2, access_log={"path": str(fifo)}))
     started = time.monotonic()
     os.kill(gh.pid, signal.SIGHUP)
     assert _wait_line(gh, r"worker \d+ started \(config generation 1\)", timeout=5), gh.stderr()

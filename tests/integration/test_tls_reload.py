@@ -54,20 +54,28 @@ def test_reload_serves_the_new_certificate_and_keeps_connections(setup, tmp_path
     sess = str(tmp_path / "session.pem")
     rc, out = tlsutil.s_client(gh, "-tls1_3", "-sess_out", sess, "-ign_eof", stdin=REQUEST)
     assert "HTTP/1.1 200 OK" in out, out
-    # A TLS connection with a request in flight across the reload (the old worker finishes it;
-    # idle keep-alive connections are closed by the old worker, as nginx does).
+    # A TLS connection with a request in flight across the reload, and an idle one: the worker
+    # swaps the config in place, so both keep their session and go on.
     c = tlsutil.tls_connect(gh, gh.certs)
     c.send(build("GET", "/echo"))
     assert c.response().status == 200
     c.send(build("GET", "/bytes/1000?delay=1.0", close=True))
+    idle = tlsutil.tls_connect(gh, gh.certs)
+    idle.send(build("GET", "/echo"))
+    assert idle.response().status == 200
+    worker = gh.workers()
     time.sleep(0.2)
 
     gh.write_config(with_certificate(cfg, crt, key))
     os.kill(gh.pid, signal.SIGHUP)
     assert wait_for(lambda: served_cn(gh) == "renewed.test"), gh.stderr()
+    assert gh.workers() == worker, "the reload replaced the worker process"
 
     r = c.response()
     assert r.status == 200 and r.complete and len(r.body) == 1000
+    idle.send(build("GET", "/echo", close=True))
+    assert idle.response().status == 200
+    idle.close()
     c.close()
     # The ticket issued before the reload still opens a session after it.
     rc, out = tlsutil.s_client(gh, "-tls1_3", "-sess_in", sess, "-ign_eof", stdin=REQUEST)

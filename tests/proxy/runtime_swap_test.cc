@@ -45,11 +45,14 @@ TEST_CASE("an event loop offered a new runtime serves new requests with it") {
   CHECK(&loop.runtime() == next.get());
   CHECK(rt.use_count() == 1);  // the loop let go of the old one; requests would keep theirs
 
-  SUBCASE("a runtime for another config shape is refused") {
+  SUBCASE("a runtime for another config (a reload) is served too, with its own pools") {
     auto other = proxy::test::make_runtime({{"app", {{9001, 1}, {9002, 1}}}});
+    const uint64_t served = loop.runtimes_served();
     loop.offer_runtime(other);
-    for (int i = 0; i < 10; ++i) event_base_loop(loop.base(), EVLOOP_NONBLOCK);
-    CHECK(&loop.runtime() == next.get());
+    for (int i = 0; i < 10 && loop.runtimes_served() == served; ++i)
+      event_base_loop(loop.base(), EVLOOP_NONBLOCK);
+    CHECK(&loop.runtime() == other.get());
+    CHECK(loop.upstreams().pick(other->pools[0], nullptr) != nullptr);
   }
 }
 
@@ -72,4 +75,26 @@ TEST_CASE("after a retarget, connections to the old addresses are neither pooled
   CHECK(pools.put_idle(stale.get(), 4) == UpstreamPools::Kept::kNo);
   auto fresh = new UpstreamConnection(loop, new_server);
   CHECK(pools.put_idle(fresh, 4) == UpstreamPools::Kept::kWithinCap);
+}
+
+TEST_CASE("after a reload, idle connections to servers still configured are kept for them") {
+  auto rt = proxy::test::make_runtime({{"app", {{9001, 1}, {9002, 1}}}});
+  auto next = proxy::test::make_runtime({{"web", {{9003, 1}}}, {"app", {{9001, 1}}}});
+  proxy::WorkerShared shared;
+  proxy::EventLoop loop(rt, {}, shared);
+  UpstreamPools pools(*rt);
+  auto* kept = new UpstreamConnection(loop, rt->pools[0].servers[0]);
+  auto* dropped = new UpstreamConnection(loop, rt->pools[0].servers[1]);
+  CHECK(pools.put_idle(kept, 4) == UpstreamPools::Kept::kWithinCap);
+  CHECK(pools.put_idle(dropped, 4) == UpstreamPools::Kept::kWithinCap);
+  pools.reconfigure(*next);  // closes `dropped`: 9002 is gone
+  const auto& same = next->pools[1].servers[0];
+  CHECK(&kept->server() == &same);
+  CHECK(same.index == 1);
+  // Still pooled, under its new server: another connection for it goes in beside it.
+  auto* another = new UpstreamConnection(loop, same);
+  CHECK(pools.put_idle(another, 1) == UpstreamPools::Kept::kSurplus);
+  // A pool of the old runtime (a request in flight retrying) still gets a server of its own.
+  const auto* picked = pools.pick(rt->pools[0], &rt->pools[0].servers[0]);
+  CHECK(picked == &rt->pools[0].servers[1]);
 }
