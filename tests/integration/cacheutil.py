@@ -23,6 +23,7 @@ class Origin:
         self.answers = {}
         self.requests = []  # (method, target, {lowercased name: value})
         self.lock = threading.Lock()
+        self.conns = []
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -50,6 +51,8 @@ class Origin:
                 c, _ = self.sock.accept()
             except OSError:
                 return
+            with self.lock:
+                self.conns.append(c)
             threading.Thread(target=self._serve, args=(c,), daemon=True).start()
 
     def _serve(self, c):
@@ -113,7 +116,18 @@ class Origin:
         return True
 
     def stop(self):
+        """Closes the listener and every connection: the backend is dead."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() (a close alone does not)
+        except OSError:
+            pass
         self.sock.close()
+        with self.lock:
+            for c in self.conns:
+                try:
+                    c.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
 
 def cache_stack(factory, cache=None, **over):
