@@ -82,6 +82,7 @@ size_t AccessLog::format(const Exchange& ex, Format format, char* out, size_t ca
   const std::string_view ip(ex.client_ip, ex.client_ip_len);
   const double ms = std::chrono::duration<double, std::milli>(base::now() - ex.started).count();
   const auto body = static_cast<unsigned long long>(body_bytes_sent(ex));
+  const std::string_view cache = cache_status_name(ex.caching.status);
   int n;
   if (format == Format::kJson) {
     char method[64], target[4 * kMaxLoggedLine];
@@ -90,15 +91,19 @@ size_t AccessLog::format(const Exchange& ex, Format format, char* out, size_t ca
     n = snprintf(out, cap,
                  "{\"time\":\"%s\",\"client\":\"%.*s\",\"method\":\"%.*s\",\"target\":\"%.*s\","
                  "\"request\":\"%.*s\",\"status\":%d,\"body_bytes_sent\":%llu,\"bytes_sent\":%llu,"
-                 "\"ms\":%.3f,\"rule\":\"%s\",\"user_agent\":\"%.*s\"}\n",
+                 "\"ms\":%.3f,\"rule\":\"%s\",\"user_agent\":\"%.*s\",\"cache\":\"%.*s\"}\n",
                  when, static_cast<int>(ip.size()), ip.data(), static_cast<int>(mn), method,
                  static_cast<int>(tn), target, static_cast<int>(qn), request, ex.status, body,
                  static_cast<unsigned long long>(ex.bytes_out), ms,
-                 ex.rule ? ex.rule->name.c_str() : "", static_cast<int>(un), ua);
+                 ex.rule ? ex.rule->name.c_str() : "", static_cast<int>(un), ua,
+                 static_cast<int>(cache.size()), cache.data());
   } else {
-    n = snprintf(out, cap, "%.*s - - [%s] \"%.*s\" %d %llu \"%.*s\" \"%.*s\"\n",
+    // With a cache, the status (HIT, MISS, ...) is one more field at the end, as nginx's
+    // $upstream_cache_status is usually logged.
+    n = snprintf(out, cap, "%.*s - - [%s] \"%.*s\" %d %llu \"%.*s\" \"%.*s\"%s%.*s\n",
                  static_cast<int>(ip.size()), ip.data(), when, static_cast<int>(qn), request,
-                 ex.status, body, static_cast<int>(rn), referer, static_cast<int>(un), ua);
+                 ex.status, body, static_cast<int>(rn), referer, static_cast<int>(un), ua,
+                 cache.empty() ? "" : " ", static_cast<int>(cache.size()), cache.data());
   }
   if (n <= 0) return 0;
   if (static_cast<size_t>(n) < cap) return static_cast<size_t>(n);

@@ -75,6 +75,7 @@ void CacheBody::pump() {
 
 bool CacheBody::emit(const char* data, size_t len) {
   Exchange& ex = *ex_;
+  if (len == 0) return true;  // an empty chunk would end a chunked body
   if (ex.chunked_out) {
     return ex.out.append_chunk_header(len) && ex.out.append(data, len) && ex.out.append("\r\n", 2);
   }

@@ -28,11 +28,11 @@ struct ExchangeCache {
   CacheStatus status = CacheStatus::kNone;  // kNone: the config has no cache (nothing is sent)
   cache::Cache* cache = nullptr;            // the worker's, while this exchange uses it
   cache::CacheKey key;
-  bool keyed = false;         // |key| is this request's
-  bool lead = false;          // this exchange leads a coalesced fill: it must settle it
-  bool no_fill = false;       // the response is not to be stored (a conditional or HEAD miss...)
-  bool revalidating = false;  // the backend request carries |validators| for |stored|
-  bool background = false;    // a background refresh (background_fetch.h): no client
+  bool keyed = false;            // |key| is this request's
+  bool lead = false;             // this exchange leads a coalesced fill: it must settle it
+  bool no_fill = false;          // the response is not to be stored (a conditional or HEAD miss...)
+  bool revalidating = false;     // the backend request carries |validators| for |stored|
+  bool background = false;       // a background refresh (background_fetch.h): no client
   bool detach_upstream = false;  // the backend's response is not sent: the object is (304, 5xx)
   cache::UnixTime request_time = 0;
   // The stored object a revalidation (or a stale-if-error) is about.

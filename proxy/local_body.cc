@@ -48,6 +48,9 @@ void LocalBody::output_drained() {
   if (!ex_) return;
   const bool first = !started_;
   started_ = true;
+  // The deliver stage has configured the output by now: its memory limit is the body's window,
+  // but these bytes live elsewhere already and are never copied to a temporary file.
+  if (first) ex_->out.disable_spill();
   pump(first);
 }
 

@@ -18,6 +18,8 @@ struct Exchange;
 // them when the exchange re-chunks (Exchange::chunked_out), and ends the body. It knows nothing
 // of where the bytes live: its owner (a cache hit, a file offload) feeds it with progress().
 //
+// The output keeps its memory limit (the deliver stage's) and never spills to a temporary file.
+//
 // Lifetime: owned by whoever starts it (not by the exchange); it must stay alive until done() or
 // until the exchange abandons it. Single-threaded: everything on the exchange's event loop.
 class LocalBody : public BodyProducer {

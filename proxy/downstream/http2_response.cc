@@ -61,8 +61,8 @@ void Http2Stream::submit_cached() {
                             : nghttp2_submit_response(conn_.session(), id, fields, count,
                                                       has_body ? &body : nullptr);
   if (rv != 0) {
-    LOG_DEBUG("client %s: HTTP/2 stream %d: cannot submit the cached response: %s", e.client_ip,
-              id, nghttp2_strerror(rv));
+    LOG_DEBUG("client %s: HTTP/2 stream %d: cannot submit the cached response: %s", e.client_ip, id,
+              nghttp2_strerror(rv));
     nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id, NGHTTP2_INTERNAL_ERROR);
   }
 }

@@ -47,6 +47,9 @@ class BodyBuffer {
     file_limit_ = file_limit;
     temp_dir_ = temp_dir;
   }
+  // No temporary file from now on (file_limit 0, memory limit kept): for producers whose bytes
+  // are stored elsewhere already (a cache object, a file), which must not be copied to disk.
+  void disable_spill() { file_limit_ = 0; }
   // The file bytes of this body also count against |budget| (nullptr: only file_limit), until
   // reset().
   void share_file_budget(FileBudget* budget);

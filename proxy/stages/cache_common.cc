@@ -41,7 +41,7 @@ Next serve_object(Exchange& ex, std::shared_ptr<const cache::Object> object, Cac
   cache::decode_fields(object->head().fields, c.fields);
   const auto& head = object->head();
   const bool complete = object->complete();
-  const uint64_t size = head.body_size  ? *head.body_size
+  const uint64_t size = head.body_size ? *head.body_size
                         : complete     ? object->available()
                                        : kUnknownSize;
   object->touch();

@@ -127,8 +127,8 @@ Next cache_store(Exchange& ex) {
   if (ex.local_response) {
     // The backend failed, timed out or could not be reached (RFC 5861 4, RFC 9111 4.2.4).
     const bool failed = ex.status == 502 || ex.status == 503 || ex.status == 504;
-    if (failed && c.stored && cache::may_serve_stale_on_error(c.stored->head().freshness,
-                                                              ex.request, now)) {
+    if (failed && c.stored &&
+        cache::may_serve_stale_on_error(c.stored->head().freshness, ex.request, now)) {
       count(c.cache->stats().stale);
       settle(ex, false);
       return serve_instead(ex, c.stored, CacheStatus::kStale);

@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <string_view>
 
-#include "proxy/http/headers.h"
 #include "proxy/cache_reply.h"
+#include "proxy/http/headers.h"
 #include "proxy/http/message.h"
 
 namespace proxy {
