@@ -32,6 +32,16 @@ bool partial_or_conditional(const http::RequestHead& req) {
 
 Next wait_for_fill(Exchange& ex);
 
+// The leader's response may vary on fields this request sends otherwise (RFC 9111 4.1): then
+// it is not this request's answer, and this request goes to the backend itself.
+bool same_variant(const http::RequestHead& req, const cache::Object& object) {
+  const auto& head = object.head();
+  if (head.vary.empty()) return true;
+  std::string values;
+  cache::vary_values(head.vary, req.headers, values);
+  return values == head.variant;
+}
+
 // The fill this exchange waits on moved (on another thread, maybe): look again on ours.
 void on_fill_wake(void* arg) {
   Exchange& ex = *static_cast<Exchange*>(arg);
@@ -50,7 +60,7 @@ Next wait_for_fill(Exchange& ex) {
   for (;;) {
     switch (c.pending->state()) {
       case cache::PendingFill::State::kObject:
-        if (auto object = c.pending->object()) {
+        if (auto object = c.pending->object(); object && same_variant(ex.request, *object)) {
           c.pending.reset();
           count(stats.hits);
           return serve_object(ex, std::move(object), CacheStatus::kHit);

@@ -2,6 +2,7 @@
 """Concurrent misses for one key make one backend request; waiters are served as it streams."""
 import threading
 
+import ghtest
 from cacheutil import Answer, cache_stack, get
 
 PUBLIC = [("Cache-Control", "public, max-age=60")]
@@ -42,3 +43,25 @@ def test_waiters_on_an_uncacheable_response_go_to_the_backend_in_parallel(factor
         assert not isinstance(r, Exception), r
         assert r.status == 200 and r.body == b"n"
     assert origin.count("/nostore") == 10
+
+
+def test_a_waiter_whose_request_selects_another_variant_is_not_given_the_leaders(factory):
+    origin, gh = cache_stack(factory)
+    origin.set("/lang", Answer(headers=PUBLIC + [("Vary", "Accept-Language")], body=b"en",
+                               delay=0.5))
+    results = [None, None]
+
+    def one(i, lang):
+        results[i] = get(gh, "/lang", headers=[("Accept-Language", lang)])
+
+    first = threading.Thread(target=one, args=(0, "en"))
+    first.start()
+    assert ghtest.wait_for(lambda: origin.count("/lang") == 1)  # the leader is at the backend
+    origin.set("/lang", Answer(headers=PUBLIC + [("Vary", "Accept-Language")], body=b"fr"))
+    second = threading.Thread(target=one, args=(1, "fr"))
+    second.start()
+    first.join(30)
+    second.join(30)
+    assert results[0].body == b"en"
+    assert results[1].body == b"fr"  # its own answer, not the leader's variant
+    assert origin.count("/lang") == 2
