@@ -11,6 +11,7 @@ One thread per connection, HTTP/1.1 keep-alive (Content-Length and chunked reque
 Endpoints (any method; HEAD gets the head of what GET would get):
   /                      small HTML page "gatehouse demo backend"
   /-/health              200 "ok"
+  /cached                a small HTML page with Cache-Control: public, max-age=60 and an ETag
   /echo, and any path not listed here
                          JSON of the request as received: method, target, path, query, version,
                          headers (list of [name, value] pairs, in order), body_length, body_sha256,
@@ -109,6 +110,7 @@ REASONS = {100: "Continue", 200: "OK", 201: "Created", 204: "No Content", 301: "
            302: "Found", 304: "Not Modified", 400: "Bad Request", 403: "Forbidden",
            404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}
 
+CACHED_PAGE = b"<!doctype html><title>cached</title><p>Served from the cache on the second request.</p>\n"
 DEMO_PAGE = b"""<!doctype html>
 <html><head><meta charset="utf-8"><title>gatehouse demo backend</title></head>
 <body><h1>gatehouse demo backend</h1>
@@ -368,6 +370,13 @@ class Connection:
                                  DEMO_PAGE)
         if path == "/-/health":
             return self._respond(req, entry, 200, [("Content-Type", "text/plain")], b"ok\n")
+        if path == "/cached":
+            # A page a shared cache may keep for a minute: through gatehouse the second request
+            # is a hit (X-Cache: HIT) that never reaches this backend.
+            return self._respond(req, entry, 200, [
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Cache-Control", "public, max-age=60"),
+                ("ETag", '"demo-cached-1"')], CACHED_PAGE)
         if path.startswith("/bytes/"):
             return self.bytes(req, entry, int(path[len("/bytes/"):]))
         if path.startswith("/status/"):
