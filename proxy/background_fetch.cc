@@ -55,14 +55,49 @@ void BackgroundFetch::refresh(const Exchange& origin,
   pipeline::start(ex);  // may finish (and free the fetch) before it returns
 }
 
-BackgroundFetch::BackgroundFetch(EventLoop& loop, const Exchange& origin)
-    : loop_(loop), listener_(origin.downstream->listener()), tls_(origin.downstream->tls()) {
-  if (const sockaddr* p = origin.downstream->peer()) {
+bool BackgroundFetch::adopt(Exchange& ex) {
+  // Only a fill whose backend is still sending the body, with the whole request sent.
+  if (!ex.caching.writer || !ex.upstream || ex.upstream_done || !ex.request_complete ||
+      ex.body_streaming || !ex.loop)
+    return false;
+  ex.aborted = true;  // what the client saw: a cut
+  pipeline::finish(ex);
+  ex.aborted = false;
+  new BackgroundFetch(*ex.loop, ex);
+  return true;
+}
+
+BackgroundFetch::BackgroundFetch(EventLoop& loop, Exchange& ex)
+    : loop_(loop),
+      listener_(ex.downstream->listener()),
+      tls_(ex.downstream->tls()),
+      ex_(&ex),
+      logged_(true) {
+  copy_peer(*ex.downstream);
+  // The request's views point into the departed client's buffers; the backend has it already,
+  // and only its method is still consulted (retry and failure decisions).
+  const http::Method method = ex.request.method;
+  ex.request.clear();
+  ex.request.method = method;
+  ex.raw_request_line = {};
+  ex.downstream = this;
+  ex.out.reset();  // the client's share of the body: nobody reads it now
+  loop.add_connection(this);
+  if (ex.upstream) ex.upstream->output_drained();  // read on, at the backend's pace
+}
+
+void BackgroundFetch::copy_peer(const Downstream& from) {
+  if (const sockaddr* p = from.peer()) {
     const size_t len = p->sa_family == AF_INET    ? sizeof(sockaddr_in)
                        : p->sa_family == AF_INET6 ? sizeof(sockaddr_in6)
                                                   : sizeof(sa_family_t);
     memcpy(&peer_, p, len);
   }
+}
+
+BackgroundFetch::BackgroundFetch(EventLoop& loop, const Exchange& origin)
+    : loop_(loop), listener_(origin.downstream->listener()), tls_(origin.downstream->tls()) {
+  copy_peer(*origin.downstream);
   ex_ = loop.acquire_exchange();
   Exchange& ex = *ex_;
   ex.downstream = this;
@@ -121,7 +156,7 @@ void BackgroundFetch::output_ready() {
 
 void BackgroundFetch::finish() {
   finished_ = true;
-  pipeline::finish(*ex_);
+  if (!logged_) pipeline::finish(*ex_);
   loop_.release_exchange(ex_);
   ex_ = nullptr;
   loop_.remove_connection(this);

@@ -27,6 +27,11 @@ class BackgroundFetch final : public Connection, public Downstream {
   // Starts the refresh of |stale| for |origin|'s request, unless a fill of the key is already in
   // flight (that one refreshes it): one background refresh per key at a time.
   static void refresh(const Exchange& origin, const std::shared_ptr<const cache::Object>& stale);
+  // The client of a cache fill went away while the backend's body was still coming: the fetch
+  // takes the exchange over (its log line is written now, for the client), so the fill goes on
+  // for the clients coalesced on it and is stored whole. False if |ex| is not such a fill; when
+  // true the caller forgets |ex| (it must not finish or release it).
+  static bool adopt(Exchange& ex);
 
   void read_body() override {}
   void body_taken() override {}
@@ -40,6 +45,9 @@ class BackgroundFetch final : public Connection, public Downstream {
 
  private:
   BackgroundFetch(EventLoop& loop, const Exchange& origin);
+  // Adoption: takes |ex| itself, not a copy of its request.
+  BackgroundFetch(EventLoop& loop, Exchange& ex);
+  void copy_peer(const Downstream& from);
   ~BackgroundFetch() = default;
   // Copies the parts of |origin|'s request the backend request is made of into storage_.
   void copy_request(const Exchange& origin);
@@ -52,6 +60,7 @@ class BackgroundFetch final : public Connection, public Downstream {
   std::string storage_;  // the request head's bytes that ex_->request's views point into
   Exchange* ex_ = nullptr;
   bool finished_ = false;
+  bool logged_ = false;  // an adopted exchange was logged for its client already
 };
 
 }  // namespace proxy

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "proxy/background_fetch.h"
 #include "proxy/base/log.h"
 #include "proxy/body_producer.h"
 #include "proxy/event_loop.h"
@@ -467,6 +468,7 @@ void Http1Connection::close() {
   if (closed_) return;
   closed_ = true;
   streaming_body_ = false;
+  if (ex_ && BackgroundFetch::adopt(*ex_)) ex_ = nullptr;  // a cache fill others may be reading
   if (ex_) {
     ex_->drop_producer();
     if (!ex_->upstream_done || !ex_->out.empty()) ex_->aborted = true;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "proxy/background_fetch.h"
 #include "proxy/base/log.h"
 #include "proxy/body_producer.h"
 #include "proxy/downstream/http2_connection.h"
@@ -326,6 +327,7 @@ void Http2Stream::response_sent() {
 void Http2Stream::finish(EventLoop& loop) {
   delete tunnel_;  // closes the backend side of a WebSocket
   tunnel_ = nullptr;
+  if (ex && started_ && BackgroundFetch::adopt(*ex)) ex = nullptr;  // a cache fill others read
   if (ex) {
     ex->drop_producer();
     if (!eof_sent_) ex->aborted = true;
