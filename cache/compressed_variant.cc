@@ -3,10 +3,8 @@
 
 #include <unistd.h>
 
-#include <algorithm>
-#include <vector>
-
 #include "cache/cache_control.h"
+#include "cache/policy.h"
 #include "proxy/http/headers.h"
 
 namespace cache {
@@ -90,16 +88,7 @@ ObjectHead compressed_head(const ObjectHead& identity, Coding coding, std::strin
   add_field(out, "Content-Encoding", coding_name(coding));
   if (!vary_has_ae) add_field(out, "Vary", "Accept-Encoding");
   head.fields = std::move(out);
-  // vary_names' form: lowercased, sorted, comma-joined.
-  std::vector<std::string_view> names;
-  proxy::http::for_each_list_item(identity.vary, [&](std::string_view n) { names.push_back(n); });
-  if (std::find(names.begin(), names.end(), "accept-encoding") == names.end()) {
-    names.push_back("accept-encoding");
-    std::sort(names.begin(), names.end());
-    std::string joined;
-    for (auto n : names) joined.append(joined.empty() ? "" : ",").append(n);
-    head.vary = std::move(joined);
-  }
+  add_vary_accept_encoding(head.vary);
   return head;
 }
 
