@@ -62,7 +62,7 @@ std::shared_ptr<const cache::Object> compressed_from_identity(Exchange& ex,
   if (!identity) return nullptr;
   // Only an identity object kept for compression stands in for other Accept-Encoding values;
   // the backend's own variants keep their exact keys (the request goes to the backend).
-  if (!cache::may_compress(*identity)) return nullptr;
+  if (!cache::compressible_object(identity->head())) return nullptr;
   std::string_view accept;
   std::string joined;
   for (const auto& h : req.headers) {
@@ -76,7 +76,7 @@ std::shared_ptr<const cache::Object> compressed_from_identity(Exchange& ex,
   }
   if (!joined.empty()) accept = joined;
   const cache::Coding coding = cache::choose_coding(accept, codings);
-  if (coding == cache::Coding::kIdentity ||
+  if (coding == cache::Coding::kIdentity || !cache::may_compress(*identity) ||
       cache::decide_reuse(identity->head().freshness, req, now) != cache::Reuse::kFresh)
     return identity;
   std::string variant;

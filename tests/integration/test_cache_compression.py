@@ -170,3 +170,14 @@ def test_backend_variants_are_keyed_on_the_acceptable_codings(factory):
     c = get(gh, "/v", headers=[("Accept-Encoding", "br,gzip")])
     assert c.header("content-encoding") == "gzip" and c.header("x-cache") == "HIT"
     assert origin.count("/v") == 2
+
+
+def test_an_object_too_large_to_compress_on_a_hit_is_served_identity_from_the_cache(factory):
+    origin, gh = cache_stack(factory, cache=dict(COMPRESS, memory="128MiB", max_object_size="32MiB"))
+    big = b"gatehouse " * (900 * 1024)  # 9 MiB: beyond kMaxCompressOnHit (8 MiB)
+    origin.set("/big", headers=HTML, body=big)
+    get(gh, "/big")
+    r = get(gh, "/big", headers=[("Accept-Encoding", "br, gzip")])
+    assert r.status == 200 and r.header("x-cache") == "HIT"
+    assert r.header("content-encoding") is None and r.body == big
+    assert origin.count("/big") == 1
