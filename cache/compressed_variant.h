@@ -25,7 +25,6 @@ bool compressible_object(const ObjectHead& identity);
 // at most kMaxCompressOnHit bytes (larger objects are served identity).
 bool may_compress(const Object& identity);
 
-
 // The head of |identity|'s |coding| variant: Content-Encoding added, Content-Length dropped
 // (the new length is the body's), a strong ETag made weak (the bytes differ: RFC 9110 8.8.3),
 // Accept-Encoding in Vary; |variant| is the secondary key it is stored under.

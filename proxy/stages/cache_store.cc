@@ -5,6 +5,7 @@
 
 #include "cache/cache.h"
 #include "cache/cache_control.h"
+#include "cache/compressed_variant.h"
 #include "cache/compression.h"
 #include "cache/policy.h"
 #include "proxy/exchange.h"
@@ -199,6 +200,10 @@ Next cache_store(Exchange& ex) {
   // The client learns that the answer depends on Accept-Encoding, as later hits will tell it.
   if (compress && !vary_lists_accept_encoding(ex.response.headers))
     ex.response.headers.push("Vary", "Accept-Encoding");
+  // A stale compressed variant was revalidated and a new identity response came back: the
+  // variants made from the old one are outdated, and (being stale) would send every request
+  // like this one to the backend again. They go; new ones are made from the new object.
+  if (compress && c.stored && !cache::compressible_object(c.stored->head())) c.cache->purge(c.key);
   const bool lead = c.lead;
   c.lead = false;  // fill() settles the pending fill, with the object or as uncacheable
   c.writer = c.cache->fill(c.key, std::move(head), lead);

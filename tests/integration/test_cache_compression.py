@@ -181,3 +181,28 @@ def test_an_object_too_large_to_compress_on_a_hit_is_served_identity_from_the_ca
     assert r.status == 200 and r.header("x-cache") == "HIT"
     assert r.header("content-encoding") is None and r.body == big
     assert origin.count("/big") == 1
+
+
+def test_a_stale_compressed_variant_gives_way_to_the_new_response(factory):
+    import time
+    from cacheutil import Answer
+    origin, gh = cache_stack(factory, cache=COMPRESS)
+    bodies = [BODY, BODY.replace(b"gatehouse", b"GATEHOUSE")]
+
+    def answer(method, target, fields):
+        n = min(origin.count("/s"), 2) - 1
+        return Answer(headers=[("Cache-Control", "public, max-age=1"),
+                               ("Content-Type", "text/html"), ("ETag", '"v%d"' % n)],
+                      body=bodies[n])
+
+    origin.set("/s", answer)
+    get(gh, "/s")
+    r = get(gh, "/s", headers=[("Accept-Encoding", "gzip")])
+    assert r.header("x-cache") == "HIT" and gzip.decompress(r.body) == bodies[0]
+    time.sleep(2.1)  # the variants go stale
+    r = get(gh, "/s", headers=[("Accept-Encoding", "gzip")])
+    assert r.header("x-cache") == "MISS" and r.body == bodies[1]  # the backend's new answer
+    r = get(gh, "/s", headers=[("Accept-Encoding", "gzip")])
+    assert r.header("x-cache") == "HIT" and gzip.decompress(r.body) == bodies[1]
+    assert r.header("etag") == 'W/"v1"'
+    assert origin.count("/s") == 2
