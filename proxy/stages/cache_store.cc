@@ -62,6 +62,16 @@ void invalidate(Exchange& ex) {
   }
 }
 
+// Whether the stored ETag is W/ + the 304's strong one: the stored object is a variant
+// gatehouse compressed (compressed_head weakens the identity object's tag, RFC 9110 8.8.3).
+bool weakened_etag(const http::HeaderList& stored, const http::HeaderList& update) {
+  const auto* old_tag = stored.find("etag");
+  const auto* new_tag = update.find("etag");
+  return old_tag && new_tag && !new_tag->value.starts_with("W/") &&
+         old_tag->value.size() == new_tag->value.size() + 2 && old_tag->value.starts_with("W/") &&
+         old_tag->value.substr(2) == new_tag->value;
+}
+
 // RFC 9111 4.3.4: the 304 refreshes the stored head (its fields merged, its freshness judged
 // again as of now), and the object is served from it.
 Next refresh(Exchange& ex, const cache::PolicyConfig& policy, cache::UnixTime now) {
@@ -71,7 +81,15 @@ Next refresh(Exchange& ex, const cache::PolicyConfig& policy, cache::UnixTime no
   cache::decode_fields(stored->head().fields, old_fields);
   cache::ObjectHead head = stored->head();
   head.fields.clear();
-  cache::merge_not_modified(old_fields, ex.response.headers, head.fields, policy.targeted_header);
+  const http::HeaderList* update = &ex.response.headers;
+  http::HeaderList kept_weak;
+  if (weakened_etag(old_fields, ex.response.headers)) {
+    // A variant gatehouse compressed keeps its weak tag (the bytes are not the backend's).
+    for (const auto& f : ex.response.headers)
+      if (!http::iequals(f.name, "etag")) kept_weak.push(f.name, f.value);
+    update = &kept_weak;
+  }
+  cache::merge_not_modified(old_fields, *update, head.fields, policy.targeted_header);
   http::ResponseHead merged;
   merged.status = head.status;
   merged.framing = http::Framing::kLength;

@@ -206,3 +206,27 @@ def test_a_stale_compressed_variant_gives_way_to_the_new_response(factory):
     assert r.header("x-cache") == "HIT" and gzip.decompress(r.body) == bodies[1]
     assert r.header("etag") == 'W/"v1"'
     assert origin.count("/s") == 2
+
+
+def test_a_304_refreshes_a_compressed_variant_which_keeps_its_weak_etag(factory):
+    import time
+    from cacheutil import Answer
+    origin, gh = cache_stack(factory, cache=COMPRESS)
+    head = [("Cache-Control", "public, max-age=1"), ("ETag", '"v1"')]
+
+    def answer(method, target, fields):
+        if "if-none-match" in fields:
+            return Answer(status=304, reason="Not Modified", headers=head, body=b"")
+        return Answer(headers=head + [("Content-Type", "text/html")], body=BODY)
+
+    origin.set("/e", answer)
+    get(gh, "/e")
+    r = get(gh, "/e", headers=[("Accept-Encoding", "gzip")])
+    assert r.header("x-cache") == "HIT" and r.header("etag") == 'W/"v1"'
+    time.sleep(2.1)
+    r = get(gh, "/e", headers=[("Accept-Encoding", "gzip")])
+    assert r.header("x-cache") == "REVALIDATED"
+    assert origin.last("/e")[2].get("if-none-match") == 'W/"v1"'
+    assert r.header("content-encoding") == "gzip" and gzip.decompress(r.body) == BODY
+    assert r.header("etag") == 'W/"v1"'
+    assert origin.count("/e") == 2
