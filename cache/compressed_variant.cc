@@ -3,10 +3,13 @@
 
 #include <unistd.h>
 
-#include <algorithm>
+#include <mutex>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "cache/cache_control.h"
+#include "cache/policy.h"
 #include "proxy/http/headers.h"
 
 namespace cache {
@@ -53,12 +56,50 @@ bool feed_body(const Object& obj, Compressor& enc, ByteSink& sink) {
   return enc.finish(sink);
 }
 
+// The variants being made now, in any thread: a second request for one serves identity
+// rather than compress it again. Touched only when a variant is made, never on a hit.
+class InFlight {
+ public:
+  InFlight(const CacheKey& key, std::string_view variant) : key_(key), variant_(variant) {
+    std::lock_guard lock(mu());
+    for (const auto& e : list())
+      if (e.first == key_ && e.second == variant_) return;
+    list().emplace_back(key_, variant_);
+    owner_ = true;
+  }
+  ~InFlight() {
+    if (!owner_) return;
+    std::lock_guard lock(mu());
+    auto& l = list();
+    for (size_t i = 0; i < l.size(); ++i)
+      if (l[i].first == key_ && l[i].second == variant_) {
+        l[i] = std::move(l.back());
+        l.pop_back();
+        break;
+      }
+  }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  bool owner() const { return owner_; }
+
+ private:
+  static std::mutex& mu() {
+    static std::mutex m;
+    return m;
+  }
+  static std::vector<std::pair<CacheKey, std::string>>& list() {
+    static std::vector<std::pair<CacheKey, std::string>> l;
+    return l;
+  }
+  CacheKey key_;
+  std::string variant_;
+  bool owner_ = false;
+};
+
 }  // namespace
 
-bool may_compress(const Object& identity) {
-  const ObjectHead& h = identity.head();
-  if (!identity.complete() || h.status != 200) return false;
-  if (identity.available() > kMaxCompressOnHit) return false;
+bool compressible_object(const ObjectHead& h) {
+  if (h.status != 200) return false;
   HeaderList fields;
   if (!decode_fields(h.fields, fields)) return false;
   const auto* type = fields.find("content-type");
@@ -66,6 +107,11 @@ bool may_compress(const Object& identity) {
   if (const auto* ce = fields.find("content-encoding"); ce && !iequals(ce->value, "identity"))
     return false;
   return !parse_cache_control(fields).no_transform;
+}
+
+bool may_compress(const Object& identity) {
+  if (!identity.complete() || identity.available() > kMaxCompressOnHit) return false;
+  return compressible_object(identity.head());
 }
 
 ObjectHead compressed_head(const ObjectHead& identity, Coding coding, std::string variant) {
@@ -90,16 +136,7 @@ ObjectHead compressed_head(const ObjectHead& identity, Coding coding, std::strin
   add_field(out, "Content-Encoding", coding_name(coding));
   if (!vary_has_ae) add_field(out, "Vary", "Accept-Encoding");
   head.fields = std::move(out);
-  // vary_names' form: lowercased, sorted, comma-joined.
-  std::vector<std::string_view> names;
-  proxy::http::for_each_list_item(identity.vary, [&](std::string_view n) { names.push_back(n); });
-  if (std::find(names.begin(), names.end(), "accept-encoding") == names.end()) {
-    names.push_back("accept-encoding");
-    std::sort(names.begin(), names.end());
-    std::string joined;
-    for (auto n : names) joined.append(joined.empty() ? "" : ",").append(n);
-    head.vary = std::move(joined);
-  }
+  add_vary_accept_encoding(head.vary);
   return head;
 }
 
@@ -107,6 +144,8 @@ std::shared_ptr<const Object> compress_variant(Cache& cache,
                                                const std::shared_ptr<const Object>& identity,
                                                Coding coding, std::string variant) {
   if (coding == Coding::kIdentity || !may_compress(*identity)) return nullptr;
+  const InFlight guard(identity->key(), variant);
+  if (!guard.owner()) return nullptr;
   auto enc = Compressor::make(coding);
   if (!enc) return nullptr;
   auto writer = cache.fill(identity->key(),

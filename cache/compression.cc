@@ -5,6 +5,8 @@
 #include <zlib.h>
 
 #include <cstdint>
+#include <string>
+#include <utility>
 
 #include "proxy/http/headers.h"
 
@@ -148,27 +150,61 @@ std::string_view coding_name(Coding c) {
   return {};
 }
 
+namespace {
+
+// The qvalues an Accept-Encoding value gives the codings gatehouse knows: -1 when not named
+// (then "*", if named, stands for them).
+struct CodingQs {
+  int gzip = -1, br = -1, deflate = -1, zstd = -1, star = -1;
+
+  explicit CodingQs(std::string_view accept_encoding) {
+    proxy::http::for_each_list_item(accept_encoding, [&](std::string_view item) {
+      std::string_view token;
+      int q;
+      if (!parse_item(item, token, q)) return;
+      int* slot = nullptr;
+      // x-gzip is gzip's old alias (RFC 9110 8.4.1.3).
+      if (iequals(token, "gzip") || iequals(token, "x-gzip"))
+        slot = &gzip;
+      else if (iequals(token, "br"))
+        slot = &br;
+      else if (iequals(token, "deflate"))
+        slot = &deflate;
+      else if (iequals(token, "zstd"))
+        slot = &zstd;
+      else if (token == "*")
+        slot = &star;
+      if (slot && q > *slot) *slot = q;
+    });
+    for (int* q : {&gzip, &br, &deflate, &zstd})
+      if (*q < 0) *q = star;
+  }
+};
+
+}  // namespace
+
 Coding choose_coding(std::string_view accept_encoding, CodingSet enabled) {
-  int q_gzip = -1, q_br = -1, q_star = -1;
-  proxy::http::for_each_list_item(accept_encoding, [&](std::string_view item) {
-    std::string_view token;
-    int q;
-    if (!parse_item(item, token, q)) return;
-    // x-gzip is gzip's old alias (RFC 9110 8.4.1.3).
-    if (iequals(token, "gzip") || iequals(token, "x-gzip"))
-      q_gzip = q > q_gzip ? q : q_gzip;
-    else if (iequals(token, "br"))
-      q_br = q > q_br ? q : q_br;
-    else if (token == "*")
-      q_star = q > q_star ? q : q_star;
-  });
-  if (q_gzip < 0) q_gzip = q_star;
-  if (q_br < 0) q_br = q_star;
-  if (!enabled.gzip) q_gzip = 0;
-  if (!enabled.br) q_br = 0;
+  const CodingQs q(accept_encoding);
+  const int q_gzip = enabled.gzip ? q.gzip : 0;
+  const int q_br = enabled.br ? q.br : 0;
   if (q_br > 0 && q_br >= q_gzip) return Coding::kBrotli;
   if (q_gzip > 0) return Coding::kGzip;
   return Coding::kIdentity;
+}
+
+void accepted_codings(std::string_view accept_encoding, std::string& out) {
+  const CodingQs q(accept_encoding);
+  bool first = true;
+  // In name order.
+  for (auto [name, value] : {std::pair<std::string_view, int>{"br", q.br},
+                             {"deflate", q.deflate},
+                             {"gzip", q.gzip},
+                             {"zstd", q.zstd}}) {
+    if (value <= 0) continue;
+    if (!first) out.push_back(',');
+    first = false;
+    out.append(name);
+  }
 }
 
 bool compressible_type(std::string_view content_type) {

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
 
 // Compression of stored responses (cache.compress): a compressible response that the backend
@@ -25,6 +26,15 @@ struct CodingSet {
 // the one with the highest qvalue (brotli before gzip on a tie, being smaller), identity when
 // none is acceptable or the field is absent. "*" stands for any coding not named; q=0 refuses.
 Coding choose_coding(std::string_view accept_encoding, CodingSet enabled);
+
+// The secondary-key form of an Accept-Encoding value (Vary: Accept-Encoding, cache/vary.cc):
+// the content codings among br, deflate, gzip and zstd that it accepts (qvalue above 0, "*"
+// for those not named, x-gzip as gzip), sorted and comma-joined; "" for none (identity only),
+// appended to |out|. Keying on the acceptable set rather than on the coding gatehouse would
+// choose keeps backend-made variants right: "gzip, br" and "br" differ for a backend that only
+// speaks gzip (the first gets gzip, the second identity). Two requests with the same set get
+// the same answer from a backend that chooses by what is acceptable.
+void accepted_codings(std::string_view accept_encoding, std::string& out);
 
 // Whether a response with this Content-Type is worth compressing: text, JSON, JavaScript, XML,
 // SVG, WebAssembly and the like, but not images, archives, video or other compressed formats.

@@ -66,9 +66,15 @@ bool may_serve_stale_on_error(const Freshness& f, const proxy::http::RequestHead
 // request, 4.1; false too beyond 32 distinct names).
 bool vary_names(const proxy::http::HeaderList& resp, std::string& names);
 // The request's values for |names| (vary_names' form), normalized (whitespace folded, lines
-// of one field combined; Accept-Encoding reduced to the coding gatehouse would pick), appended
-// to |out|. Two requests select the same variant when their values are equal.
-void vary_values(std::string_view names, const proxy::http::HeaderList& req, std::string& out);
+// of one field combined; Accept-Encoding reduced to the set of codings it accepts among br,
+// deflate, gzip and zstd: accepted_codings in cache/compression.h), appended to |out|. Two
+// requests select the same variant when their values are equal. With |identity_coding|, the
+// Accept-Encoding value is that of a request accepting no coding (""), whatever |req| says:
+// the key of the identity object that cache.compress makes its br and gzip variants from.
+void vary_values(std::string_view names, const proxy::http::HeaderList& req, std::string& out,
+                 bool identity_coding = false);
+// Adds "accept-encoding" to |names| (vary_names' form), keeping it sorted and unique.
+void add_vary_accept_encoding(std::string& names);
 
 enum class Precondition {
   kServe,        // no precondition, or they hold: the normal response

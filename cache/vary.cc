@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "cache/compression.h"
 #include "cache/policy.h"
 #include "cache/policy_detail.h"
 
@@ -25,59 +26,28 @@ bool iless(std::string_view a, std::string_view b) {
   return a.size() < b.size();
 }
 
-// The q-value of one Accept-Encoding member ("gzip;q=0.5"): 0..1000; |coding| gets its name.
-int member_q(std::string_view member, std::string_view& coding) {
-  const size_t semi = member.find(';');
-  coding = detail::trim(member.substr(0, semi));
-  if (semi == std::string_view::npos) return 1000;
-  int q = 1000;
-  std::string_view params = member.substr(semi + 1);
-  while (!params.empty()) {
-    const size_t next = params.find(';');
-    const std::string_view p = detail::trim(params.substr(0, next));
-    if (p.size() >= 2 && lower(p[0]) == 'q' && p[1] == '=') {
-      // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ); anything else counts as 0.
-      const std::string_view v = p.substr(2);
-      q = 0;
-      if (!v.empty() && (v[0] == '0' || v[0] == '1')) {
-        q = (v[0] - '0') * 1000;
-        int scale = 100;
-        for (size_t i = 2; i < v.size() && i < 5 && v[1] == '.'; ++i, scale /= 10) {
-          if (v[i] < '0' || v[i] > '9') return 0;
-          q += (v[i] - '0') * scale;
-        }
-        if (q > 1000) q = 0;
-      }
-    }
-    if (next == std::string_view::npos) break;
-    params.remove_prefix(next + 1);
-  }
-  return q;
-}
-
-// The coding gatehouse would answer a request with: br, else gzip, by the client's preference
-// (RFC 9110 12.5.3), or "" for identity.
-std::string_view chosen_coding(const proxy::http::HeaderList& req) {
-  int br = -1, gzip = -1, star = -1;
+// The Accept-Encoding of |req| in its secondary-key form (accepted_codings). Several lines
+// count as one list (RFC 9110 5.3).
+void accept_encoding_key(const proxy::http::HeaderList& req, std::string& out) {
+  const proxy::http::Header* only = nullptr;
+  size_t lines = 0;
   for (const auto& h : req) {
     if (!iequals(h.name, "accept-encoding")) continue;
-    proxy::http::for_each_list_item(h.value, [&](std::string_view member) {
-      std::string_view coding;
-      const int q = member_q(member, coding);
-      if (iequals(coding, "br")) {
-        br = std::max(br, q);
-      } else if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) {
-        gzip = std::max(gzip, q);
-      } else if (coding == "*") {
-        star = std::max(star, q);
-      }
-    });
+    only = &h;
+    ++lines;
   }
-  if (br < 0) br = star;
-  if (gzip < 0) gzip = star;
-  if (br > 0 && br >= gzip) return "br";
-  if (gzip > 0) return "gzip";
-  return "";
+  if (lines == 0) return;
+  if (lines == 1) {
+    accepted_codings(only->value, out);
+    return;
+  }
+  std::string joined;
+  for (const auto& h : req) {
+    if (!iequals(h.name, "accept-encoding")) continue;
+    if (!joined.empty()) joined.push_back(',');
+    joined.append(h.value);
+  }
+  accepted_codings(joined, out);
 }
 
 // Appends |v| with whitespace runs folded to one space and none around commas.
@@ -128,10 +98,11 @@ bool vary_names(const proxy::http::HeaderList& resp, std::string& names) {
   return true;
 }
 
-void vary_values(std::string_view names, const proxy::http::HeaderList& req, std::string& out) {
+void vary_values(std::string_view names, const proxy::http::HeaderList& req, std::string& out,
+                 bool identity_coding) {
   proxy::http::for_each_list_item(names, [&](std::string_view name) {
     if (iequals(name, "accept-encoding")) {
-      out += chosen_coding(req);
+      if (!identity_coding) accept_encoding_key(req, out);
       out.push_back('\n');
       return;
     }
@@ -146,6 +117,26 @@ void vary_values(std::string_view names, const proxy::http::HeaderList& req, std
     if (!present) out.push_back('\x01');
     out.push_back('\n');
   });
+}
+
+}  // namespace cache
+
+namespace cache {
+
+void add_vary_accept_encoding(std::string& names) {
+  std::array<std::string_view, 33> found;
+  size_t n = 0;
+  bool present = false;
+  proxy::http::for_each_list_item(names, [&](std::string_view name) {
+    if (name == "accept-encoding") present = true;
+    if (n < found.size()) found[n++] = name;
+  });
+  if (present || n == found.size()) return;
+  found[n++] = "accept-encoding";
+  std::sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(n));
+  std::string joined;
+  for (size_t i = 0; i < n; ++i) joined.append(i ? "," : "").append(found[i]);
+  names = std::move(joined);
 }
 
 }  // namespace cache

@@ -35,6 +35,15 @@ cache::UnixTime cache_now(const Exchange& ex) {
   return ex.loop->cached_seconds();
 }
 
+cache::CodingSet compress_codings(const Exchange& ex) {
+  cache::CodingSet set;
+  for (const auto& name : ex.runtime->config->cache.compress) {
+    if (name == "gzip") set.gzip = true;
+    if (name == "br") set.br = true;
+  }
+  return set;
+}
+
 Next serve_object(Exchange& ex, std::shared_ptr<const cache::Object> object, CacheStatus status) {
   auto& c = ex.caching;
   c.fields.clear();

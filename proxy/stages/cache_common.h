@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "cache/cache_key.h"
+#include "cache/compression.h"
 #include "cache/freshness.h"
 #include "cache/object.h"
 #include "cache/policy.h"
@@ -30,6 +31,9 @@ cache::CacheKey request_key(const Exchange& ex);
 cache::PolicyConfig request_policy(const Exchange& ex);
 // Now, in the seconds Date and Age speak (the loop's cached clock).
 cache::UnixTime cache_now(const Exchange& ex);
+
+// The codings cache.compress enabled (none: gatehouse compresses nothing).
+cache::CodingSet compress_codings(const Exchange& ex);
 
 // Answers the exchange from |object| (preconditions, Range and HEAD applied, cache_reply.h): its
 // body producer is set up and the deliver stage writes the head. Returns Next::kServe.

@@ -3,6 +3,7 @@
 // backend is asked at all.
 #include "cache/cache.h"
 #include "cache/cache_control.h"
+#include "cache/compressed_variant.h"
 #include "cache/policy.h"
 #include "proxy/background_fetch.h"
 #include "proxy/event_loop.h"
@@ -28,6 +29,60 @@ bool partial_or_conditional(const http::RequestHead& req) {
       return true;
   }
   return false;
+}
+
+bool has_range(const http::RequestHead& req) {
+  return req.headers.find("range") != nullptr;
+}
+
+// cache.compress: the identity object of the key, as the store stage keeps a compressible
+// response (its Accept-Encoding value that of a request accepting no coding).
+std::shared_ptr<const cache::Object> identity_object(cache::Cache& store,
+                                                     const cache::CacheKey& key,
+                                                     const http::RequestHead& req) {
+  return store.lookup(key, [&req](std::string_view names) {
+    std::string values;
+    cache::vary_values(names, req.headers, values, true);
+    return values;
+  });
+}
+
+// cache.compress, on a miss: the request's variant is not stored, but the identity object may
+// be. A request that accepts an enabled coding gets its compressed variant, made once here
+// from a fresh identity object and stored under the request's own Accept-Encoding key (so the
+// next request like it hits); any other request (or one for an object too large to compress
+// while the client waits, kMaxCompressOnHit) gets the identity object, which every client
+// accepts. Null when there is no identity object either.
+std::shared_ptr<const cache::Object> compressed_from_identity(Exchange& ex,
+                                                              cache::CodingSet codings,
+                                                              cache::UnixTime now) {
+  auto& c = ex.caching;
+  const auto& req = ex.request;
+  auto identity = identity_object(*c.cache, c.key, req);
+  if (!identity) return nullptr;
+  // Only an identity object kept for compression stands in for other Accept-Encoding values;
+  // the backend's own variants keep their exact keys (the request goes to the backend).
+  if (!cache::compressible_object(identity->head())) return nullptr;
+  std::string_view accept;
+  std::string joined;
+  for (const auto& h : req.headers) {
+    if (!http::iequals(h.name, "accept-encoding")) continue;
+    if (accept.empty() && joined.empty()) {
+      accept = h.value;
+      continue;
+    }
+    if (joined.empty()) joined.assign(accept);
+    joined.append(",").append(h.value);
+  }
+  if (!joined.empty()) accept = joined;
+  const cache::Coding coding = cache::choose_coding(accept, codings);
+  if (coding == cache::Coding::kIdentity || !cache::may_compress(*identity) ||
+      cache::decide_reuse(identity->head().freshness, req, now) != cache::Reuse::kFresh)
+    return identity;
+  std::string variant;
+  cache::vary_values(identity->head().vary, req.headers, variant);
+  auto made = cache::compress_variant(*c.cache, identity, coding, std::move(variant));
+  return made ? made : identity;
 }
 
 Next wait_for_fill(Exchange& ex);
@@ -101,11 +156,19 @@ Next cache_lookup(Exchange& ex) {
   }
   const cache::UnixTime now = cache_now(ex);
   c.request_time = now;
-  auto object = store->lookup(c.key, [&req](std::string_view names) {
-    std::string values;
-    cache::vary_values(names, req.headers, values);
-    return values;
-  });
+  const cache::CodingSet codings = compress_codings(ex);
+  const bool compressing = codings.gzip || codings.br;
+  std::shared_ptr<const cache::Object> object;
+  if (compressing && has_range(req)) {
+    object = identity_object(*store, c.key, req);  // never a range of a compressed variant
+  } else {
+    object = store->lookup(c.key, [&req](std::string_view names) {
+      std::string values;
+      cache::vary_values(names, req.headers, values);
+      return values;
+    });
+    if (!object && compressing) object = compressed_from_identity(ex, codings, now);
+  }
   const bool only_if_cached = cache::parse_cache_control(req.headers).only_if_cached;
   if (object) {
     switch (cache::decide_reuse(object->head().freshness, req, now)) {

@@ -5,6 +5,8 @@
 
 #include "cache/cache.h"
 #include "cache/cache_control.h"
+#include "cache/compressed_variant.h"
+#include "cache/compression.h"
 #include "cache/policy.h"
 #include "proxy/exchange.h"
 #include "proxy/stages/cache_common.h"
@@ -60,6 +62,16 @@ void invalidate(Exchange& ex) {
   }
 }
 
+// Whether the stored ETag is W/ + the 304's strong one: the stored object is a variant
+// gatehouse compressed (compressed_head weakens the identity object's tag, RFC 9110 8.8.3).
+bool weakened_etag(const http::HeaderList& stored, const http::HeaderList& update) {
+  const auto* old_tag = stored.find("etag");
+  const auto* new_tag = update.find("etag");
+  return old_tag && new_tag && !new_tag->value.starts_with("W/") &&
+         old_tag->value.size() == new_tag->value.size() + 2 && old_tag->value.starts_with("W/") &&
+         old_tag->value.substr(2) == new_tag->value;
+}
+
 // RFC 9111 4.3.4: the 304 refreshes the stored head (its fields merged, its freshness judged
 // again as of now), and the object is served from it.
 Next refresh(Exchange& ex, const cache::PolicyConfig& policy, cache::UnixTime now) {
@@ -69,7 +81,15 @@ Next refresh(Exchange& ex, const cache::PolicyConfig& policy, cache::UnixTime no
   cache::decode_fields(stored->head().fields, old_fields);
   cache::ObjectHead head = stored->head();
   head.fields.clear();
-  cache::merge_not_modified(old_fields, ex.response.headers, head.fields, policy.targeted_header);
+  const http::HeaderList* update = &ex.response.headers;
+  http::HeaderList kept_weak;
+  if (weakened_etag(old_fields, ex.response.headers)) {
+    // A variant gatehouse compressed keeps its weak tag (the bytes are not the backend's).
+    for (const auto& f : ex.response.headers)
+      if (!http::iequals(f.name, "etag")) kept_weak.push(f.name, f.value);
+    update = &kept_weak;
+  }
+  cache::merge_not_modified(old_fields, *update, head.fields, policy.targeted_header);
   http::ResponseHead merged;
   merged.status = head.status;
   merged.framing = http::Framing::kLength;
@@ -85,14 +105,45 @@ Next refresh(Exchange& ex, const cache::PolicyConfig& policy, cache::UnixTime no
   return serve_instead(ex, fresh ? fresh : stored, CacheStatus::kRevalidated);
 }
 
+bool vary_lists_accept_encoding(const http::HeaderList& fields) {
+  for (const auto& f : fields)
+    if (http::iequals(f.name, "vary") && http::list_contains(f.value, "accept-encoding"))
+      return true;
+  return false;
+}
+
+// cache.compress: whether the response is one gatehouse makes br/gzip variants of (they are
+// made on the first hit that asks for one, cache_lookup.cc): a whole 200 of a compressible
+// type that the backend sent uncompressed and allows transforming (RFC 9111 5.2.2.6).
+bool compress_eligible(const Exchange& ex) {
+  const cache::CodingSet codings = compress_codings(ex);
+  if (!codings.gzip && !codings.br) return false;
+  const auto& resp = ex.response;
+  if (resp.status != 200) return false;
+  const auto* type = resp.headers.find("content-type");
+  if (!type || !cache::compressible_type(type->value)) return false;
+  if (const auto* ce = resp.headers.find("content-encoding");
+      ce && !http::iequals(ce->value, "identity"))
+    return false;
+  if (resp.headers.find("content-range")) return false;
+  return !cache::parse_cache_control(resp.headers).no_transform;
+}
+
 // The stored head of a storable response: the fields kept (RFC 9111 3.1), the Vary names and
 // this request's values for them, the Surrogate-Key tags, where it lives (for bans).
 bool make_head(const Exchange& ex, const cache::PolicyConfig& policy,
-               const cache::StoreDecision& decision, cache::ObjectHead& head) {
+               const cache::StoreDecision& decision, bool compress, cache::ObjectHead& head) {
   const auto& resp = ex.response;
   const auto& req = ex.request;
   if (!cache::vary_names(resp.headers, head.vary)) return false;  // Vary: * never matches
-  if (!head.vary.empty()) cache::vary_values(head.vary, req.headers, head.variant);
+  if (compress) {
+    // Kept as the identity variant, keyed as a request accepting no coding: a request that
+    // accepts br or gzip misses it, and the lookup makes its compressed variant from it.
+    cache::add_vary_accept_encoding(head.vary);
+    cache::vary_values(head.vary, req.headers, head.variant, true);
+  } else if (!head.vary.empty()) {
+    cache::vary_values(head.vary, req.headers, head.variant);
+  }
   head.status = resp.status;
   const auto cc = cache::parse_cache_control(resp.headers);
   const http::ConnectionOptions connection(resp.headers);
@@ -106,6 +157,8 @@ bool make_head(const Exchange& ex, const cache::PolicyConfig& policy,
     if (http::iequals(f.name, "content-length")) continue;  // the body's size is kept apart
     head.fields.append(f.name).append(": ").append(f.value).append("\r\n");
   }
+  if (compress && !vary_lists_accept_encoding(resp.headers))
+    head.fields.append("Vary: Accept-Encoding\r\n");
   for (char ch : authority_host(req.authority))
     head.host.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
   head.path = req.path;
@@ -157,10 +210,18 @@ Next cache_store(Exchange& ex) {
   }
   const auto decision = cache::decide_store(req, resp, c.request_time, now, policy);
   cache::ObjectHead head;
-  if (!decision.store || !make_head(ex, policy, decision, head)) {
+  const bool compress = decision.store && compress_eligible(ex);
+  if (!decision.store || !make_head(ex, policy, decision, compress, head)) {
     settle(ex, true);
     return Next::kContinue;
   }
+  // The client learns that the answer depends on Accept-Encoding, as later hits will tell it.
+  if (compress && !vary_lists_accept_encoding(ex.response.headers))
+    ex.response.headers.push("Vary", "Accept-Encoding");
+  // A stale compressed variant was revalidated and a new identity response came back: the
+  // variants made from the old one are outdated, and (being stale) would send every request
+  // like this one to the backend again. They go; new ones are made from the new object.
+  if (compress && c.stored && !cache::compressible_object(c.stored->head())) c.cache->purge(c.key);
   const bool lead = c.lead;
   c.lead = false;  // fill() settles the pending fill, with the object or as uncacheable
   c.writer = c.cache->fill(c.key, std::move(head), lead);

@@ -100,7 +100,18 @@ TEST_CASE("already compressed, non-compressible or no-transform objects get no v
   SUBCASE("text without a type") {
     auto o = store(c, "Cache-Control: public\r\n", body);
     CHECK(!cache::may_compress(*o));
+    CHECK(!cache::compressible_object(o->head()));
   }
+}
+
+TEST_CASE("an object too large to compress on a hit is still one kept for compression") {
+  cache::Cache c(cache::CacheSettings{});
+  auto o = store(c, "Content-Type: text/html\r\n", page(4000));
+  CHECK(cache::compressible_object(o->head()));
+  CHECK(cache::may_compress(*o));
+  cache::ObjectHead h = o->head();
+  h.status = 404;
+  CHECK(!cache::compressible_object(h));
 }
 
 TEST_CASE("an existing Vary keeps its names and gains Accept-Encoding in sorted order") {
