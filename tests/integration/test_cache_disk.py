@@ -1,0 +1,271 @@
+# SPDX-License-Identifier: MIT
+"""The disk tier end to end: objects kept across a restart and a worker's kill -9 (the partial
+object never served), a flipped byte caught, max_object_size, sendfile on plain connections and
+the RSS of a large object's fill and hit.
+
+The memory tier is 1 MiB here, so its object limit (memory / 8) is 128 KiB: the bodies of 1 MiB
+and more go to the disk only, and, being larger than the promotion limit (256 KiB), are never
+copied into memory either: every HIT on them is served from the disk."""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+import ghtest
+from cacheutil import Answer, Origin, generated, generated_sha256, get
+
+PUBLIC = [("Cache-Control", "public, max-age=600")]
+MiB = 1 << 20
+REBUILT = "cache disk index rebuilt"
+
+
+def disk_config(factory, origin, tmp_path, cache=None, **over):
+    disk = {"path": str(tmp_path / "cache"), "size": "1GiB"}
+    c = {"memory": "1MiB", "disk": disk, "status_header": "X-Cache"}
+    c.update(cache or {})
+    return factory.config([origin.address], workers=1, cache=c, **over)
+
+
+def rebuilds(gh):
+    return sum(1 for l in gh.stderr_lines if REBUILT in l)
+
+
+def start(factory, cfg, rebuilt=1):
+    """A gatehouse on |cfg|, once its disk index rebuild has ended (the log line)."""
+    gh = factory.gatehouse(cfg)
+    assert ghtest.wait_for(lambda: rebuilds(gh) >= rebuilt, timeout=10), gh.stderr()
+    return gh
+
+
+def object_files(tmp_path):
+    """The published object files under the disk path (not the fills in tmp/)."""
+    root = tmp_path / "cache"
+    out = []
+    for dirpath, dirnames, files in os.walk(root):
+        if os.path.relpath(dirpath, root).split(os.sep)[0] == "tmp":
+            continue
+        out += [os.path.join(dirpath, f) for f in files]
+    return sorted(out)
+
+
+def temp_files(tmp_path):
+    d = tmp_path / "cache" / "tmp"
+    return [d / f for f in os.listdir(d)] if d.exists() else []
+
+
+def test_the_disk_tier_keeps_its_objects_across_a_restart(factory, tmp_path):
+    origin = Origin()
+    cfg = disk_config(factory, origin, tmp_path)
+    body = generated(2 * MiB)
+    origin.set("/kept", headers=PUBLIC, body=body)
+    gh = start(factory, cfg)
+    r = get(gh, "/kept")
+    assert r.status == 200 and r.body == body and r.header("x-cache") == "MISS"
+    r = get(gh, "/kept")
+    assert r.body == body and r.header("x-cache") == "HIT"
+    assert len(object_files(tmp_path)) == 1
+    gh.stop()  # SIGTERM
+    gh.expected_exit = True
+
+    gh = start(factory, cfg)
+    r = get(gh, "/kept")
+    assert r.status == 200 and r.body == body
+    assert r.header("x-cache") == "HIT" and r.header("age") is not None
+    assert origin.count("/kept") == 1
+
+
+def test_a_kill_9_mid_fill_never_serves_the_partial_object(factory, tmp_path):
+    origin = Origin()
+    cfg = disk_config(factory, origin, tmp_path)
+    kept = generated(MiB + 7)
+    origin.set("/kept", headers=PUBLIC, body=kept)
+    release = threading.Event()
+    slow = Answer(headers=PUBLIC, size=8 * MiB, hold=release, hold_after=3 * MiB)
+    origin.set("/slow", slow)
+    gh = start(factory, cfg)
+    assert get(gh, "/kept").header("x-cache") == "MISS"
+    [worker] = gh.workers()
+
+    # The fill of /slow is on its way: its temporary file holds part of the body.
+    c = gh.connect()
+    c.send(ghtest.build("GET", "/slow", host="test.example", close=True))
+    assert slow.held.wait(5)
+    assert ghtest.wait_for(lambda: any(os.path.getsize(f) >= 3 * MiB for f in temp_files(tmp_path)))
+    os.kill(worker, signal.SIGKILL)
+    try:
+        r = c.response()
+        assert not r.complete and len(r.body) < 8 * MiB  # the client saw the cut
+    except (ghtest.Closed, ConnectionResetError):
+        pass  # cut before the head reached it
+    c.close()
+    release.set()
+
+    # The main process starts a new worker; its rebuild drops the dead worker's fill.
+    assert ghtest.wait_for(lambda: gh.workers() not in ([], [worker]), timeout=10)
+    assert ghtest.wait_for(lambda: rebuilds(gh) >= 2, timeout=10), gh.stderr()
+    assert temp_files(tmp_path) == []
+
+    origin.set("/slow", headers=PUBLIC, size=8 * MiB)
+    r = get(gh, "/slow")
+    assert r.status == 200 and r.header("x-cache") == "MISS"
+    assert r.length == 8 * MiB and r.sha256 == generated_sha256(8 * MiB)
+    assert origin.count("/slow") == 2
+    r = get(gh, "/slow")
+    assert r.header("x-cache") == "HIT" and r.sha256 == generated_sha256(8 * MiB)
+
+    r = get(gh, "/kept")
+    assert r.header("x-cache") == "HIT" and r.body == kept
+    assert origin.count("/kept") == 1
+
+
+def test_a_flipped_byte_in_a_cache_file_is_a_miss_and_the_file_is_dropped(factory, tmp_path):
+    origin = Origin()
+    cfg = disk_config(factory, origin, tmp_path)
+    body = generated(MiB)
+    origin.set("/flip", headers=PUBLIC, body=body)
+    gh = start(factory, cfg)
+    get(gh, "/flip")
+    assert get(gh, "/flip").header("x-cache") == "HIT"
+    gh.stop()
+    gh.expected_exit = True
+
+    [path] = object_files(tmp_path)
+    with open(path, "r+b") as f:
+        f.seek(os.path.getsize(path) // 2)  # in the body
+        b = f.read(1)
+        f.seek(-1, os.SEEK_CUR)
+        f.write(bytes([b[0] ^ 0x01]))
+
+    gh = start(factory, cfg)
+    assert not os.path.exists(path)
+    r = get(gh, "/flip")
+    assert r.status == 200 and r.header("x-cache") == "MISS" and r.body == body
+    assert origin.count("/flip") == 2
+    r = get(gh, "/flip")
+    assert r.header("x-cache") == "HIT" and r.body == body
+
+
+def test_max_object_size_is_respected_with_the_disk_tier(factory, tmp_path):
+    origin = Origin()
+    cfg = disk_config(factory, origin, tmp_path, cache={"max_object_size": "2MiB"})
+    origin.set("/big", headers=PUBLIC, size=3 * MiB)
+    origin.set("/bigchunked", headers=PUBLIC, body=generated(3 * MiB), chunked=True)
+    origin.set("/fits", headers=PUBLIC, size=2 * MiB)
+    gh = start(factory, cfg)
+    for path in ("/big", "/bigchunked"):
+        for _ in range(2):
+            r = get(gh, path)
+            assert r.header("x-cache") == "MISS" and r.sha256 == generated_sha256(3 * MiB)
+        assert origin.count(path) == 2
+    get(gh, "/fits")
+    assert get(gh, "/fits").header("x-cache") == "HIT"
+    assert object_files(tmp_path) and all(os.path.getsize(f) < 3 * MiB
+                                           for f in object_files(tmp_path))
+
+
+def _rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _fill_and_hit_rss(factory, tmp_path, size):
+    """Fills and hits an object of |size| bytes with curl -o /dev/null; returns the worker's
+    largest RSS growth (KiB) over its RSS before the fill."""
+    origin = Origin()
+    cfg = disk_config(factory, origin, tmp_path,
+                      cache={"disk": {"path": str(tmp_path / "cache"), "size": "%dMiB" % (
+                          size // MiB + 64)}})
+    origin.set("/huge", headers=PUBLIC, size=size)
+    gh = start(factory, cfg)
+    get(gh, "/small-warm-up")
+    [worker] = gh.workers()
+    base = _rss_kib(worker)
+    peak = [base]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], _rss_kib(worker))
+            time.sleep(0.01)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    try:
+        for want in ("MISS", "HIT"):
+            out = ghtest.curl("-o", "/dev/null", "-D", "-", "-w", "size=%{size_download}\n",
+                              "-H", "Host: test.example", gh.url("/huge"), timeout=300)
+            text = out.stdout.decode("latin-1")
+            assert out.returncode == 0, out.stderr
+            assert "x-cache: %s" % want.lower() in text.lower(), text
+            assert "size=%d" % size in text
+    finally:
+        done.set()
+        t.join()
+    assert origin.count("/huge") == 1
+    return peak[0] - base, base
+
+
+def test_a_256mib_object_is_filled_and_served_within_64mib_of_rss_growth(factory, tmp_path):
+    if ghtest.sanitized_build():
+        pytest.skip("RSS of a sanitized build is not comparable")
+    growth, base = _fill_and_hit_rss(factory, tmp_path, 256 * MiB)
+    print("256 MiB object: worker RSS %d KiB before, peak growth %d KiB" % (base, growth))
+    assert growth < 64 * 1024
+
+
+@pytest.mark.skipif(os.environ.get("GATEHOUSE_TEST_2GIB") != "1",
+                    reason="set GATEHOUSE_TEST_2GIB=1 (slow: 4 GiB through loopback)")
+def test_a_2gib_object_is_filled_and_served_within_64mib_of_rss_growth(factory, tmp_path):
+    if ghtest.sanitized_build():
+        pytest.skip("RSS of a sanitized build is not comparable")
+    growth, base = _fill_and_hit_rss(factory, tmp_path, 2048 * MiB)
+    print("2 GiB object: worker RSS %d KiB before, peak growth %d KiB" % (base, growth))
+    assert growth < 64 * 1024
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+def test_a_disk_hit_goes_out_with_sendfile_on_a_plain_connection(factory, tmp_path):
+    origin = Origin()
+    cfg = disk_config(factory, origin, tmp_path)
+    body = generated(MiB)
+    origin.set("/sf", headers=PUBLIC, body=body)
+    gh = start(factory, cfg)
+    assert get(gh, "/sf").header("x-cache") == "MISS"
+    [worker] = gh.workers()
+    log = tmp_path / "strace.out"
+    st = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=sendfile", "-o", str(log),
+                           "-p", str(worker)], stderr=subprocess.PIPE)
+    try:
+        # strace is attached once every thread of the worker shows it as its tracer.
+        def traced():
+            tids = os.listdir("/proc/%d/task" % worker)
+            return all(_tracer(worker, tid) == st.pid for tid in tids)
+        if not ghtest.wait_for(traced, timeout=5):
+            pytest.skip("strace cannot attach: %s" % st.stderr.read1().decode())
+        r = get(gh, "/sf")
+        assert r.header("x-cache") == "HIT" and r.body == body
+    finally:
+        st.send_signal(signal.SIGINT)
+        st.wait(10)
+    calls = [l for l in log.read_text().splitlines() if "sendfile" in l]
+    sent = sum(int(m.group(1)) for m in map(re.compile(r"= (\d+)$").search, calls) if m)
+    assert sent == MiB, calls
+
+
+def _tracer(pid, tid):
+    try:
+        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+            for l in f:
+                if l.startswith("TracerPid:"):
+                    return int(l.split()[1])
+    except OSError:
+        pass
+    return None
