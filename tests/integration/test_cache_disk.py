@@ -269,3 +269,98 @@ def _tracer(pid, tid):
     except OSError:
         pass
     return None
+
+
+def test_waiters_on_a_disk_fill_get_the_body_as_it_streams_in(factory, tmp_path):
+    origin = Origin()
+    cfg = disk_config(factory, origin, tmp_path)
+    release = threading.Event()
+    slow = Answer(headers=PUBLIC, size=4 * MiB, hold=release, hold_after=MiB)
+    origin.set("/shared", slow)
+    gh = start(factory, cfg)
+    clients = [gh.connect() for _ in range(3)]
+    clients[0].send(ghtest.build("GET", "/shared", close=True))
+    assert slow.held.wait(5)
+    for c in clients[1:]:
+        c.send(ghtest.build("GET", "/shared", close=True))
+    # The waiters have their heads and the first MiB while the backend still holds the rest.
+    heads = [c.head() for c in clients]
+    assert all(h[1] == 200 for h in heads)
+    got = [bytearray() for _ in clients]
+    for c, g in zip(clients, got):
+        c._exact(MiB, g.extend)
+    release.set()
+    for c, h, g in zip(clients, heads, got):
+        n = int(dict((k.lower(), v) for k, v in h[3])["content-length"])
+        c._exact(n - MiB, g.extend)
+        assert bytes(g) == generated(4 * MiB)
+        c.close()
+    assert origin.count("/shared") == 1
+    assert get(gh, "/shared").header("x-cache") == "HIT"
+
+
+def test_ranges_are_answered_from_a_disk_object(factory, tmp_path):
+    origin = Origin()
+    cfg = disk_config(factory, origin, tmp_path)
+    body = generated(3 * MiB)
+    origin.set("/rg", headers=PUBLIC, body=body)
+    gh = start(factory, cfg)
+    get(gh, "/rg")
+    r = get(gh, "/rg", headers=[("Range", "bytes=1000000-1000099")])
+    assert r.status == 206 and r.body == body[1000000:1000100]
+    assert r.header("content-range") == "bytes 1000000-1000099/%d" % len(body)
+    r = get(gh, "/rg", headers=[("Range", "bytes=-10")])
+    assert r.status == 206 and r.body == body[-10:]
+    r = get(gh, "/rg", headers=[("Range", "bytes=0-9,2000000-2000009")])
+    assert r.status == 206 and body[:10] in r.body and body[2000000:2000010] in r.body
+    assert origin.count("/rg") == 1
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_backend_dying_mid_body_leaves_nothing_on_disk(factory, tmp_path, chunked):
+    origin = Origin()
+    cfg = disk_config(factory, origin, tmp_path)
+    body = generated(3 * MiB)
+    origin.set("/cut", headers=PUBLIC, body=body, die_after=3 * MiB // 2, chunked=chunked)
+    gh = start(factory, cfg)
+    r = get(gh, "/cut")
+    assert not r.complete
+    assert ghtest.wait_for(lambda: temp_files(tmp_path) == [])
+    assert object_files(tmp_path) == []
+    origin.set("/cut", headers=PUBLIC, body=body, chunked=chunked)
+    r = get(gh, "/cut")
+    assert r.header("x-cache") == "MISS" and r.body == body
+    assert get(gh, "/cut").header("x-cache") == "HIT"
+    assert origin.count("/cut") == 2
+
+
+@pytest.mark.parametrize("pad", [0, 8000], ids=["in-place", "rewritten"])
+def test_a_304_updates_the_head_on_disk_and_it_survives_a_restart(factory, tmp_path, pad):
+    """pad 8000: the 304's fields outgrow the file's head slots: the object moves to a new file."""
+    origin = Origin()
+    cfg = disk_config(factory, origin, tmp_path)
+    body = generated(MiB)
+
+    def answer(method, target, fields):
+        tag = [("ETag", '"e1"')]
+        if fields.get("if-none-match") == '"e1"':
+            return Answer(status=304, reason="Not Modified",
+                          headers=PUBLIC + tag + [("X-V", "2"), ("X-Pad", "p" * pad)])
+        return Answer(headers=PUBLIC + tag + [("X-V", "1")], body=body)
+
+    origin.set("/u", answer)
+    gh = start(factory, cfg)
+    assert get(gh, "/u").header("x-v") == "1"
+    r = get(gh, "/u", headers=[("Cache-Control", "no-cache")])  # the client asks us to revalidate
+    assert r.header("x-v") == "2" and r.body == body
+    r = get(gh, "/u")
+    assert r.header("x-cache") == "HIT" and r.header("x-v") == "2" and r.body == body
+    gh.stop()
+    gh.expected_exit = True
+
+    gh = start(factory, cfg)
+    r = get(gh, "/u")
+    assert r.header("x-cache") == "HIT" and r.header("x-v") == "2" and r.body == body
+    assert len(r.header("x-pad") or "") == pad
+    assert origin.count("/u") == 2
+    assert len(object_files(tmp_path)) == 1 and temp_files(tmp_path) == []
