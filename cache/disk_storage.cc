@@ -82,6 +82,12 @@ class DiskStorageImpl final : public DiskStorage {
     ctx_->index.set_capacity(size);
     ctx_->index.make_room(0);
   }
+  void discard_fills() override {
+    const int root = ctx_->root.get();
+    for (const auto& [name, type] : disk::list_dir(root, "tmp"))
+      if (name.compare(0, ctx_->instance.size(), ctx_->instance) == 0)
+        ::unlinkat(root, ("tmp/" + name).c_str(), 0);
+  }
 
  private:
   // A head too large for its file's slots: a new file with larger ones and a copy of the body.

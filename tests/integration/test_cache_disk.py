@@ -364,3 +364,58 @@ def test_a_304_updates_the_head_on_disk_and_it_survives_a_restart(factory, tmp_p
     assert len(r.header("x-pad") or "") == pad
     assert origin.count("/u") == 2
     assert len(object_files(tmp_path)) == 1 and temp_files(tmp_path) == []
+
+
+def _reload(gh, cfg, generation):
+    since = len(gh.stderr_lines)
+    gh.write_config(cfg)
+    os.kill(gh.pid, signal.SIGHUP)
+    want = "reload: config generation %d serving" % generation
+    assert ghtest.wait_for(lambda: any(want in l for l in gh.stderr_lines[since:]), timeout=10), \
+        gh.stderr()
+
+
+def test_the_disk_tier_stays_within_its_size_and_follows_a_reload(factory, tmp_path):
+    origin = Origin()
+    cfg = disk_config(factory, origin, tmp_path,
+                      cache={"disk": {"path": str(tmp_path / "cache"), "size": "3MiB"}})
+    for p in ("/a", "/b", "/c", "/d"):
+        origin.set(p, headers=PUBLIC, size=MiB)
+    gh = start(factory, cfg)
+    for p in ("/a", "/b", "/c", "/d"):
+        assert get(gh, p).header("x-cache") == "MISS"
+    sizes = [os.path.getsize(f) for f in object_files(tmp_path)]
+    assert len(sizes) == 2 and sum(sizes) <= 3 * MiB  # two of 1 MiB and a bit each
+    assert get(gh, "/d").header("x-cache") == "HIT"
+
+    cfg["cache"]["disk"]["size"] = "1536KiB"
+    _reload(gh, cfg, 1)
+    assert [os.path.getsize(f) for f in object_files(tmp_path)] != []
+    assert sum(os.path.getsize(f) for f in object_files(tmp_path)) <= 1536 * 1024
+    assert len(gh.workers()) == 1  # the same worker: the reload was in place
+    assert len(object_files(tmp_path)) == 1
+    assert get(gh, "/d").header("x-cache") == "HIT"  # the newest of the two stays
+    assert get(gh, "/c").header("x-cache") == "MISS"
+
+
+def test_a_fill_cut_by_a_stop_is_not_stored(factory, tmp_path):
+    origin = Origin()
+    cfg = disk_config(factory, origin, tmp_path, timeouts={"shutdown": "300ms"})
+    release = threading.Event()
+    slow = Answer(headers=PUBLIC, size=4 * MiB, hold=release, hold_after=2 * MiB)
+    origin.set("/slow", slow)
+    gh = start(factory, cfg)
+    c = gh.connect()
+    c.send(ghtest.build("GET", "/slow", close=True))
+    assert slow.held.wait(5)
+    gh.stop()  # SIGTERM: the drain's deadline cuts the fill
+    gh.expected_exit = True
+    release.set()
+    c.close()
+    assert temp_files(tmp_path) == [] and object_files(tmp_path) == []
+
+    origin.set("/slow", headers=PUBLIC, size=4 * MiB)
+    gh = start(factory, cfg)
+    r = get(gh, "/slow")
+    assert r.header("x-cache") == "MISS" and r.sha256 == generated_sha256(4 * MiB)
+    assert origin.count("/slow") == 2
