@@ -6,6 +6,7 @@ the RSS of a large object's fill and hit.
 The memory tier is 1 MiB here, so its object limit (memory / 8) is 128 KiB: the bodies of 1 MiB
 and more go to the disk only, and, being larger than the promotion limit (256 KiB), are never
 copied into memory either: every HIT on them is served from the disk."""
+import hashlib
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ import time
 import pytest
 
 import ghtest
+import tlsutil
 from cacheutil import Answer, Origin, generated, generated_sha256, get
 
 PUBLIC = [("Cache-Control", "public, max-age=600")]
@@ -419,3 +421,57 @@ def test_a_fill_cut_by_a_stop_is_not_stored(factory, tmp_path):
     r = get(gh, "/slow")
     assert r.header("x-cache") == "MISS" and r.sha256 == generated_sha256(4 * MiB)
     assert origin.count("/slow") == 2
+
+
+def _x_cache(head_text):
+    for line in head_text.lower().splitlines():
+        if line.startswith("x-cache:"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def test_disk_hits_over_tls_and_http2_have_whole_bodies(factory, tmp_path):
+    """No sendfile there: TLS copies the file into its records, HTTP/2 into DATA frames."""
+    certs = tlsutil.Certs(str(tmp_path))
+    origin = Origin()
+    listeners = [{"name": "http", "address": "127.0.0.1:0"},
+                 {"name": "https", "address": "127.0.0.1:0", "tls": certs.tls_config()}]
+    cfg = disk_config(factory, origin, tmp_path, listeners=listeners)
+    size = 3 * MiB + 11
+    origin.set("/both", headers=PUBLIC, size=size)
+    gh = start(factory, cfg)
+    assert get(gh, "/both", host="localhost").header("x-cache") == "MISS"
+    body = tmp_path / "body"
+    heads = tmp_path / "heads"
+    out = tlsutil.curl_https(gh, certs, "/both", "-D", str(heads), "-o", str(body),
+                             "-H", "Host: localhost")
+    assert out.returncode == 0, out.stderr
+    assert _x_cache(heads.read_text()) == "hit"
+    assert hashlib.sha256(body.read_bytes()).hexdigest() == generated_sha256(size)
+    out = ghtest.curl("--http2-prior-knowledge", "-D", str(heads), "-o", str(body),
+                      "-H", "Host: localhost", gh.url("/both"))
+    assert out.returncode == 0, out.stderr
+    assert heads.read_text().startswith("HTTP/2 200") and _x_cache(heads.read_text()) == "hit"
+    assert hashlib.sha256(body.read_bytes()).hexdigest() == generated_sha256(size)
+    assert origin.count("/both") == 1
+
+
+def test_a_small_chunked_response_goes_to_disk_and_is_kept_across_a_restart(factory, tmp_path):
+    """Of unknown size when its fill starts, it is written to the disk; its hits copy it into
+    memory (promotion) and the disk copy stays for the next start."""
+    origin = Origin()
+    cfg = disk_config(factory, origin, tmp_path)
+    body = generated(5000)
+    origin.set("/small", headers=PUBLIC, body=body, chunked=True)
+    gh = start(factory, cfg)
+    assert get(gh, "/small").header("x-cache") == "MISS"
+    for _ in range(2):
+        r = get(gh, "/small")
+        assert r.header("x-cache") == "HIT" and r.body == body
+    assert len(object_files(tmp_path)) == 1
+    gh.stop()
+    gh.expected_exit = True
+    gh = start(factory, cfg)
+    r = get(gh, "/small")
+    assert r.header("x-cache") == "HIT" and r.body == body
+    assert origin.count("/small") == 1
