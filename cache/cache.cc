@@ -224,6 +224,10 @@ void Cache::reconfigure(const CacheSettings& settings) {
   if (impl_->disk) impl_->disk->resize(settings.disk_size);
 }
 
+void Cache::discard_fills() {
+  if (impl_->disk) impl_->disk->discard_fills();
+}
+
 void Cache::start_background_work() {
   if (!impl_->disk || impl_->background.joinable()) return;
   DiskStorage* disk = impl_->disk.get();

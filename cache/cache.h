@@ -61,6 +61,9 @@ class Cache {
   // Starts the background index rebuild of the disk tier (gatehouse serves meanwhile; objects
   // become hits as they are found).
   void start_background_work();
+  // The process is about to _exit with fills in progress: their temporary files on disk go
+  // now (else they would wait for the next start's rebuild). The fills fail at commit.
+  void discard_fills();
 
   // The stored variant of |key| that |variant_of| accepts (it returns the request's
   // vary_values for a stored head's vary names), memory tier first, then disk (a small disk

@@ -28,6 +28,7 @@
 #include "cache/disk_files.h"
 #include "cache/disk_format.h"
 #include "cache/disk_writer.h"
+#include "proxy/base/log.h"
 
 namespace cache {
 namespace {
@@ -68,13 +69,24 @@ class DiskStorageImpl final : public DiskStorage {
   const TierStats& stats() const override { return ctx_->stats; }
 
   void rebuild_index() override {
-    if (disk::rebuild(*ctx_)) ready_.store(true, std::memory_order_release);
+    if (!disk::rebuild(*ctx_)) return;
+    ready_.store(true, std::memory_order_release);
+    // Operators (and the integration tests) learn when every kept object is a hit again.
+    LOG_INFO("cache disk index rebuilt: %llu objects, %llu bytes",
+             static_cast<unsigned long long>(ctx_->stats.objects.load(std::memory_order_relaxed)),
+             static_cast<unsigned long long>(ctx_->stats.bytes.load(std::memory_order_relaxed)));
   }
   void stop_rebuild() override { ctx_->stopping.store(true); }
   bool index_ready() const override { return ready_.load(std::memory_order_acquire); }
   void resize(uint64_t size) override {
     ctx_->index.set_capacity(size);
     ctx_->index.make_room(0);
+  }
+  void discard_fills() override {
+    const int root = ctx_->root.get();
+    for (const auto& [name, type] : disk::list_dir(root, "tmp"))
+      if (name.compare(0, ctx_->instance.size(), ctx_->instance) == 0)
+        ::unlinkat(root, ("tmp/" + name).c_str(), 0);
   }
 
  private:

@@ -36,6 +36,12 @@ class DiskStorage : public Storage {
 
   // A reload changed cache.disk.size: a smaller size evicts down to it now.
   virtual void resize(uint64_t size) = 0;
+
+  // Deletes the temporary files of this process's fills in progress: the process is about to
+  // exit without unwinding them (the shutdown deadline's _exit). Their writers then fail at
+  // commit (the rename finds no file), so nothing partial is published. Async-signal-unsafe;
+  // call it from a normal thread.
+  virtual void discard_fills() = 0;
 };
 
 }  // namespace cache

@@ -235,6 +235,7 @@ int run_worker(std::shared_ptr<const conf::Config> config, const ServerAddresses
     if (draining) {
       if (std::chrono::steady_clock::now() >= deadline) {
         LOG_WARN("timeouts.shutdown reached: cutting the requests still in flight");
+        cache.discard_fills();  // no fill's temporary file outlives the worker
         _exit(0);
       }
     }

@@ -98,6 +98,7 @@ class FakeDisk final : public cache::DiskStorage {
   bool index_ready() const override { return rebuilt; }
   void stop_rebuild() override {}
   void resize(uint64_t) override {}
+  void discard_fills() override {}
 
   std::atomic<bool> rebuilt{false};
   std::atomic<bool>* rebuilt_flag = nullptr;  // outlives the disk, for the rebuild test

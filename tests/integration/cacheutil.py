@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """A programmable origin for the cache tests: told per path what to answer, it counts the
 requests it gets (the proof of a hit is a count that did not move)."""
+import hashlib
 import socket
 import threading
 import time
@@ -8,14 +9,68 @@ import time
 import ghtest
 
 
+# The generated bodies: a block of a prime length (an offset error never lands on the same
+# bytes), repeated; built once.
+_BLOCK_LEN = 1000003
+_block = None
+
+
+def _gen_block():
+    global _block
+    if _block is None:
+        out = bytearray()
+        i = 0
+        while len(out) < _BLOCK_LEN:
+            out += hashlib.sha256(b"gatehouse-%d" % i).digest()
+            i += 1
+        _block = bytes(out[:_BLOCK_LEN])
+    return _block
+
+
+def generated_pieces(size, piece=1 << 20):
+    """The generated body of |size| bytes, as memoryviews of at most |piece| bytes."""
+    block = memoryview(_gen_block())
+    off = 0
+    while off < size:
+        start = off % _BLOCK_LEN
+        take = min(piece, size - off, _BLOCK_LEN - start)
+        yield block[start:start + take]
+        off += take
+
+
+def generated(size):
+    return b"".join(generated_pieces(size))
+
+
+def generated_sha256(size):
+    h = hashlib.sha256()
+    for p in generated_pieces(size):
+        h.update(p)
+    return h.hexdigest()
+
+
 class Answer:
     """What the origin sends for a path: status, fields, body; |die_after| cuts the body after
-    that many bytes (then closes); |delay| waits before the head; |chunked| frames in chunks."""
+    that many bytes (then closes); |delay| waits before the head; |chunked| frames in chunks.
+    |size|: the body is generated(size), streamed without being held in memory (for bodies of
+    gigabytes). |hold|: an Event; after |hold_after| body bytes the origin sets |held| (an Event
+    it creates) and waits for |hold| before it sends the rest: a body cut in the middle, for as
+    long as the test wants."""
 
     def __init__(self, status=200, headers=(), body=b"hello", die_after=None, delay=0,
-                 chunked=False, reason="OK"):
+                 chunked=False, reason="OK", size=None, hold=None, hold_after=0):
         self.status, self.headers, self.body = status, list(headers), body
         self.die_after, self.delay, self.chunked, self.reason = die_after, delay, chunked, reason
+        self.size, self.hold, self.hold_after = size, hold, hold_after
+        self.held = threading.Event()
+
+    def length(self):
+        return self.size if self.size is not None else len(self.body)
+
+    def pieces(self):
+        if self.size is not None:
+            return generated_pieces(self.size)
+        return (memoryview(self.body)[i:i + (1 << 20)] for i in range(0, len(self.body), 1 << 20))
 
 
 class Origin:
@@ -97,10 +152,12 @@ class Origin:
         if a.chunked and not bodiless:
             out.append("Transfer-Encoding: chunked")
         elif a.status != 304:
-            out.append("Content-Length: %d" % len(a.body))
+            out.append("Content-Length: %d" % a.length())
         c.sendall(("\r\n".join(out) + "\r\n\r\n").encode("latin-1"))
         if bodiless:
             return True
+        if a.size is not None or a.hold is not None:
+            return self._stream(c, a)
         body = a.body if a.die_after is None else a.body[:a.die_after]
         if a.chunked:
             for i in range(0, len(body), 1000):
@@ -113,6 +170,21 @@ class Origin:
         if a.die_after is not None:
             time.sleep(0.1)
             return False
+        return True
+
+    def _stream(self, c, a):
+        """A body sent piece by piece (generated, or held in the middle); Content-Length only."""
+        sent = 0
+        for piece in a.pieces():
+            if a.hold is not None and not a.held.is_set() and sent + len(piece) > a.hold_after:
+                cut = a.hold_after - sent
+                c.sendall(piece[:cut])
+                sent += cut
+                piece = piece[cut:]
+                a.held.set()
+                a.hold.wait(30)
+            c.sendall(piece)
+            sent += len(piece)
         return True
 
     def stop(self):
