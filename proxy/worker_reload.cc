@@ -20,6 +20,12 @@ std::string needs_new_worker(const conf::Config& running, const conf::Config& ne
   if (thread_count(running) != thread_count(next)) return "the number of workers changed";
   if (running.limits.max_request_header != next.limits.max_request_header)
     return "limits.max_request_header changed";
+  // The disk tier is opened (and its index rebuilt) with the worker's cache; its size may change
+  // in place, not its directory.
+  const auto disk_path = [](const conf::Config& c) {
+    return c.cache.disk ? c.cache.disk->path : std::string();
+  };
+  if (disk_path(running) != disk_path(next)) return "cache.disk.path changed";
   return {};
 }
 

@@ -280,3 +280,17 @@ def test_a_worker_without_rights_to_the_keys_and_logs_reloads_them_in_place(fact
         assert wait_for(lambda: len(gh.workers()) == 1 and gh.workers() != worker, timeout=5)
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_a_new_disk_tier_directory_starts_a_new_worker_and_a_new_size_does_not(factory, backend,
+                                                                               tmp_path):
+    cache = {"memory": "8MiB", "disk": {"path": str(tmp_path / "c1"), "size": "64MiB"}}
+    gh = factory.gatehouse(factory.config([backend.address], workers=1, cache=cache))
+    old = gh.workers()
+    cache["disk"]["size"] = "32MiB"
+    _reload(gh, factory.config([backend.address], workers=1, cache=cache), 1)
+    assert gh.workers() == old  # the disk tier is resized in place
+    cache["disk"]["path"] = str(tmp_path / "c2")
+    _reload(gh, factory.config([backend.address], workers=1, cache=cache), 2)
+    assert _wait_line(gh, r"reload: starting a new worker: cache.disk.path changed")
+    assert wait_for(lambda: len(gh.workers()) == 1 and gh.workers() != old, timeout=5)
