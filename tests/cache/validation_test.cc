@@ -25,10 +25,18 @@ std::string validators(Fields stored, bool expect = true) {
   return out;
 }
 
-Invalidation invalidation(Method m, int status, Fields resp = {}) {
+// Invalidation's views point into the response: the test keeps copies, the response goes.
+struct Invalidated {
+  bool target = false;
+  std::string location;
+  std::string content_location;
+};
+
+Invalidated invalidation(Method m, int status, Fields resp = {}) {
   Req req({}, m);
   Resp r(status, resp);
-  return invalidation_for(req.head, r.head);
+  const Invalidation inv = invalidation_for(req.head, r.head);
+  return {inv.target, std::string(inv.location), std::string(inv.content_location)};
 }
 
 }  // namespace
