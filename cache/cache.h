@@ -68,8 +68,8 @@ class Cache {
   // The stored variant of |key| that |variant_of| accepts (it returns the request's
   // vary_values for a stored head's vary names), memory tier first, then disk (a small disk
   // hit is promoted to memory). Objects hit by a ban are dropped here, lazily.
-  std::shared_ptr<const Object> lookup(const CacheKey& key,
-                                       const std::function<std::string(std::string_view)>& variant_of);
+  std::shared_ptr<const Object> lookup(
+      const CacheKey& key, const std::function<std::string(std::string_view)>& variant_of);
 
   // Coalescing (one backend request per key at a time): returns null when the caller becomes
   // the filler (it must call fill() or settle_uncacheable()/settle_failed() later, whatever

@@ -28,11 +28,11 @@ class FillListener {
 // The stored head of a response: what a hit needs before the first body byte.
 struct ObjectHead {
   int status = 200;
-  std::string fields;    // the stored fields as "Name: value\r\n" lines (policy.h stored_field)
-  std::string vary;      // vary_names() of the response ("" when it has no Vary)
-  std::string variant;   // vary_values() of the request that filled it
-  std::string tags;      // Surrogate-Key values, space-separated
-  std::string host;      // the request's host, lowercased, and its path ['?' query]: for bans
+  std::string fields;   // the stored fields as "Name: value\r\n" lines (policy.h stored_field)
+  std::string vary;     // vary_names() of the response ("" when it has no Vary)
+  std::string variant;  // vary_values() of the request that filled it
+  std::string tags;     // Surrogate-Key values, space-separated
+  std::string host;     // the request's host, lowercased, and its path ['?' query]: for bans
   std::string path;
   Freshness freshness;
   std::optional<uint64_t> body_size;  // when known (Content-Length); a fill learns it at its end

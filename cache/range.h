@@ -15,9 +15,9 @@ struct ByteRange {
 };
 
 enum class RangeResult {
-  kIgnore,          // no Range, not "bytes", malformed, or too many: the whole 200 response
-  kRanges,          // satisfiable ranges in |out| (206; several: multipart/byteranges)
-  kUnsatisfiable,   // 416 with Content-Range: bytes */size
+  kIgnore,         // no Range, not "bytes", malformed, or too many: the whole 200 response
+  kRanges,         // satisfiable ranges in |out| (206; several: multipart/byteranges)
+  kUnsatisfiable,  // 416 with Content-Range: bytes */size
 };
 
 inline constexpr size_t kMaxRanges = 16;

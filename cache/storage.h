@@ -12,7 +12,7 @@ namespace cache {
 
 struct TierStats {
   std::atomic<uint64_t> objects{0};
-  std::atomic<uint64_t> bytes{0};      // bodies and heads
+  std::atomic<uint64_t> bytes{0};  // bodies and heads
   std::atomic<uint64_t> evictions{0};
 };
 
