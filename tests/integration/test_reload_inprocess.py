@@ -286,6 +286,7 @@ def test_a_new_disk_tier_directory_starts_a_new_worker_and_a_new_size_does_not(f
                                                                                tmp_path):
     cache = {"memory": "8MiB", "disk": {"path": str(tmp_path / "c1"), "size": "64MiB"}}
     gh = factory.gatehouse(factory.config([backend.address], workers=1, cache=cache))
+    assert wait_for(lambda: len(gh.workers()) == 1, timeout=5)  # listed once it has forked
     old = gh.workers()
     cache["disk"]["size"] = "32MiB"
     _reload(gh, factory.config([backend.address], workers=1, cache=cache), 1)
