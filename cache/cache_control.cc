@@ -2,34 +2,16 @@
 #include "cache/cache_control.h"
 
 #include "cache/policy_detail.h"
+#include "proxy/http/char_class.h"
 
 namespace cache {
 namespace {
 
 using proxy::http::iequals;
 
+// RFC 9110 5.6.2, from the HTTP/1 parser's character table.
 bool is_tchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
+  return proxy::http::cc::is(c, proxy::http::cc::kTchar);
 }
 
 // One directive as read: name, and its argument (token or quoted-string, quotes removed).
