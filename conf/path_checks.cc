@@ -134,6 +134,10 @@ std::vector<ConfigError> check_paths(const Config& config, const std::string& fi
   c.directory(config.buffering.temp_path_at, "buffering.temp_path", config.buffering.temp_path,
               *account);
   check_access_log(c, config.access_log, *account);
+  for (const auto& rule : config.rules)
+    if (rule.upload_offload)
+      c.directory(rule.upload_offload->dir_at, "upload_offload.dir", rule.upload_offload->dir,
+                  *account);
   return out;
 }
 
