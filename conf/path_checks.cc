@@ -91,6 +91,23 @@ class Checker {
     return writable(at, what, dir, account, W_OK | X_OK);
   }
 
+  // A directory files are served from: it must exist and the worker must be able to enter and
+  // read it (the worker opens it once, at start and reload, and files beneath it per request).
+  void root(Position at, const std::string& what, const std::string& dir, const Account& account) {
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0) {
+      error(at, what + ": root " + quoted(dir) +
+                    (errno == ENOENT ? " does not exist" : ": " + std::string(strerror(errno))));
+      return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      error(at, what + ": root " + quoted(dir) + " is not a directory");
+      return;
+    }
+    if (int err = access_as(account, dir, R_OK | X_OK); err != 0)
+      error(at, what + ": " + who(account) + "cannot read " + quoted(dir) + ": " + strerror(err));
+  }
+
   bool writable(Position at, const std::string& what, const std::string& path,
                 const Account& account, int mode) {
     int err = access_as(account, path, mode);
@@ -134,6 +151,14 @@ std::vector<ConfigError> check_paths(const Config& config, const std::string& fi
   c.directory(config.buffering.temp_path_at, "buffering.temp_path", config.buffering.temp_path,
               *account);
   check_access_log(c, config.access_log, *account);
+  for (size_t i = 0; i < config.internal.size(); ++i) {
+    const auto& loc = config.internal[i];
+    if (!loc.root.empty())
+      c.root(loc.root_at, "internal[" + std::to_string(i) + "].root", loc.root, *account);
+  }
+  for (size_t i = 0; i < config.sendfile_roots.size(); ++i)
+    c.root(i < config.sendfile_roots_at.size() ? config.sendfile_roots_at[i] : Position{},
+           "sendfile_roots[" + std::to_string(i) + "]", config.sendfile_roots[i], *account);
   return out;
 }
 
