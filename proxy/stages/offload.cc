@@ -7,8 +7,14 @@
 #include "proxy/offload/file_serve.h"
 #include "proxy/offload/internal_locations.h"
 #include "proxy/offload/safe_path.h"
+#include "cache/cache.h"
+#include "cache/policy.h"
 #include "proxy/stages/cache_common.h"
+#include "proxy/stages/offload_serve.h"
 #include "proxy/stages/stages.h"
+
+#include <cctype>
+#include <cstdio>
 
 namespace proxy::stages {
 namespace {
@@ -41,6 +47,62 @@ std::string_view sendfile_root(const conf::Config& c, std::string_view path,
   return {};
 }
 
+// Point 5 of issue 11: a cacheable X-Accel answer (X-Accel-Expires > 0, or explicit freshness
+// such as Cache-Control: public, max-age=N) stores the decision, not a body: the target, the
+// kept fields and the validators, as a bodiless object. A hit re-runs the offload from it.
+bool store_decision(Exchange& ex) {
+  auto& c = ex.caching;
+  const auto& d = ex.offload;
+  if (!c.cache || !c.keyed || c.status == CacheStatus::kBypass || c.background) return false;
+  if (ex.request.method != http::Method::kGet) return false;
+  const cache::UnixTime now = cache_now(ex);
+  cache::StoreDecision decision;
+  if (d.has_expires) {
+    if (d.expires <= 0) return false;  // X-Accel-Expires: 0: not cached
+    const auto& h = ex.response.headers;
+    if (h.find("set-cookie") || h.find("set-cookie2")) return false;
+    if (ex.request.headers.find("authorization")) return false;
+    decision.store = true;
+    decision.freshness.response_time = now;
+    decision.freshness.lifetime = d.expires;
+  } else {
+    decision = cache::decide_store(ex.request, ex.response, c.request_time, now,
+                                   request_policy(ex));
+    if (!decision.store || decision.freshness.heuristic || decision.freshness.lifetime <= 0)
+      return false;
+  }
+  cache::ObjectHead head;
+  head.status = 200;
+  auto field = [&head](std::string_view n, std::string_view v) {
+    if (!v.empty()) head.fields.append(n).append(": ").append(v).append("\r\n");
+  };
+  field(d.kind == offload::OffloadDecision::Kind::kSendfile ? "X-Sendfile" : "X-Accel-Redirect",
+        d.target);
+  field("Content-Type", d.content_type);
+  field("ETag", d.etag);
+  field("Last-Modified", d.last_modified);
+  field("X-Accel-Charset", d.charset);
+  char rate[24];
+  if (d.limit_rate > 0) {
+    const int n = snprintf(rate, sizeof rate, "%llu", static_cast<unsigned long long>(d.limit_rate));
+    field("X-Accel-Limit-Rate", std::string_view(rate, static_cast<size_t>(n)));
+  }
+  for (const auto& f : d.kept)
+    if (!http::iequals(f.name, "set-cookie")) field(f.name, f.value);
+  for (char ch : authority_host(ex.request.authority))
+    head.host.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+  head.path = ex.request.path;
+  if (ex.request.has_query) head.path.append("?").append(ex.request.query);
+  head.freshness = decision.freshness;
+  head.body_size = 0;
+  const bool lead = c.lead;
+  c.lead = false;
+  auto writer = c.cache->fill(c.key, std::move(head), lead);
+  if (!writer) return false;
+  writer->commit();
+  return true;
+}
+
 }  // namespace
 
 Next offload(Exchange& ex) {
@@ -52,11 +114,21 @@ Next offload(Exchange& ex) {
   ex.discard_upstream = true;
   ex.streaming = false;
   ex.caching.no_fill = true;  // the backend's own body is never stored
+  store_decision(ex);
   if (ex.caching.lead && ex.caching.cache) {
     ex.caching.lead = false;
     ex.caching.cache->settle_uncacheable(ex.caching.key);
   }
   if (ex.caching.status != CacheStatus::kNone) ex.caching.status = CacheStatus::kMiss;
+  if (ex.caching.background) {
+    ex.status = 200;  // a background refresh stored the decision; nobody reads a file
+    return Next::kRespond;
+  }
+  return serve_decision(ex);
+}
+
+Next serve_decision(Exchange& ex) {
+  const auto& d = ex.offload;
   if (ex.request.method != http::Method::kGet && ex.request.method != http::Method::kHead)
     return refuse(ex, 405, "an offloaded file answers GET and HEAD only");
   const auto split = offload::split_target(d.target);
@@ -91,6 +163,10 @@ Next offload(Exchange& ex) {
   f.extra = std::span<const http::Header>(d.kept.begin(), d.kept.size());
   f.limit_rate = d.limit_rate;
   return offload::serve_file(ex, root_fd, rest, f);
+}
+
+bool stored_decision(const http::HeaderList& fields) {
+  return fields.find("x-accel-redirect") || fields.find("x-sendfile");
 }
 
 }  // namespace proxy::stages

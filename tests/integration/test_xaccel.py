@@ -116,3 +116,54 @@ def test_a_1gib_sparse_file_arrives_whole(setup):
     got = sha(p.stdout)
     assert p.wait() == 0
     assert got == want
+
+
+@pytest.fixture
+def cached(factory, tmp_path):
+    root = tmp_path / "tarballs"
+    root.mkdir()
+    (root / "a.txt").write_bytes(b"0123456789" * 100)
+    origin = Origin()
+    cfg = factory.config([origin.address], workers=1,
+                         cache={"memory": "64MiB", "status_header": "X-Cache"},
+                         internal=[{"prefix": "/tarballs/", "root": str(root)}])
+    gh = factory.gatehouse(cfg)
+    yield origin, gh
+    origin.stop()
+
+
+def test_a_cached_offload_decision_serves_ranges_without_the_backend(cached):
+    origin, gh = cached
+    origin.set("/dl", accel("/tarballs/a.txt", ("Cache-Control", "public, max-age=60"),
+                            ("ETag", '"d1"')))
+    r = ghtest.request(gh, target="/dl", headers=[("Range", "bytes=0-9")])
+    assert r.status == 206 and r.body == b"0123456789"
+    assert origin.count("/dl") == 1
+    c = gh.connect()
+    try:
+        for i in range(200):
+            c.send(ghtest.build("GET", "/dl", [("Range", "bytes=%d-%d" % (i, i + 9))], None,
+                                "test.example", "HTTP/1.1", close=False))
+            r = c.response(method="GET")
+            assert r.status == 206
+            assert r.header("x-cache") == "HIT"
+            assert len(r.body) == 10
+    finally:
+        c.close()
+    r = ghtest.request(gh, method="HEAD", target="/dl")
+    assert r.status == 200 and r.header("etag") == '"d1"'
+    assert origin.count("/dl") == 1
+
+
+def test_x_accel_expires_0_is_not_cached_and_n_is(cached):
+    origin, gh = cached
+    origin.set("/no", accel("/tarballs/a.txt", ("Cache-Control", "public, max-age=60"),
+                            ("X-Accel-Expires", "0")))
+    origin.set("/yes", accel("/tarballs/a.txt", ("X-Accel-Expires", "60")))
+    for _ in range(3):
+        assert ghtest.request(gh, target="/no").status == 200
+        r = ghtest.request(gh, target="/yes")
+        assert r.status == 200 and len(r.body) == 1000
+        assert not r.has("x-accel-expires")
+    assert origin.count("/no") == 3
+    assert origin.count("/yes") == 1
