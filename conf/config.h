@@ -190,6 +190,7 @@ struct Rule {
   RuleMatch match;
   std::string pool;
   std::string static_root;
+  Position static_root_at;  // of static.root, for `gatehouse check`
   bool buffering = true;  // false: `buffering: off`
   std::optional<CacheAction> cache;
   std::optional<RateLimit> rate_limit;

@@ -192,3 +192,40 @@ def test_http2_serves_files_ranges_and_304(static):
     out = curl("--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}",
                static.url("/s/out"))
     assert out.stdout == b"404"
+
+
+def _check(tmp_path, root):
+    text = "\n".join([
+        "listeners:",
+        "  - {name: http, address: \"127.0.0.1:0\"}",
+        "pools:",
+        "  app: {servers: [\"127.0.0.1:9\"]}",
+        "rules:",
+        "  - name: assets",
+        "    match: {path_prefix: /s/}",
+        "    static: {root: %s}" % root,
+        "  - {name: default, pool: app}"]) + "\n"
+    path = tmp_path / "gh.yaml"
+    path.write_text(text)
+    import subprocess
+    p = subprocess.run([ghtest.gatehouse_bin(), "check", "-c", str(path)], capture_output=True,
+                       text=True, timeout=30, env=ghtest.clean_env())
+    return str(path), p.returncode, p.stdout + p.stderr
+
+
+def test_check_refuses_a_static_root_that_does_not_exist_at_its_line(tmp_path):
+    path, rc, out = _check(tmp_path, tmp_path / "missing")
+    assert rc != 0
+    assert re.search(re.escape(path) + r":8:\d+: .*static.root.*does not exist", out), out
+
+
+def test_check_refuses_a_static_root_that_is_a_file(tmp_path):
+    (tmp_path / "plain").write_text("x")
+    path, rc, out = _check(tmp_path, tmp_path / "plain")
+    assert rc != 0 and "is not a directory" in out, out
+
+
+def test_check_accepts_an_existing_static_root(tmp_path):
+    (tmp_path / "pub").mkdir()
+    _, rc, out = _check(tmp_path, tmp_path / "pub")
+    assert rc == 0, out
