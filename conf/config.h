@@ -191,7 +191,7 @@ struct Rule {
   std::string pool;
   std::string static_root;
   Position static_root_at;  // of static.root, for `gatehouse check`
-  bool buffering = true;  // false: `buffering: off`
+  bool buffering = true;    // false: `buffering: off`
   std::optional<CacheAction> cache;
   std::optional<RateLimit> rate_limit;
   std::optional<Respond> respond;
