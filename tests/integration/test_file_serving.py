@@ -173,3 +173,28 @@ def test_a_slow_reader_of_a_big_file_keeps_gatehouse_small(files):
     finally:
         for c in conns:
             c.close()
+
+
+def _file_bytes(gh, first, last):
+    with open(str(gh.root / "f" / "big.bin"), "rb") as f:
+        f.seek(first)
+        return f.read(last - first + 1)
+
+
+@pytest.mark.parametrize("proto", ["http1", "https", "http2"])
+def test_a_range_deep_in_a_big_file_is_exact_on_every_protocol(files, proto):
+    first, last = GIB // 2 + 12000, GIB // 2 + 12345 + 70000
+    if proto == "https":
+        host, port = tlsutil.https_addr(files)
+        args = ["--http1.1", "--cacert", files.certs.default_crt, "--resolve",
+                "localhost:%d:%s" % (port, host), "https://localhost:%d/f/big.bin" % port]
+    elif proto == "http2":
+        if not h2c_supported(files):
+            pytest.skip("no h2c in this build")
+        args = ["--http2-prior-knowledge", files.url("/f/big.bin")]
+    else:
+        args = ["--http1.1", files.url("/f/big.bin")]
+    out = ghtest.curl("-r", "%d-%d" % (first, last), "-D", "-", *args)
+    head, _, body = out.stdout.partition(b"\r\n\r\n")
+    assert out.returncode == 0 and b" 206" in head.split(b"\r\n")[0]
+    assert body == _file_bytes(files, first, last)
