@@ -229,3 +229,18 @@ def test_check_accepts_an_existing_static_root(tmp_path):
     (tmp_path / "pub").mkdir()
     _, rc, out = _check(tmp_path, tmp_path / "pub")
     assert rc == 0, out
+
+
+def test_keep_alive_goes_on_after_files_and_refusals(static):
+    c = static.connect()
+    try:
+        for target, status, body in [("/s/data.bin", 200, DATA), ("/s/nope", 404, None),
+                                     ("/s/hello.txt", 200, SMALL), ("/s/out", 404, None),
+                                     ("/s/hello.txt", 200, SMALL)]:
+            c.send(ghtest.build("GET", target))
+            r = c.response()
+            assert r.status == status and r.complete
+            if body is not None:
+                assert r.body == body
+    finally:
+        c.close()
