@@ -192,6 +192,9 @@ def test_http2_serves_files_ranges_and_304(static):
     out = curl("--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}",
                static.url("/s/out"))
     assert out.stdout == b"404"
+    out = curl("--http2-prior-knowledge", "-I", static.url("/s/data.bin"))
+    assert out.returncode == 0 and b"HTTP/2 200" in out.stdout
+    assert b"content-length: %d" % len(DATA) in out.stdout.lower()
 
 
 def _check(tmp_path, root):
