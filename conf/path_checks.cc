@@ -91,21 +91,24 @@ class Checker {
     return writable(at, what, dir, account, W_OK | X_OK);
   }
 
-  // A directory files are served from: it must exist and the worker must be able to enter and
-  // read it (the worker opens it once, at start and reload, and files beneath it per request).
-  void root(Position at, const std::string& what, const std::string& dir, const Account& account) {
+  // A directory files are served from: it must exist and the worker must be able to enter it.
+  bool readable_directory(Position at, const std::string& what, const std::string& dir,
+                          const Account& account) {
     struct stat st;
     if (::stat(dir.c_str(), &st) != 0) {
-      error(at, what + ": root " + quoted(dir) +
+      error(at, what + ": directory " + quoted(dir) +
                     (errno == ENOENT ? " does not exist" : ": " + std::string(strerror(errno))));
-      return;
+      return false;
     }
     if (!S_ISDIR(st.st_mode)) {
-      error(at, what + ": root " + quoted(dir) + " is not a directory");
-      return;
+      error(at, what + ": " + quoted(dir) + " is not a directory");
+      return false;
     }
-    if (int err = access_as(account, dir, R_OK | X_OK); err != 0)
-      error(at, what + ": " + who(account) + "cannot read " + quoted(dir) + ": " + strerror(err));
+    if (int err = access_as(account, dir, X_OK); err != 0) {
+      error(at, what + ": " + who(account) + "cannot enter " + quoted(dir) + ": " + strerror(err));
+      return false;
+    }
+    return true;
   }
 
   bool writable(Position at, const std::string& what, const std::string& path,
@@ -154,11 +157,17 @@ std::vector<ConfigError> check_paths(const Config& config, const std::string& fi
   for (size_t i = 0; i < config.internal.size(); ++i) {
     const auto& loc = config.internal[i];
     if (!loc.root.empty())
-      c.root(loc.root_at, "internal[" + std::to_string(i) + "].root", loc.root, *account);
+      c.readable_directory(loc.root_at, "internal[" + std::to_string(i) + "].root", loc.root,
+                           *account);
   }
   for (size_t i = 0; i < config.sendfile_roots.size(); ++i)
-    c.root(i < config.sendfile_roots_at.size() ? config.sendfile_roots_at[i] : Position{},
-           "sendfile_roots[" + std::to_string(i) + "]", config.sendfile_roots[i], *account);
+    c.readable_directory(
+        i < config.sendfile_roots_at.size() ? config.sendfile_roots_at[i] : Position{},
+        "sendfile_roots[" + std::to_string(i) + "]", config.sendfile_roots[i], *account);
+  for (const auto& rule : config.rules)
+    if (!rule.static_root.empty())
+      c.readable_directory(rule.static_root_at, "rule " + quoted(rule.name) + ": static.root",
+                           rule.static_root, *account);
   return out;
 }
 

@@ -14,8 +14,8 @@
 #include "proxy/http/message.h"
 #include "proxy/http/parser.h"
 #include "proxy/io/body_buffer.h"
-#include "proxy/offload/offload_decision.h"
 #include "proxy/offload/exchange_file.h"
+#include "proxy/offload/offload_decision.h"
 #include "proxy/runtime.h"
 
 namespace proxy {

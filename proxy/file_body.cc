@@ -50,8 +50,7 @@ void FileBody::output_drained() {
   // All but the last byte is in, and has left: the file must still be what the head announced,
   // or the response would not be the representation it claims (a size that changed, sent to the
   // end, gives a body longer or shorter than Content-Length, or a mix of two versions).
-  if (!held_back_ || done() || !ex_ || position() != total_ - 1 || ex_->out.file_size() > 0)
-    return;
+  if (!held_back_ || done() || !ex_ || position() != total_ - 1 || ex_->out.file_size() > 0) return;
   held_back_ = false;
   struct stat st;
   if (::fstat(fd_, &st) != 0 || static_cast<uint64_t>(st.st_size) != file_size_) {

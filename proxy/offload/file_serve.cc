@@ -31,8 +31,8 @@ void push(ExchangeFile& f, std::string_view name, std::string_view value) {
 void make_fields(ExchangeFile& f, std::string_view relative, const ServeFields& in) {
   const std::string_view type = in.content_type.empty() ? mime_type(relative) : in.content_type;
   const bool add_charset = !in.charset.empty() && !has_charset(type);
-  size_t need = type.size() + (add_charset ? in.charset.size() + 10 : 0) + 64 +
-                in.etag.size() + in.last_modified.size() + cache::kHttpDateLength + 8;
+  size_t need = type.size() + (add_charset ? in.charset.size() + 10 : 0) + 64 + in.etag.size() +
+                in.last_modified.size() + cache::kHttpDateLength + 8;
   for (const auto& h : in.extra) need += h.name.size() + h.value.size();
   f.storage.clear();
   f.storage.reserve(need);
@@ -58,9 +58,9 @@ void make_fields(ExchangeFile& f, std::string_view relative, const ServeFields& 
     // Strong (RFC 9110 8.8.3): the bytes change only with the size or the modification time,
     // nanoseconds included, as far as gatehouse can tell.
     char etag[48];
-    const unsigned long long mtime_ns = static_cast<unsigned long long>(f.file.mtime_sec) *
-                                            1000000000ull +
-                                        static_cast<unsigned long long>(f.file.mtime_nsec);
+    const unsigned long long mtime_ns =
+        static_cast<unsigned long long>(f.file.mtime_sec) * 1000000000ull +
+        static_cast<unsigned long long>(f.file.mtime_nsec);
     const int n = snprintf(etag, sizeof etag, "\"%llx-%llx\"", mtime_ns,
                            static_cast<unsigned long long>(f.file.size));
     if (n > 0) push(f, "ETag", std::string_view(etag, static_cast<size_t>(n)));

@@ -8,9 +8,14 @@
 //
 // API as the X-Accel and upload work use it (names as in the plan, kept):
 //   FileRoots::fd(dir)              file_roots.h, on proxy::Runtime::file_roots
-//   normalize_target, open_beneath  safe_path.h
+//   normalize_target, open_beneath  safe_path.h (open_beneath returns OpenResult{status, why}
+//                                   rather than a bare kind, so callers can log the reason)
 //   mime_type                       mime.h
-//   ServeFields, serve_file         here; the exchange's state is Exchange::file (exchange_file.h)
+//   ServeFields, serve_file         here; the exchange's state is Exchange::file (exchange_file.h:
+//                                   the open file, the plan, the FileBody, limit_rate)
+//   serve_static                    static_files.h: the `static:` action, called by route
+// The deliver stage and the HTTP/2 stream write the head of any planned reply, a stored object's
+// or a file's, through stages::planned_reply (stages/response_fields.h).
 #pragma once
 
 #include <cstdint>

@@ -12,8 +12,7 @@ bool plain(std::string_view path) {
   for (size_t i = 0; i < path.size(); ++i) {
     const char c = path[i];
     if (c == '%' || c == '\\') return false;
-    if (c == '/' && i + 1 < path.size() && (path[i + 1] == '/' || path[i + 1] == '.'))
-      return false;
+    if (c == '/' && i + 1 < path.size() && (path[i + 1] == '/' || path[i + 1] == '.')) return false;
   }
   return true;
 }

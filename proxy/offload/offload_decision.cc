@@ -3,7 +3,6 @@
 
 #include <charconv>
 
-
 namespace proxy::offload {
 namespace {
 
@@ -21,8 +20,7 @@ std::optional<T> number(std::string_view s) {
 bool kept_field(std::string_view name) {
   using http::iequals;
   return iequals(name, "content-disposition") || iequals(name, "cache-control") ||
-         iequals(name, "expires") || iequals(name, "set-cookie") ||
-         iequals(name, "accept-ranges");
+         iequals(name, "expires") || iequals(name, "set-cookie") || iequals(name, "accept-ranges");
 }
 
 bool control_field(std::string_view name) {
@@ -85,8 +83,8 @@ bool OffloadDecision::read(const http::HeaderList& fields, int64_t now) {
 
 void OffloadDecision::own() {
   // One allocation (kept from exchange to exchange): the views move once it is sized.
-  size_t total = target.size() + content_type.size() + etag.size() + last_modified.size() +
-                 charset.size();
+  size_t total =
+      target.size() + content_type.size() + etag.size() + last_modified.size() + charset.size();
   for (const auto& f : kept) total += f.name.size() + f.value.size();
   storage.clear();
   storage.reserve(total);

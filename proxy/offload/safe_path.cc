@@ -184,9 +184,8 @@ OpenResult open_beneath_walk(int root_fd, std::string_view relative, OpenedFile&
   size_t pos = 0;
   for (;;) {
     const size_t slash = relative.find('/', pos);
-    const std::string_view comp = relative.substr(pos, slash == std::string_view::npos
-                                                           ? std::string_view::npos
-                                                           : slash - pos);
+    const std::string_view comp = relative.substr(
+        pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
     // normalize_target's output has neither "." nor ".." nor empty components; refuse them
     // anyway rather than trust the caller with the root's safety.
     if (comp.empty() || comp == "." || comp == ".." || comp.size() >= sizeof name)

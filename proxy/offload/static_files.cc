@@ -16,8 +16,8 @@ Next serve_static(Exchange& ex) {
     ex.error_detail = "static files answer GET and HEAD only";
     return Next::kRespond;
   }
-  // The normalized path is kept in the exchange's file storage until serve_file copies what it
-  // needs (serve_file resets it): a local string is enough and its allocation is short-lived.
+  // The normalized path, in a per-thread buffer that keeps its allocation from request to
+  // request; serve_file needs it only while it runs.
   thread_local std::string relative;
   const char* why = "";
   if (!normalize_target(req.path, relative, why)) {

@@ -2,13 +2,13 @@
 // The offload stage (issue 11): a backend's X-Accel-Redirect or X-Sendfile answer becomes the
 // file it names, served with the backend's kept fields and validators; the backend's body is
 // dropped by the upstream (Exchange::discard_upstream), never sent.
+#include "cache/cache.h"
+#include "cache/policy.h"
 #include "proxy/exchange.h"
 #include "proxy/exchange_log.h"
 #include "proxy/offload/file_serve.h"
 #include "proxy/offload/internal_locations.h"
 #include "proxy/offload/safe_path.h"
-#include "cache/cache.h"
-#include "cache/policy.h"
 #include "proxy/stages/cache_common.h"
 #include "proxy/stages/offload_serve.h"
 #include "proxy/stages/stages.h"
@@ -66,8 +66,8 @@ bool store_decision(Exchange& ex) {
     decision.freshness.response_time = now;
     decision.freshness.lifetime = d.expires;
   } else {
-    decision = cache::decide_store(ex.request, ex.response, c.request_time, now,
-                                   request_policy(ex));
+    decision =
+        cache::decide_store(ex.request, ex.response, c.request_time, now, request_policy(ex));
     if (!decision.store || decision.freshness.heuristic || decision.freshness.lifetime <= 0)
       return false;
   }
@@ -84,7 +84,8 @@ bool store_decision(Exchange& ex) {
   field("X-Accel-Charset", d.charset);
   char rate[24];
   if (d.limit_rate > 0) {
-    const int n = snprintf(rate, sizeof rate, "%llu", static_cast<unsigned long long>(d.limit_rate));
+    const int n =
+        snprintf(rate, sizeof rate, "%llu", static_cast<unsigned long long>(d.limit_rate));
     field("X-Accel-Limit-Rate", std::string_view(rate, static_cast<size_t>(n)));
   }
   for (const auto& f : d.kept)

@@ -274,7 +274,7 @@ void UpstreamConnection::on_head(size_t end) {
   const uint64_t length = ex.response.content_length;
   const bool keep_alive = ex.response.keep_alive;
   const int keepalive = ex.pool && ex.pool->config ? ex.pool->config->keepalive : 0;
-  pipeline::resume(ex);     // deliver queues the client's head; the paths below hand it over
+  pipeline::resume(ex);  // deliver queues the client's head; the paths below hand it over
   if (ex.discard_upstream) {
     // X-Accel-Redirect / X-Sendfile: a file (or a local error) answers, the backend's body is
     // dropped. The connection is reused when that body came whole with the head (an empty
@@ -294,8 +294,9 @@ void UpstreamConnection::on_head(size_t end) {
       } else {
         state_ = State::kIdle;
         reused_ = true;
-        event_add(&ev_, kept == UpstreamPools::Kept::kWithinCap ? loop_.timeouts().upstream_idle
-                                                                : loop_.timeouts().upstream_surplus);
+        event_add(&ev_, kept == UpstreamPools::Kept::kWithinCap
+                            ? loop_.timeouts().upstream_idle
+                            : loop_.timeouts().upstream_surplus);
       }
     }
     if (!keep) destroy();

@@ -46,14 +46,15 @@ TEST_CASE("a client path is compared fully decoded, with empty and dot segments 
 
 TEST_CASE("a client request to an internal prefix is recognised in every spelling") {
   const conf::Config c = config_with({"/tarballs/", "/git-http/"});
-  for (const char* path : {"/tarballs/x", "/%74arballs/x", "/t%61rballs/x", "//tarballs/x", "/%2e/tarballs/x",
-                           "/./tarballs/x", "/tarballs%2Fx", "/tarballs%2fx", "/x/%2E%2E/tarballs/x",
-                           "/tarballs\\x", "/git-http/repo.git/info/refs", "/tarballs/"}) {
+  for (const char* path :
+       {"/tarballs/x", "/%74arballs/x", "/t%61rballs/x", "//tarballs/x", "/%2e/tarballs/x",
+        "/./tarballs/x", "/tarballs%2Fx", "/tarballs%2fx", "/x/%2E%2E/tarballs/x", "/tarballs\\x",
+        "/git-http/repo.git/info/refs", "/tarballs/"}) {
     CAPTURE(std::string(path));
     CHECK(reaches_internal(c, path));
   }
-  for (const char* path : {"/tarballsx", "/tarballs", "/TARBALLS/x", "/%2574arballs/x",
-                           "/assets/tarballs/x", "/"}) {
+  for (const char* path :
+       {"/tarballsx", "/tarballs", "/TARBALLS/x", "/%2574arballs/x", "/assets/tarballs/x", "/"}) {
     CAPTURE(std::string(path));
     CHECK_FALSE(reaches_internal(c, path));
   }
