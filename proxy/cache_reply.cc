@@ -181,10 +181,13 @@ CacheReply plan_reply(const http::RequestHead& req, const cache::ObjectHead& hea
 }
 
 bool reply_carries(const CacheReply& reply, std::string_view name, std::string_view status_header) {
-  if (is_one_of(name, {"age", "content-length", "transfer-encoding", "content-range",
-                       "surrogate-key", "keep-alive"}) ||
+  if (is_one_of(name,
+                {"age", "content-length", "transfer-encoding", "surrogate-key", "keep-alive"}) ||
       http::is_hop_by_hop(name) || (!status_header.empty() && http::iequals(name, status_header)))
     return false;
+  // A whole stored response keeps the Content-Range it came with (RFC 9111 3.1: every field but
+  // the hop-by-hop ones is stored and sent); the replies gatehouse cuts write their own.
+  if (http::iequals(name, "content-range") && reply.kind != Kind::kFull) return false;
   switch (reply.kind) {
     case Kind::kFull:
     case Kind::kPartial:

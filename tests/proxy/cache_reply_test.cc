@@ -201,6 +201,17 @@ TEST_CASE("one range is answered 206 with Content-Range and the stored fields") 
   CHECK(has(h, "ETag: \"v1\""));
 }
 
+TEST_CASE("a whole stored response keeps its own Content-Range field (RFC 9111 3.1)") {
+  Fixture fx;
+  fx.stored.push("Content-Range", "bytes 0-9/20");
+  const std::string whole = http1(fx.plan(), fx.stored);
+  CHECK(has(whole, "Content-Range: bytes 0-9/20"));
+  fx.req.headers.push("Range", "bytes=2-5");
+  const std::string part = http1(fx.plan(), fx.stored);
+  CHECK(has(part, "Content-Range: bytes 2-5/10"));
+  CHECK(part.find("0-9/20") == std::string::npos);
+}
+
 TEST_CASE("a suffix range and an open range are 206 too") {
   Fixture fx;
   SUBCASE("suffix") {
