@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: MIT
+"""The cache's request/response flows around revalidation: a 304 keeps the backend connection,
+concurrent revalidations of one stale object make one backend request, a HEAD updates the
+stored GET response (RFC 9111 4.3.5), a request's no-store is honoured (5.2.1.5)."""
+import threading
+
+import ghtest
+from cacheutil import Answer, cache_stack, get
+
+
+def _many(gh, target, n, method="GET"):
+    results = [None] * n
+
+    def one(i):
+        try:
+            results[i] = get(gh, target, method=method)
+        except Exception as e:  # noqa: BLE001 - reported by the caller
+            results[i] = e
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def _not_modified(etag, delay=0, extra=()):
+    """An answer that is a 304 to a request with If-None-Match |etag|, else a 200 'changed'."""
+    def answer(method, target, fields):
+        if fields.get("if-none-match") == etag:
+            return Answer(status=304, reason="Not Modified", delay=delay,
+                          headers=[("ETag", etag), ("Cache-Control", "max-age=0")] + list(extra))
+        return Answer(headers=[("ETag", '"other"')], body=b"changed")
+    return answer
+
+
+def test_a_304_revalidation_returns_the_backend_connection_to_the_pool(factory):
+    origin, gh = cache_stack(factory)
+    origin.set("/r", headers=[("Cache-Control", "max-age=0"), ("ETag", '"v1"')], body=b"body")
+    assert get(gh, "/r").header("x-cache") == "MISS"
+    origin.set("/r", _not_modified('"v1"'))
+    for _ in range(3):
+        r = get(gh, "/r")
+        assert r.status == 200 and r.body == b"body"
+        assert r.header("x-cache") == "REVALIDATED"
+    assert origin.count("/r") == 4
+    assert len(origin.conns) == 1  # every revalidation reused the first connection
+
+
+def test_concurrent_revalidations_of_a_stale_object_make_one_backend_request(factory):
+    origin, gh = cache_stack(factory)
+    origin.set("/s", headers=[("Cache-Control", "max-age=0"), ("ETag", '"v1"')], body=b"old")
+    get(gh, "/s")
+    origin.set("/s", _not_modified('"v1"', delay=0.5, extra=[("X-Checked", "yes")]))
+    results = _many(gh, "/s", 20)
+    for r in results:
+        assert not isinstance(r, Exception), r
+        assert r.status == 200 and r.body == b"old"
+        assert r.header("x-checked") == "yes"  # the 304's fields, for the waiters too
+    assert origin.count("/s") == 2
+    assert origin.last("/s")[2].get("if-none-match") == '"v1"'
+
+
+def test_waiters_on_a_revalidation_that_brings_a_new_response_get_the_new_one(factory):
+    origin, gh = cache_stack(factory)
+    origin.set("/n", headers=[("Cache-Control", "max-age=0"), ("ETag", '"v1"')], body=b"old")
+    get(gh, "/n")
+    origin.set("/n", Answer(headers=[("Cache-Control", "max-age=60"), ("ETag", '"v2"')],
+                            body=b"new", delay=0.5))
+    results = _many(gh, "/n", 10)
+    for r in results:
+        assert not isinstance(r, Exception), r
+        assert r.status == 200 and r.body == b"new"
+    assert origin.count("/n") == 2
+    assert get(gh, "/n").header("x-cache") == "HIT"
+
+
+def test_a_backend_error_during_a_coalesced_revalidation_serves_every_waiter_stale(factory):
+    origin, gh = cache_stack(factory)
+    origin.set("/e", headers=[("Cache-Control", "max-age=0, stale-if-error=60"),
+                              ("ETag", '"v1"')], body=b"good")
+    get(gh, "/e")
+    origin.set("/e", Answer(status=503, reason="Busy", body=b"bad", delay=0.5))
+    results = _many(gh, "/e", 10)
+    for r in results:
+        assert not isinstance(r, Exception), r
+        assert r.status == 200 and r.body == b"good"
+        assert r.header("x-cache") == "STALE"
+    assert origin.count("/e") == 2
+
+
+def test_a_head_200_updates_the_stored_response_it_describes(factory):
+    origin, gh = cache_stack(factory)
+    lm = ("Last-Modified", "Wed, 01 Jan 2020 00:00:00 GMT")
+    origin.set("/h", headers=[("Cache-Control", "max-age=0"), lm, ("X-Version", "1")],
+               body=b"body")
+    get(gh, "/h")
+    origin.set("/h", headers=[("Cache-Control", "max-age=600"), lm, ("X-Version", "2")],
+               body=b"body")
+    r = get(gh, "/h", method="HEAD")
+    assert r.status == 200 and r.header("x-version") == "2"
+    assert origin.last("/h")[0] == "HEAD"  # written through as a HEAD: no body transferred
+    r = get(gh, "/h")
+    assert r.header("x-cache") == "HIT"
+    assert r.header("x-version") == "2" and r.body == b"body"
+    assert origin.count("/h") == 2
+
+
+def test_a_head_200_for_another_representation_makes_the_stored_response_stale(factory):
+    origin, gh = cache_stack(factory)
+    origin.set("/hv", headers=[("Cache-Control", "max-age=0"), ("ETag", '"v1"')], body=b"old")
+    get(gh, "/hv")
+    origin.set("/hv", headers=[("Cache-Control", "max-age=600"), ("ETag", '"v2"')], body=b"new")
+    r = get(gh, "/hv", method="HEAD")
+    assert r.status == 200 and r.header("etag") == '"v2"'
+    r = get(gh, "/hv")
+    assert r.body == b"new"  # not the stored "old", fresh for 600 s as the HEAD said
+    assert origin.count("/hv") == 3
+
+
+def test_a_request_with_no_store_has_its_response_not_stored(factory):
+    origin, gh = cache_stack(factory)
+    origin.set("/ns", headers=[("Cache-Control", "max-age=600")], body=b"x")
+    r = get(gh, "/ns", headers=[("Cache-Control", "no-store")])
+    assert r.status == 200 and r.body == b"x"
+    assert get(gh, "/ns").header("x-cache") == "MISS"
+    assert get(gh, "/ns").header("x-cache") == "HIT"
+    assert origin.count("/ns") == 2
