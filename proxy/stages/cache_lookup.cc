@@ -227,7 +227,28 @@ Next cache_lookup(Exchange& ex) {
     ex.error_detail = "only-if-cached: not in the cache";
     return Next::kRespond;
   }
+  const bool request_no_store = cache::parse_cache_control(req.headers).no_store;
   if (req.method == http::Method::kHead || partial_or_conditional(req)) {
+    // Its own answer (a head, a 206, a 304) is no whole response to store. As nginx and Varnish
+    // do, the whole GET response is fetched instead (once, in the background, as the key's
+    // fill) and this request is answered from the filling object: the next requests for the
+    // key hit, and a Range of a big archive is served as its bytes stream in. A response that
+    // turns out not storable sends this request to the backend as it came (the key is then
+    // remembered as uncacheable: the next ones go there at once).
+    if (!request_no_store && BackgroundFetch::fill(ex)) {
+      bool uncacheable = false;
+      c.pending = store->join_or_lead(c.key, &uncacheable);
+      if (c.pending) return wait_for_fill(ex);
+      // The fetch settled already (a backend that failed at once): no fill to wait on.
+      if (!uncacheable) store->settle_failed(c.key);
+    }
+    count(stats.misses);
+    c.no_fill = true;
+    return Next::kContinue;
+  }
+  if (request_no_store) {
+    // RFC 9111 5.2.1.5: its response is not stored, so it leads no fill (it may not fill, and
+    // the key must not be judged uncacheable by it).
     count(stats.misses);
     c.no_fill = true;
     return Next::kContinue;

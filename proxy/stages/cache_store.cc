@@ -238,7 +238,24 @@ bool make_head(const Exchange& ex, const cache::PolicyConfig& policy,
 
 }  // namespace
 
+namespace {
+
+Next store_response(Exchange& ex);
+
+}  // namespace
+
 Next cache_store(Exchange& ex) {
+  const Next next = store_response(ex);
+  auto& c = ex.caching;
+  // A background fetch whose response neither fills nor refreshes has nothing left to do: the
+  // body is not read (a large one not storable would only be downloaded to be thrown away).
+  if (c.background && !ex.local_response && !c.writer && !c.serving()) c.detach_upstream = true;
+  return next;
+}
+
+namespace {
+
+Next store_response(Exchange& ex) {
   auto& c = ex.caching;
   if (!c.cache) return Next::kContinue;
   const cache::UnixTime now = cache_now(ex);
@@ -297,5 +314,7 @@ Next cache_store(Exchange& ex) {
   c.writer = c.cache->fill(c.key, std::move(head), lead);
   return Next::kContinue;
 }
+
+}  // namespace
 
 }  // namespace proxy::stages

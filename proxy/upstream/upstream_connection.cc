@@ -287,6 +287,7 @@ void UpstreamConnection::on_head(size_t end) {
     ex.response.headers.clear();  // its views point into the block released below
     release_head_block();
     if (!whole || !park(ex)) destroy();
+    if (!ex.producer) ex.upstream_done = true;  // nothing replaces it (a background fetch's)
     if (ex.producer)
       ex.producer->output_drained();
     else

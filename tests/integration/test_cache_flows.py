@@ -4,6 +4,7 @@ concurrent revalidations of one stale object make one backend request, a HEAD up
 stored GET response (RFC 9111 4.3.5), a request's no-store is honoured (5.2.1.5)."""
 import threading
 
+import cacheutil
 import ghtest
 from cacheutil import Answer, cache_stack, get
 
@@ -127,3 +128,67 @@ def test_a_request_with_no_store_has_its_response_not_stored(factory):
     assert get(gh, "/ns").header("x-cache") == "MISS"
     assert get(gh, "/ns").header("x-cache") == "HIT"
     assert origin.count("/ns") == 2
+
+
+def test_a_cold_head_is_fetched_as_a_get_that_fills_the_cache(factory):
+    origin, gh = cache_stack(factory)
+    origin.set("/ch", headers=[("Cache-Control", "max-age=600")], body=b"0123456789")
+    r = get(gh, "/ch", method="HEAD")
+    assert r.status == 200 and r.body == b""
+    assert r.header("content-length") == "10"
+    assert origin.last("/ch")[0] == "GET"
+    r = get(gh, "/ch")
+    assert r.header("x-cache") == "HIT" and r.body == b"0123456789"
+    assert origin.count("/ch") == 1
+
+
+def test_a_cold_range_request_fills_the_whole_object_and_gets_its_range(factory):
+    origin, gh = cache_stack(factory)
+    origin.set("/cr", headers=[("Cache-Control", "max-age=600")], body=b"0123456789")
+    r = get(gh, "/cr", headers=[("Range", "bytes=2-5")])
+    assert r.status == 206 and r.body == b"2345"
+    assert r.header("content-range") == "bytes 2-5/10"
+    assert "range" not in origin.last("/cr")[2]
+    r = get(gh, "/cr")
+    assert r.header("x-cache") == "HIT" and r.body == b"0123456789"
+    assert origin.count("/cr") == 1
+
+
+def test_a_range_of_a_large_cold_object_is_served_while_the_rest_still_streams_in(factory):
+    origin, gh = cache_stack(factory)
+    size = 4 << 20
+    hold = threading.Event()
+    origin.set("/big", Answer(headers=[("Cache-Control", "max-age=600")], size=size, hold=hold,
+                              hold_after=1 << 20))
+    try:
+        r = get(gh, "/big", headers=[("Range", "bytes=1000-1999")])
+        assert r.status == 206 and r.header("content-range") == "bytes 1000-1999/%d" % size
+        assert r.body == cacheutil.generated(2000)[1000:]
+        assert not hold.is_set()  # answered while the backend still held the rest
+    finally:
+        hold.set()
+    assert ghtest.wait_for(lambda: get(gh, "/big", headers=[("Range", "bytes=-10")]).header(
+        "x-cache") == "HIT", timeout=20)
+    assert origin.count("/big") == 1
+
+
+def test_a_cold_conditional_request_is_fetched_whole_and_answered_304(factory):
+    origin, gh = cache_stack(factory)
+    origin.set("/cc", headers=[("Cache-Control", "max-age=600"), ("ETag", '"t1"')], body=b"b")
+    r = get(gh, "/cc", headers=[("If-None-Match", '"t1"')])
+    assert r.status == 304 and r.header("etag") == '"t1"'
+    assert "if-none-match" not in origin.last("/cc")[2]
+    assert get(gh, "/cc").header("x-cache") == "HIT"
+    assert origin.count("/cc") == 1
+
+
+def test_a_cold_head_for_an_uncacheable_url_gets_the_backends_own_answer(factory):
+    origin, gh = cache_stack(factory)
+    origin.set("/uh", headers=[("Cache-Control", "no-store"), ("X-Kind", "private")],
+               body=b"secret")
+    r = get(gh, "/uh", method="HEAD")
+    assert r.status == 200 and r.body == b"" and r.header("x-kind") == "private"
+    assert [m for m, t, _ in origin.requests] == ["GET", "HEAD"]
+    r = get(gh, "/uh", method="HEAD")  # remembered as uncacheable: straight to the backend
+    assert r.status == 200
+    assert origin.count("/uh") == 3
