@@ -295,7 +295,11 @@ void UpstreamConnection::on_head(size_t end) {
     return;
   }
 
-  if (ex.response.framing == http::Framing::kNone) {
+  // A Content-Length of 0 ends the response with its head, as no framing does: no read would
+  // ever come to complete it (the exchange and the connection were held until the backend
+  // closed).
+  if (ex.response.framing == http::Framing::kNone ||
+      (ex.response.framing == http::Framing::kLength && ex.response.content_length == 0)) {
     if (head_len_ > end) {
       EX_LOG_WARN(ex, "backend sent bytes after a bodiless response");
       reusable_ = false;

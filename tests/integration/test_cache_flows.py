@@ -192,3 +192,51 @@ def test_a_cold_head_for_an_uncacheable_url_gets_the_backends_own_answer(factory
     r = get(gh, "/uh", method="HEAD")  # remembered as uncacheable: straight to the backend
     assert r.status == 200
     assert origin.count("/uh") == 3
+
+
+PUBLIC = [("Cache-Control", "max-age=600")]
+
+
+def test_rfc9111_4_4_unsafe_methods_invalidate_only_on_a_non_error_response(factory):
+    origin, gh = cache_stack(factory)
+    origin.set("/u", headers=PUBLIC)
+    get(gh, "/u")
+    for method in ("PUT", "DELETE", "M-SEARCH"):
+        origin.set("/u", status=500, reason="Oops", body=b"no")
+        get(gh, "/u", method=method)
+        origin.set("/u", headers=PUBLIC)
+        assert get(gh, "/u").header("x-cache") == "HIT", method  # a 5xx changed nothing
+        origin.set("/u", status=204, reason="No Content", body=b"")
+        get(gh, "/u", method=method)
+        origin.set("/u", headers=PUBLIC)
+        assert get(gh, "/u").header("x-cache") == "MISS", method
+        assert get(gh, "/u").header("x-cache") == "HIT", method
+
+
+def test_rfc9111_4_4_location_and_content_location_are_invalidated_on_the_same_host_only(
+        factory):
+    origin, gh = cache_stack(factory)
+    for path in ("/loc", "/cloc", "/other"):
+        origin.set(path, headers=PUBLIC)
+        get(gh, path)
+    origin.set("/form", status=303, reason="See Other", body=b"",
+               headers=[("Location", "http://test.example/loc"), ("Content-Location", "/cloc")])
+    get(gh, "/form", method="POST")
+    assert get(gh, "/loc").header("x-cache") == "MISS"
+    assert get(gh, "/cloc").header("x-cache") == "MISS"
+    origin.set("/form", status=303, reason="See Other", body=b"",
+               headers=[("Location", "http://elsewhere.example/other")])
+    get(gh, "/form", method="POST")
+    assert get(gh, "/other").header("x-cache") == "HIT"  # another host's URL is not ours to drop
+
+
+def test_an_empty_200_ends_with_its_head_is_stored_and_frees_the_connection(factory):
+    origin, gh = cache_stack(factory)
+    origin.set("/empty", headers=PUBLIC, body=b"")
+    r = get(gh, "/empty")
+    assert r.status == 200 and r.body == b""
+    assert get(gh, "/empty").header("x-cache") == "HIT"
+    origin.set("/next", headers=[("Cache-Control", "no-store")], body=b"n")
+    assert get(gh, "/next").body == b"n"
+    assert len(origin.conns) == 1  # the empty response did not hold its connection
+    assert origin.count() == 2
