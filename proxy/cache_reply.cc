@@ -147,7 +147,8 @@ uint64_t CacheReply::body_bytes() const {
 }
 
 CacheReply plan_reply(const http::RequestHead& req, const cache::ObjectHead& head,
-                      const http::HeaderList& stored, uint64_t body_size, bool complete) {
+                      const http::HeaderList& stored, uint64_t body_size,
+                      [[maybe_unused]] bool complete) {
   CacheReply r;
   r.status = head.status;
   r.head_only = req.method == http::Method::kHead;
@@ -169,7 +170,9 @@ CacheReply plan_reply(const http::RequestHead& req, const cache::ObjectHead& hea
     case cache::Precondition::kServe:
       break;
   }
-  if (req.method == http::Method::kGet && known && complete && head.status == 200 &&
+  // A range of an object still filling is served as its bytes come in, when its size is known
+  // (Content-Length): a Range miss of a large archive needs not wait for the whole of it.
+  if (req.method == http::Method::kGet && known && head.status == 200 &&
       plan_range(r, req, stored, body_size))
     return r;
   r.kind = Kind::kFull;
