@@ -190,7 +190,8 @@ struct Rule {
   RuleMatch match;
   std::string pool;
   std::string static_root;
-  bool buffering = true;  // false: `buffering: off`
+  Position static_root_at;  // of static.root, for `gatehouse check`
+  bool buffering = true;    // false: `buffering: off`
   std::optional<CacheAction> cache;
   std::optional<RateLimit> rate_limit;
   std::optional<Respond> respond;

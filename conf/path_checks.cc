@@ -91,6 +91,26 @@ class Checker {
     return writable(at, what, dir, account, W_OK | X_OK);
   }
 
+  // A directory files are served from: it must exist and the worker must be able to enter it.
+  bool readable_directory(Position at, const std::string& what, const std::string& dir,
+                          const Account& account) {
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0) {
+      error(at, what + ": directory " + quoted(dir) +
+                    (errno == ENOENT ? " does not exist" : ": " + std::string(strerror(errno))));
+      return false;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      error(at, what + ": " + quoted(dir) + " is not a directory");
+      return false;
+    }
+    if (int err = access_as(account, dir, X_OK); err != 0) {
+      error(at, what + ": " + who(account) + "cannot enter " + quoted(dir) + ": " + strerror(err));
+      return false;
+    }
+    return true;
+  }
+
   bool writable(Position at, const std::string& what, const std::string& path,
                 const Account& account, int mode) {
     int err = access_as(account, path, mode);
@@ -134,6 +154,10 @@ std::vector<ConfigError> check_paths(const Config& config, const std::string& fi
   c.directory(config.buffering.temp_path_at, "buffering.temp_path", config.buffering.temp_path,
               *account);
   check_access_log(c, config.access_log, *account);
+  for (const auto& rule : config.rules)
+    if (!rule.static_root.empty())
+      c.readable_directory(rule.static_root_at, "rule " + quoted(rule.name) + ": static.root",
+                           rule.static_root, *account);
   return out;
 }
 

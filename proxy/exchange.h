@@ -14,6 +14,7 @@
 #include "proxy/http/message.h"
 #include "proxy/http/parser.h"
 #include "proxy/io/body_buffer.h"
+#include "proxy/offload/exchange_file.h"
 #include "proxy/runtime.h"
 
 namespace proxy {
@@ -96,6 +97,8 @@ struct Exchange {
 
   // The cache's part in this exchange (lookup outcome, the object served, the fill fed).
   ExchangeCache caching;
+  // The file the response is served from (static, X-Accel, X-Sendfile: offload/file_serve.h).
+  offload::ExchangeFile file;
 
   // Pipeline position.
   uint8_t stage = 0;

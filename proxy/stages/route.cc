@@ -3,6 +3,7 @@
 #include "proxy/downstream/downstream.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
+#include "proxy/offload/static_files.h"
 #include "proxy/stages/stages.h"
 
 namespace proxy::stages {
@@ -49,6 +50,7 @@ Next route(Exchange& ex) {
   view.listener = listener.name;
   ex.rule = ex.runtime->rules->match(view);
   ex.pool = ex.runtime->pool_for(ex.rule);
+  if (ex.rule && !ex.rule->static_root.empty()) return offload::serve_static(ex);
   if (!ex.rule || !ex.pool) {
     ex.status = 404;
     ex.error_detail = ex.rule ? "rule has no pool" : "no rule matches";
