@@ -74,10 +74,8 @@ class Checker {
                     std::move(message), false});
   }
 
-  // A directory that must exist and be writable (files are created in it). Returns false after
-  // reporting a problem.
-  bool directory(Position at, const std::string& what, const std::string& dir,
-                 const Account& account) {
+  // |dir| exists and is a directory. Returns false after reporting a problem.
+  bool existing_directory(Position at, const std::string& what, const std::string& dir) {
     struct stat st;
     if (::stat(dir.c_str(), &st) != 0) {
       error(at, what + ": directory " + quoted(dir) +
@@ -88,22 +86,21 @@ class Checker {
       error(at, what + ": " + quoted(dir) + " is not a directory");
       return false;
     }
+    return true;
+  }
+
+  // A directory that must exist and be writable (files are created in it). Returns false after
+  // reporting a problem.
+  bool directory(Position at, const std::string& what, const std::string& dir,
+                 const Account& account) {
+    if (!existing_directory(at, what, dir)) return false;
     return writable(at, what, dir, account, W_OK | X_OK);
   }
 
   // A directory files are served from: it must exist and the worker must be able to enter it.
   bool readable_directory(Position at, const std::string& what, const std::string& dir,
                           const Account& account) {
-    struct stat st;
-    if (::stat(dir.c_str(), &st) != 0) {
-      error(at, what + ": directory " + quoted(dir) +
-                    (errno == ENOENT ? " does not exist" : ": " + std::string(strerror(errno))));
-      return false;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-      error(at, what + ": " + quoted(dir) + " is not a directory");
-      return false;
-    }
+    if (!existing_directory(at, what, dir)) return false;
     if (int err = access_as(account, dir, X_OK); err != 0) {
       error(at, what + ": " + who(account) + "cannot enter " + quoted(dir) + ": " + strerror(err));
       return false;

@@ -152,7 +152,7 @@ CacheReply plan_reply(const http::RequestHead& req, const cache::ObjectHead& hea
 }
 
 CacheReply plan_reply(const http::RequestHead& req, int status, const http::HeaderList& stored,
-                      uint64_t body_size, bool complete) {
+                      uint64_t body_size, [[maybe_unused]] bool complete) {
   CacheReply r;
   r.status = status;
   r.head_only = req.method == http::Method::kHead;
@@ -174,7 +174,9 @@ CacheReply plan_reply(const http::RequestHead& req, int status, const http::Head
     case cache::Precondition::kServe:
       break;
   }
-  if (req.method == http::Method::kGet && known && complete && status == 200 &&
+  // A range of an object still filling is served as its bytes come in, when its size is known
+  // (Content-Length): a Range miss of a large archive needs not wait for the whole of it.
+  if (req.method == http::Method::kGet && known && status == 200 &&
       plan_range(r, req, stored, body_size))
     return r;
   r.kind = Kind::kFull;
@@ -186,10 +188,13 @@ CacheReply plan_reply(const http::RequestHead& req, int status, const http::Head
 }
 
 bool reply_carries(const CacheReply& reply, std::string_view name, std::string_view status_header) {
-  if (is_one_of(name, {"age", "content-length", "transfer-encoding", "content-range",
-                       "surrogate-key", "keep-alive"}) ||
+  if (is_one_of(name,
+                {"age", "content-length", "transfer-encoding", "surrogate-key", "keep-alive"}) ||
       http::is_hop_by_hop(name) || (!status_header.empty() && http::iequals(name, status_header)))
     return false;
+  // A whole stored response keeps the Content-Range it came with (RFC 9111 3.1: every field but
+  // the hop-by-hop ones is stored and sent); the replies gatehouse cuts write their own.
+  if (http::iequals(name, "content-range") && reply.kind != Kind::kFull) return false;
   switch (reply.kind) {
     case Kind::kFull:
     case Kind::kPartial:

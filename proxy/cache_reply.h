@@ -59,9 +59,9 @@ struct CacheReply {
 };
 
 // Plans the reply of |head| (with its decoded fields |stored|) to |req|: preconditions first
-// (304 or 412), then Range for a GET on a |complete| object of known |body_size| (206, multipart
-// 206 or 416; If-Range), else the stored status with the whole body. HEAD gets the same head
-// with no body.
+// (304 or 412), then Range for a GET on an object of known |body_size| (206, multipart 206 or
+// 416; If-Range), complete or still filling (|complete| false: the ranges are sent as the bytes
+// arrive), else the stored status with the whole body. HEAD gets the same head with no body.
 CacheReply plan_reply(const http::RequestHead& req, const cache::ObjectHead& head,
                       const http::HeaderList& stored, uint64_t body_size, bool complete = true);
 // The same for any representation: its |status| (200 for a file), its fields |stored|

@@ -10,15 +10,10 @@
 #include <atomic>
 #include <cerrno>
 
+#include "proxy/http/char_class.h"
+
 namespace proxy::offload {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Flags of every file open: read only, never a controlling terminal, and non-blocking so that a
 // FIFO is opened (and refused after fstat) instead of waiting for a writer.
@@ -112,8 +107,8 @@ bool normalize_target(std::string_view raw, std::string& out, const char*& why) 
       continue;
     }
     if (c == '%') {
-      const int hi = i + 2 < raw.size() ? hex_value(raw[i + 1]) : -1;
-      const int lo = hi >= 0 ? hex_value(raw[i + 2]) : -1;
+      const int hi = i + 2 < raw.size() ? http::cc::hex_value_or_none(raw[i + 1]) : -1;
+      const int lo = hi >= 0 ? http::cc::hex_value_or_none(raw[i + 2]) : -1;
       if (lo < 0) {
         why = "invalid percent-encoding";
         return false;

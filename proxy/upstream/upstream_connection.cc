@@ -314,9 +314,16 @@ void UpstreamConnection::on_head(size_t end) {
   }
   if (ex.caching.detach_upstream) {
     // A stored object answers instead (a 304 refreshed it, or it stands in for a 5xx): this
-    // response's body is not wanted. Its producer adds its first bytes now.
+    // response's body is not wanted. The connection goes back to the pool when the response is
+    // already whole (a 304 has no body; a short error page may have come with its head), else
+    // it closes (reading a body nobody wants would only hold the backend). The object's
+    // producer adds its first bytes now.
+    const bool whole = response_whole_in_block(end);
     detach();
-    destroy();
+    ex.response.headers.clear();  // its views point into the block released below
+    release_head_block();
+    if (!whole || !park(ex)) destroy();
+    if (!ex.producer) ex.upstream_done = true;  // nothing replaces it (a background fetch's)
     if (ex.producer)
       ex.producer->output_drained();
     else
@@ -324,7 +331,11 @@ void UpstreamConnection::on_head(size_t end) {
     return;
   }
 
-  if (ex.response.framing == http::Framing::kNone) {
+  // A Content-Length of 0 ends the response with its head, as no framing does: no read would
+  // ever come to complete it (the exchange and the connection were held until the backend
+  // closed).
+  if (ex.response.framing == http::Framing::kNone ||
+      (ex.response.framing == http::Framing::kLength && ex.response.content_length == 0)) {
     if (head_len_ > end) {
       EX_LOG_WARN(ex, "backend sent bytes after a bodiless response");
       reusable_ = false;
@@ -353,21 +364,7 @@ void UpstreamConnection::complete() {
   ex->response.headers.clear();  // its views point into the block released below
   detach();
   release_head_block();
-  const int keepalive = ex->pool && ex->pool->config ? ex->pool->config->keepalive : 0;
-  // After an upgrade request the backend may have changed its mind about the connection.
-  bool keep = reusable_ && ex->response.keep_alive && request_sent_ && !loop_.draining() &&
-              !ex->request.upgrade_websocket;
-  if (keep) {
-    const auto kept = loop_.upstreams().put_idle(this, keepalive);
-    if (kept == UpstreamPools::Kept::kNo) {
-      keep = false;
-    } else {
-      state_ = State::kIdle;
-      reused_ = true;
-      event_add(&ev_, kept == UpstreamPools::Kept::kWithinCap ? loop_.timeouts().upstream_idle
-                                                              : loop_.timeouts().upstream_surplus);
-    }
-  }
+  const bool keep = park(*ex);
   ++busy_;
   ex->downstream->output_ready();
   --busy_;
@@ -375,6 +372,34 @@ void UpstreamConnection::complete() {
     destroy();
   else if (dead_ && busy_ == 0)
     delete this;
+}
+
+bool UpstreamConnection::response_whole_in_block(size_t head_end) const {
+  const Exchange& ex = *ex_;
+  const size_t rest = head_len_ - head_end;
+  switch (ex.response.framing) {
+    case http::Framing::kNone:
+      return rest == 0;
+    case http::Framing::kLength:
+      return rest == ex.response.content_length;
+    default:
+      return false;  // chunked or until-close: not worth parsing for a body thrown away
+  }
+}
+
+bool UpstreamConnection::park(const Exchange& ex) {
+  const int keepalive = ex.pool && ex.pool->config ? ex.pool->config->keepalive : 0;
+  // After an upgrade request the backend may have changed its mind about the connection.
+  if (!reusable_ || !ex.response.keep_alive || !request_sent_ || loop_.draining() ||
+      ex.request.upgrade_websocket)
+    return false;
+  const auto kept = loop_.upstreams().put_idle(this, keepalive);
+  if (kept == UpstreamPools::Kept::kNo) return false;
+  state_ = State::kIdle;
+  reused_ = true;
+  event_add(&ev_, kept == UpstreamPools::Kept::kWithinCap ? loop_.timeouts().upstream_idle
+                                                          : loop_.timeouts().upstream_surplus);
+  return true;
 }
 
 void UpstreamConnection::fail(base::ErrorCode code, const char* detail) {
