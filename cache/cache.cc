@@ -286,12 +286,23 @@ std::unique_ptr<ObjectWriter> Cache::fill(const CacheKey& key, ObjectHead head, 
                                        d.max_object_size.load(std::memory_order_relaxed));
 }
 
+void Cache::settle_object(const CacheKey& key, std::shared_ptr<const Object> object) {
+  auto pending = impl_->coalescing.find(key);
+  if (!pending) return;
+  pending->settle(PendingFill::State::kObject, std::move(object));
+  impl_->coalescing.end(key, pending.get(), PendingFill::State::kObject, false);
+}
+
 void Cache::settle_uncacheable(const CacheKey& key) {
   impl_->coalescing.end(key, nullptr, PendingFill::State::kUncacheable, true);
 }
 
 void Cache::settle_failed(const CacheKey& key) {
   impl_->coalescing.end(key, nullptr, PendingFill::State::kFailed, false);
+}
+
+void Cache::settle_error(const CacheKey& key) {
+  impl_->coalescing.end(key, nullptr, PendingFill::State::kError, false);
 }
 
 std::shared_ptr<const Object> Cache::refresh(const std::shared_ptr<const Object>& old,

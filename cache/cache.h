@@ -36,7 +36,9 @@ struct CacheStats {
 // streams in), or as not storable (the waiters go to the backend themselves).
 class PendingFill {
  public:
-  enum class State : uint8_t { kWaiting, kObject, kUncacheable, kFailed };
+  // kError: the backend failed (5xx, timeout, unreachable), so a waiter may serve a stale copy
+  // (stale-if-error); kFailed: the fill ended otherwise (its client left, say).
+  enum class State : uint8_t { kWaiting, kObject, kUncacheable, kFailed, kError };
   State state() const;
   // Set when state() is kObject.
   std::shared_ptr<const Object> object() const;
@@ -83,8 +85,12 @@ class Cache {
   // uncacheable). |lead| is what join_or_lead gave the filler (false: not coalesced, e.g. a
   // background revalidation).
   std::unique_ptr<ObjectWriter> fill(const CacheKey& key, ObjectHead head, bool lead);
+  // A revalidation led through join_or_lead ended without a new fill (a 304 refreshed the
+  // stored object): the waiters are served |object|, which is complete.
+  void settle_object(const CacheKey& key, std::shared_ptr<const Object> object);
   void settle_uncacheable(const CacheKey& key);
-  void settle_failed(const CacheKey& key);  // the backend failed: waiters go on their own
+  void settle_failed(const CacheKey& key);  // the fill failed: waiters go on their own
+  void settle_error(const CacheKey& key);   // the backend failed (kError)
 
   // A 304 refreshed |old|: its head is replaced in its tier.
   std::shared_ptr<const Object> refresh(const std::shared_ptr<const Object>& old, ObjectHead head);

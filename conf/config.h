@@ -138,6 +138,7 @@ struct InternalLocation {
   std::string prefix;
   std::string root;  // either root or pool
   std::string pool;
+  Position root_at;  // for the check that the root exists
 };
 
 struct HeaderEdits {
@@ -198,7 +199,8 @@ struct Rule {
   RuleMatch match;
   std::string pool;
   std::string static_root;
-  bool buffering = true;  // false: `buffering: off`
+  Position static_root_at;  // of static.root, for `gatehouse check`
+  bool buffering = true;    // false: `buffering: off`
   std::optional<CacheAction> cache;
   std::optional<RateLimit> rate_limit;
   std::optional<Respond> respond;
@@ -234,6 +236,7 @@ struct Config {
   std::vector<Pool> pools;
   std::vector<InternalLocation> internal;
   std::vector<std::string> sendfile_roots;
+  std::vector<Position> sendfile_roots_at;  // sendfile_roots order
   std::vector<Rule> rules;
   AccessLog access_log;
 

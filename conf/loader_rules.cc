@@ -122,7 +122,9 @@ Rule read_rule(Reader& r, const Value& item, size_t index, const Config& config,
   }
   if (Value st = m.get("static")) {
     MapView sm(r, st, {"root"});
-    store(r.path(sm.require("root")), rule.static_root);
+    Value root = sm.require("root");
+    store(r.path(root), rule.static_root);
+    if (root) rule.static_root_at = position_of(root);
   }
   store(r.boolean(m.get("buffering")), rule.buffering);
   if (Value c = m.get("cache")) rule.cache = read_cache(r, c);

@@ -74,10 +74,8 @@ class Checker {
                     std::move(message), false});
   }
 
-  // A directory that must exist and be writable (files are created in it). Returns false after
-  // reporting a problem.
-  bool directory(Position at, const std::string& what, const std::string& dir,
-                 const Account& account) {
+  // |dir| exists and is a directory. Returns false after reporting a problem.
+  bool existing_directory(Position at, const std::string& what, const std::string& dir) {
     struct stat st;
     if (::stat(dir.c_str(), &st) != 0) {
       error(at, what + ": directory " + quoted(dir) +
@@ -88,7 +86,26 @@ class Checker {
       error(at, what + ": " + quoted(dir) + " is not a directory");
       return false;
     }
+    return true;
+  }
+
+  // A directory that must exist and be writable (files are created in it). Returns false after
+  // reporting a problem.
+  bool directory(Position at, const std::string& what, const std::string& dir,
+                 const Account& account) {
+    if (!existing_directory(at, what, dir)) return false;
     return writable(at, what, dir, account, W_OK | X_OK);
+  }
+
+  // A directory files are served from: it must exist and the worker must be able to enter it.
+  bool readable_directory(Position at, const std::string& what, const std::string& dir,
+                          const Account& account) {
+    if (!existing_directory(at, what, dir)) return false;
+    if (int err = access_as(account, dir, X_OK); err != 0) {
+      error(at, what + ": " + who(account) + "cannot enter " + quoted(dir) + ": " + strerror(err));
+      return false;
+    }
+    return true;
   }
 
   bool writable(Position at, const std::string& what, const std::string& path,
@@ -134,6 +151,20 @@ std::vector<ConfigError> check_paths(const Config& config, const std::string& fi
   c.directory(config.buffering.temp_path_at, "buffering.temp_path", config.buffering.temp_path,
               *account);
   check_access_log(c, config.access_log, *account);
+  for (size_t i = 0; i < config.internal.size(); ++i) {
+    const auto& loc = config.internal[i];
+    if (!loc.root.empty())
+      c.readable_directory(loc.root_at, "internal[" + std::to_string(i) + "].root", loc.root,
+                           *account);
+  }
+  for (size_t i = 0; i < config.sendfile_roots.size(); ++i)
+    c.readable_directory(
+        i < config.sendfile_roots_at.size() ? config.sendfile_roots_at[i] : Position{},
+        "sendfile_roots[" + std::to_string(i) + "]", config.sendfile_roots[i], *account);
+  for (const auto& rule : config.rules)
+    if (!rule.static_root.empty())
+      c.readable_directory(rule.static_root_at, "rule " + quoted(rule.name) + ": static.root",
+                           rule.static_root, *account);
   for (const auto& rule : config.rules)
     if (rule.upload_offload)
       c.directory(rule.upload_offload->dir_at, "upload_offload.dir", rule.upload_offload->dir,

@@ -30,12 +30,22 @@ bool left_out(std::string_view name) {
 
 void BackgroundFetch::refresh(const Exchange& origin,
                               const std::shared_ptr<const cache::Object>& stale) {
+  start(origin, stale);
+}
+
+bool BackgroundFetch::fill(const Exchange& origin) {
+  return start(origin, nullptr);
+}
+
+bool BackgroundFetch::start(const Exchange& origin,
+                            const std::shared_ptr<const cache::Object>& stale) {
   const ExchangeCache& oc = origin.caching;
-  if (!oc.cache || !oc.keyed) return;
+  if (!oc.cache || !oc.keyed) return false;
   bool uncacheable = false;
-  // Leading the key's fill makes later misses wait for this refresh rather than ask again; a
-  // fill already in flight refreshes the key anyway.
-  if (oc.cache->join_or_lead(oc.key, &uncacheable) || uncacheable) return;
+  // Leading the key's fill makes later misses wait for this fetch rather than ask again; a
+  // fill already in flight refreshes (or fills) the key anyway.
+  if (auto pending = oc.cache->join_or_lead(oc.key, &uncacheable)) return true;
+  if (uncacheable) return false;
   auto* f = new BackgroundFetch(*origin.loop, origin);
   Exchange& ex = *f->ex_;
   ExchangeCache& c = ex.caching;
@@ -46,13 +56,16 @@ void BackgroundFetch::refresh(const Exchange& origin,
   c.background = true;
   c.status = CacheStatus::kMiss;
   c.request_time = origin.loop->cached_seconds();
-  c.fields.clear();
-  cache::decode_fields(stale->head().fields, c.fields);
-  cache::validators_for(c.fields, c.validators);
-  c.fields.clear();
-  c.stored = stale;
-  c.revalidating = true;
+  if (stale) {
+    c.fields.clear();
+    cache::decode_fields(stale->head().fields, c.fields);
+    cache::validators_for(c.fields, c.validators);
+    c.fields.clear();
+    c.stored = stale;
+    c.revalidating = true;
+  }
   pipeline::start(ex);  // may finish (and free the fetch) before it returns
+  return true;
 }
 
 bool BackgroundFetch::adopt(Exchange& ex) {

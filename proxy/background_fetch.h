@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// A fetch with no client: the stale-while-revalidate refresh of a stored object (RFC 5861 3).
+// A fetch with no client: the stale-while-revalidate refresh of a stored object (RFC 5861 3),
+// or the whole-response fill behind a HEAD, Range or conditional miss.
 #pragma once
 
 #include <sys/socket.h>
@@ -27,6 +28,11 @@ class BackgroundFetch final : public Connection, public Downstream {
   // Starts the refresh of |stale| for |origin|'s request, unless a fill of the key is already in
   // flight (that one refreshes it): one background refresh per key at a time.
   static void refresh(const Exchange& origin, const std::shared_ptr<const cache::Object>& stale);
+  // A miss whose own answer is not a whole response (a HEAD, a Range, a conditional request):
+  // fetches the whole GET response for the key, which fills the cache, so that the request is
+  // answered from the filling object (it waits on the key's pending fill). Unless a fill is in
+  // flight already (true: wait on that one) or the key was just found not storable (false).
+  static bool fill(const Exchange& origin);
   // The client of a cache fill went away while the backend's body was still coming: the fetch
   // takes the exchange over (its log line is written now, for the client), so the fill goes on
   // for the clients coalesced on it and is stored whole. False if |ex| is not such a fill; when
@@ -44,6 +50,7 @@ class BackgroundFetch final : public Connection, public Downstream {
   void drain() override {}  // it ends on its own, within the backend timeouts
 
  private:
+  static bool start(const Exchange& origin, const std::shared_ptr<const cache::Object>& stale);
   BackgroundFetch(EventLoop& loop, const Exchange& origin);
   // Adoption: takes |ex| itself, not a copy of its request.
   BackgroundFetch(EventLoop& loop, Exchange& ex);

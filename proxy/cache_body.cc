@@ -82,21 +82,25 @@ bool CacheBody::emit(const char* data, size_t len) {
   return static_cast<bool>(ex.out.append(data, len));
 }
 
-uint64_t CacheBody::emit_object(uint64_t at, uint64_t len, uint64_t room, bool& wait) {
+uint64_t CacheBody::emit_object(uint64_t at, uint64_t len, uint64_t room, uint64_t reference_room,
+                                bool& wait) {
   Exchange& ex = *ex_;
   uint64_t file_offset = 0;
   const int fd = object_->file(file_offset);
   if (fd < 0) {
     const std::string_view run = object_->memory_at(at);
     if (run.empty()) return 0;
-    const size_t n = static_cast<size_t>(std::min({len, room, uint64_t{run.size()}}));
-    if (n < kMinReference) return emit(run.data(), n) ? n : 0;
-    if (!keep_) keep_ = new Keep{object_};
-    keep_->refs.fetch_add(1, std::memory_order_relaxed);
-    if (ex.chunked_out && !ex.out.append_chunk_header(n)) return 0;
-    if (!ex.out.append_reference(run.data(), n, release_reference, keep_)) return 0;
-    if (ex.chunked_out && !ex.out.append("\r\n", 2)) return 0;
-    return n;
+    const uint64_t most = std::min(len, uint64_t{run.size()});
+    if (most >= kMinReference && reference_room >= kMinReference) {
+      const size_t n = static_cast<size_t>(std::min(most, reference_room));
+      return reference(run.data(), n) ? n : 0;
+    }
+    const size_t n = static_cast<size_t>(std::min(most, room));
+    if (n == 0) {
+      wait = true;  // no room for a copy now: output_drained() calls again
+      return 0;
+    }
+    return emit(run.data(), n) ? n : 0;
   }
   // A disk body: file ranges, one at a time, sent with sendfile where the transport allows.
   if (ex.out.file_range_pending()) {
@@ -110,17 +114,30 @@ uint64_t CacheBody::emit_object(uint64_t at, uint64_t len, uint64_t room, bool& 
   return n;
 }
 
+bool CacheBody::reference(const char* data, size_t n) {
+  Exchange& ex = *ex_;
+  if (!keep_) keep_ = new Keep{object_};
+  keep_->refs.fetch_add(1, std::memory_order_relaxed);
+  if (ex.chunked_out && !ex.out.append_chunk_header(n)) return false;
+  if (!ex.out.append_reference(data, n, release_reference, keep_)) return false;
+  return !ex.chunked_out || static_cast<bool>(ex.out.append("\r\n", 2));
+}
+
 bool CacheBody::pump_once() {
   Exchange& ex = *ex_;
   bool changed = false;
   while (segment_ < reply_.segment_count) {
     const uint64_t queued = ex.out.memory_size();
-    if (queued >= kWindow) return changed;  // output_drained() calls again
-    const uint64_t room = std::min<uint64_t>(kWindow - queued, ex.out.memory_room());
-    if (room == 0) return changed;
+    // Copies are bounded by the output's memory room; references cost no memory of their own,
+    // so a larger window of them lets a whole 256 KiB object leave with its head in one write.
+    const uint64_t room =
+        queued >= kWindow ? 0 : std::min<uint64_t>(kWindow - queued, ex.out.memory_room());
+    const uint64_t reference_room = queued >= kReferenceWindow ? 0 : kReferenceWindow - queued;
+    if (room == 0 && reference_room == 0) return changed;  // output_drained() calls again
     const ReplySegment& s = reply_.segments[segment_];
     const bool open_ended = s.length == kUnknownSize;
     if (s.literal) {
+      if (room == 0) return changed;
       const uint64_t n = std::min(s.length - pos_, room);
       if (!emit(reply_.literal.data() + s.offset + pos_, static_cast<size_t>(n))) {
         finish(true);
@@ -155,7 +172,7 @@ bool CacheBody::pump_once() {
       uint64_t n = available - at;
       if (!open_ended) n = std::min(n, s.length - pos_);
       bool wait = false;
-      const uint64_t sent = emit_object(at, n, room, wait);
+      const uint64_t sent = emit_object(at, n, room, reference_room, wait);
       if (wait) return changed;
       if (sent == 0) {
         finish(true);

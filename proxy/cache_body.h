@@ -48,6 +48,9 @@ class CacheBody final : public BodyProducer {
   // What it keeps in ex.out's memory at most (and never more than its memory room: cached bytes
   // never spill into the exchange's temporary file, they are in the cache already).
   static constexpr uint64_t kWindow = 256 * 1024;
+  // What it keeps queued at most when the bytes go by reference (memory of the cache's own,
+  // which the output does not copy): a whole 256 KiB object goes in the head's write.
+  static constexpr uint64_t kReferenceWindow = 1024 * 1024;
   // Shorter memory runs are copied; longer ones go by reference.
   static constexpr size_t kMinReference = 4096;
   // The longest file range queued at once (one at a time: the next once it has left).
@@ -64,7 +67,10 @@ class CacheBody final : public BodyProducer {
   // Object body bytes [at, at + len), memory runs within |room|: returns how many went in (0:
   // failed, the body is cut); sets |wait| instead when a file range is still leaving
   // (output_drained() calls again).
-  uint64_t emit_object(uint64_t at, uint64_t len, uint64_t room, bool& wait);
+  uint64_t emit_object(uint64_t at, uint64_t len, uint64_t room, uint64_t reference_room,
+                       bool& wait);
+  // Queues |n| bytes of the object's memory at |data| by reference (kept alive by keep_).
+  bool reference(const char* data, size_t n);
   void finish(bool cut);
   void stop_following();
 

@@ -148,13 +148,18 @@ uint64_t CacheReply::body_bytes() const {
 
 CacheReply plan_reply(const http::RequestHead& req, const cache::ObjectHead& head,
                       const http::HeaderList& stored, uint64_t body_size, bool complete) {
+  return plan_reply(req, head.status, stored, body_size, complete);
+}
+
+CacheReply plan_reply(const http::RequestHead& req, int status, const http::HeaderList& stored,
+                      uint64_t body_size, [[maybe_unused]] bool complete) {
   CacheReply r;
-  r.status = head.status;
+  r.status = status;
   r.head_only = req.method == http::Method::kHead;
   const bool known = body_size != kUnknownSize;
   r.size = known ? body_size : 0;
   // RFC 9110 13.2.1: preconditions apply only where the response would otherwise be a 2xx.
-  const bool successful = head.status >= 200 && head.status < 300;
+  const bool successful = status >= 200 && status < 300;
   switch (successful ? cache::evaluate_preconditions(req, stored) : cache::Precondition::kServe) {
     case cache::Precondition::kNotModified:
       r.kind = Kind::kNotModified;
@@ -169,7 +174,9 @@ CacheReply plan_reply(const http::RequestHead& req, const cache::ObjectHead& hea
     case cache::Precondition::kServe:
       break;
   }
-  if (req.method == http::Method::kGet && known && complete && head.status == 200 &&
+  // A range of an object still filling is served as its bytes come in, when its size is known
+  // (Content-Length): a Range miss of a large archive needs not wait for the whole of it.
+  if (req.method == http::Method::kGet && known && status == 200 &&
       plan_range(r, req, stored, body_size))
     return r;
   r.kind = Kind::kFull;
@@ -181,10 +188,13 @@ CacheReply plan_reply(const http::RequestHead& req, const cache::ObjectHead& hea
 }
 
 bool reply_carries(const CacheReply& reply, std::string_view name, std::string_view status_header) {
-  if (is_one_of(name, {"age", "content-length", "transfer-encoding", "content-range",
-                       "surrogate-key", "keep-alive"}) ||
+  if (is_one_of(name,
+                {"age", "content-length", "transfer-encoding", "surrogate-key", "keep-alive"}) ||
       http::is_hop_by_hop(name) || (!status_header.empty() && http::iequals(name, status_header)))
     return false;
+  // A whole stored response keeps the Content-Range it came with (RFC 9111 3.1: every field but
+  // the hop-by-hop ones is stored and sent); the replies gatehouse cuts write their own.
+  if (http::iequals(name, "content-range") && reply.kind != Kind::kFull) return false;
   switch (reply.kind) {
     case Kind::kFull:
     case Kind::kPartial:
@@ -216,9 +226,10 @@ Http1Framing write_http1_head(const CacheReply& reply, const http::HeaderList& s
     h.field(f.name, f.value);
   }
   if (!has_date && !fields.date.empty()) h.field("Date", fields.date);
-  h.add("Age: ").add_number(fields.age > 0 ? static_cast<uint64_t>(fields.age) : 0).add("\r\n");
+  if (fields.send_age)
+    h.add("Age: ").add_number(fields.age > 0 ? static_cast<uint64_t>(fields.age) : 0).add("\r\n");
   if (!fields.status_header.empty()) h.field(fields.status_header, fields.status_value);
-  h.add("Via: 1.1 gatehouse\r\n");
+  if (fields.send_via) h.add("Via: 1.1 gatehouse\r\n");
   switch (reply.kind) {
     case Kind::kPartial:
       h.add("Content-Range: bytes ").add_number(reply.range.first).add("-");
@@ -281,9 +292,11 @@ size_t http2_fields(const CacheReply& reply, const http::HeaderList& stored,
     push(name, f.value);
   }
   if (!has_date && !fields.date.empty()) push("date", fields.date);
-  std::string_view age;
-  write_number(p, end, fields.age > 0 ? static_cast<uint64_t>(fields.age) : 0, age, ok);
-  push("age", age);
+  if (fields.send_age) {
+    std::string_view age;
+    write_number(p, end, fields.age > 0 ? static_cast<uint64_t>(fields.age) : 0, age, ok);
+    push("age", age);
+  }
   if (!fields.status_header.empty()) {
     if (static_cast<size_t>(end - p) < fields.status_header.size()) return 0;
     for (size_t i = 0; i < fields.status_header.size(); ++i) {
@@ -293,7 +306,7 @@ size_t http2_fields(const CacheReply& reply, const http::HeaderList& stored,
     push(std::string_view(p, fields.status_header.size()), fields.status_value);
     p += fields.status_header.size();
   }
-  push("via", "1.1 gatehouse");
+  if (fields.send_via) push("via", "1.1 gatehouse");
   if (reply.kind == Kind::kPartial || reply.kind == Kind::kUnsatisfiable) {
     int len;
     if (reply.kind == Kind::kPartial)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// How a stored cache object answers one request: the status, the fields and the body segments
-// (RFC 9111 4 with RFC 9110 13 preconditions and 14 ranges). Planning is pure; the heads are
-// written for HTTP/1.1 (text) and HTTP/2 (a field list), from the same plan.
+// How a stored cache object, or a file served from disk, answers one request: the status, the
+// fields and the body segments (RFC 9111 4 with RFC 9110 13 preconditions and 14 ranges).
+// Planning is pure; the heads are written for HTTP/1.1 (text) and HTTP/2 (a field list), from
+// the same plan.
 #pragma once
 
 #include <cstddef>
@@ -58,11 +59,16 @@ struct CacheReply {
 };
 
 // Plans the reply of |head| (with its decoded fields |stored|) to |req|: preconditions first
-// (304 or 412), then Range for a GET on a |complete| object of known |body_size| (206, multipart
-// 206 or 416; If-Range), else the stored status with the whole body. HEAD gets the same head
-// with no body.
+// (304 or 412), then Range for a GET on an object of known |body_size| (206, multipart 206 or
+// 416; If-Range), complete or still filling (|complete| false: the ranges are sent as the bytes
+// arrive), else the stored status with the whole body. HEAD gets the same head with no body.
 CacheReply plan_reply(const http::RequestHead& req, const cache::ObjectHead& head,
                       const http::HeaderList& stored, uint64_t body_size, bool complete = true);
+// The same for any representation: its |status| (200 for a file), its fields |stored|
+// (Content-Type, ETag, Last-Modified, ...), its body of |body_size| bytes. A file served from
+// disk (offload/file_serve.h) is planned with it, exactly as a stored object is.
+CacheReply plan_reply(const http::RequestHead& req, int status, const http::HeaderList& stored,
+                      uint64_t body_size, bool complete = true);
 
 // What a served-from-cache head says besides the stored fields.
 struct ReplyFields {
@@ -70,6 +76,8 @@ struct ReplyFields {
   std::string_view status_header;  // the configured status header's name ("" for none)
   std::string_view status_value;   // HIT, STALE, REVALIDATED, ...
   std::string_view date;           // now as an HTTP-date: sent when the stored head has no Date
+  bool send_age = true;            // false: no Age (a file served from disk, not from a cache)
+  bool send_via = true;            // false: no Via (a static file: no backend was involved)
 };
 
 // The framing the HTTP/1.1 head chose.

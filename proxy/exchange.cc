@@ -18,6 +18,7 @@ void Exchange::drop_producer() {
 
 void Exchange::reset() {
   caching.reset();  // first: its producer and waker refer to this exchange
+  file.abandon();
   producer = nullptr;
   downstream = nullptr;
   runtime.reset();
@@ -38,6 +39,7 @@ void Exchange::reset() {
   aborted = false;
   upstream_time = base::Duration{-1};
   out.reset();
+  file.reset();  // after out: no range of the file is queued any more
   status = 0;
   local_response = false;
   chunked_out = false;
@@ -51,6 +53,8 @@ void Exchange::reset() {
   local_text.clear();
   local_type = {};
   allow = {};
+  offload.clear();
+  discard_upstream = false;
   stage = 0;
 }
 

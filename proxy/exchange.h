@@ -14,6 +14,8 @@
 #include "proxy/http/message.h"
 #include "proxy/http/parser.h"
 #include "proxy/io/body_buffer.h"
+#include "proxy/offload/exchange_file.h"
+#include "proxy/offload/offload_decision.h"
 #include "proxy/runtime.h"
 
 namespace proxy {
@@ -96,6 +98,13 @@ struct Exchange {
 
   // The cache's part in this exchange (lookup outcome, the object served, the fill fed).
   ExchangeCache caching;
+  // The file the response is served from (static, X-Accel, X-Sendfile: offload/file_serve.h).
+  offload::ExchangeFile file;
+
+  // X-Accel-Redirect / X-Sendfile (stages/offload.cc): the backend's decision, copied out of
+  // its head; |discard_upstream|: the backend's body is dropped, never sent.
+  offload::OffloadDecision offload;
+  bool discard_upstream = false;
 
   // Pipeline position.
   uint8_t stage = 0;

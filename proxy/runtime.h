@@ -8,6 +8,7 @@
 #include "conf/config.h"
 #include "proxy/base/expected.h"
 #include "proxy/io/socket_address.h"
+#include "proxy/offload/file_roots.h"
 #include "proxy/server_addresses.h"
 #include "proxy/tls_contexts.h"
 #include "rules/rule_set.h"
@@ -42,6 +43,9 @@ struct Runtime {
   // The access log of config->access_log; null: none. An exchange logs to its runtime's, so a
   // reload that changes the log sends the requests in flight to the old one.
   std::shared_ptr<AccessLog> access_log;
+  // The directories files are served from (static roots; internal roots, sendfile_roots), open
+  // for as long as this Runtime lives: a reload opens them again.
+  offload::FileRoots file_roots;
 
   // `addresses` are the servers' addresses, resolved by the main process (resolve_servers);
   // null: resolved here (tests and tools only: a worker never resolves at start).

@@ -5,18 +5,12 @@
 
 #include "cache/cache.h"
 #include "cache/cache_key.h"
+#include "proxy/http/char_class.h"
 #include "proxy/http/headers.h"
 #include "proxy/http/parser.h"
 
 namespace proxy::admin {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool percent_decode(std::string_view in, std::string& out) {
   out.clear();
@@ -26,7 +20,8 @@ bool percent_decode(std::string_view in, std::string& out) {
       continue;
     }
     if (i + 2 >= in.size()) return false;
-    const int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
+    const int hi = http::cc::hex_value_or_none(in[i + 1]),
+              lo = http::cc::hex_value_or_none(in[i + 2]);
     if (hi < 0 || lo < 0) return false;
     const char c = static_cast<char>(hi * 16 + lo);
     if (c == '\0') return false;

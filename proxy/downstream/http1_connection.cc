@@ -387,6 +387,9 @@ void Http1Connection::step_write() {
     }
     if (n < 0 && errno == EINTR) continue;
     // The client is gone (or the spill file failed): nothing more can reach it.
+    // EIO: a file range (a served file, a disk cache object) ended before its announced length.
+    if (n < 0 && errno == EIO)
+      EX_LOG_WARN(*ex_, "a file of the response is shorter than announced (it changed): cut");
     ex_->aborted = true;
     close();
     return;

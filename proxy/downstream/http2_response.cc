@@ -42,14 +42,14 @@ std::string_view lower_into(std::string_view name, char* buf) {
 
 }  // namespace
 
-// A response from a stored object: the fields the reply plan gives (cache_reply.h), the body
-// from the exchange's producer.
-void Http2Stream::submit_cached() {
+// A response planned from a representation (a stored object, a file): the fields the reply plan
+// gives (cache_reply.h), the body from the exchange's producer.
+void Http2Stream::submit_planned() {
   Exchange& e = *ex;
-  const CacheReply& reply = e.caching.body->reply();
-  const ReplyFields rf = stages::cached_reply_fields(e);
+  const stages::PlannedReply planned = stages::planned_reply(e);
+  const CacheReply& reply = *planned.reply;
   H2Field plan[kMaxFields];
-  const size_t count = http2_fields(reply, e.caching.fields, rf, plan, kMaxFields,
+  const size_t count = http2_fields(reply, *planned.fields, planned.extra, plan, kMaxFields,
                                     conn_.loop().scratch(), EventLoop::kScratchSize);
   nghttp2_nv fields[kMaxFields];
   for (size_t i = 0; i < count; ++i) fields[i] = nv(plan[i].name, plan[i].value);
@@ -61,8 +61,8 @@ void Http2Stream::submit_cached() {
                             : nghttp2_submit_response(conn_.session(), id, fields, count,
                                                       has_body ? &body : nullptr);
   if (rv != 0) {
-    LOG_DEBUG("client %s: HTTP/2 stream %d: cannot submit the cached response: %s", e.client_ip, id,
-              nghttp2_strerror(rv));
+    LOG_DEBUG("client %s: HTTP/2 stream %d: cannot submit the planned response: %s", e.client_ip,
+              id, nghttp2_strerror(rv));
     nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id, NGHTTP2_INTERNAL_ERROR);
   }
 }
@@ -83,8 +83,8 @@ void Http2Stream::submit_response() {
   std::string_view status_value;
   const std::string_view status_name = stages::cache_status_field(e, status_value);
   char status_lower[64];
-  if (e.caching.serving()) {
-    submit_cached();
+  if (e.caching.serving() || e.file.serving()) {
+    submit_planned();
     return;
   }
   if (e.local_response) {

@@ -85,7 +85,7 @@ class Http2Stream final : public Downstream {
  private:
   // The response HEADERS, and the interim 100 (http2_response.cc).
   void submit_response();
-  void submit_cached();
+  void submit_planned();
   void submit_continue();
   void give_error();
   // Gives the client back the window of body bytes the stream no longer holds.

@@ -66,6 +66,11 @@ inline int hex_value(char c) {
   return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }
 
+// Value of |c| if it is a HEXDIG, else -1 (percent-decoding checks and decodes at once).
+inline int hex_value_or_none(char c) {
+  return is(c, kHex) ? hex_value(c) : -1;
+}
+
 // Advances p over field-value bytes (kFieldChar) and returns where they stop; eight at a time
 // while no byte is a control or DEL. The run must end before `end` (the parsers' final '\n').
 inline const char* skip_field_chars(const char* p, const char* end) {

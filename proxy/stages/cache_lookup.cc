@@ -123,6 +123,18 @@ Next wait_for_fill(Exchange& ex) {
         [[fallthrough]];
       case cache::PendingFill::State::kUncacheable:
       case cache::PendingFill::State::kFailed:
+      case cache::PendingFill::State::kError:
+        // A revalidation whose leader's backend just failed: the stale object stands in for
+        // this request too when it may (RFC 9111 4.2.4), rather than one more try each.
+        if (c.stored && c.pending->state() == cache::PendingFill::State::kError &&
+            cache::may_serve_stale_on_error(c.stored->head().freshness, ex.request,
+                                            cache_now(ex))) {
+          c.pending.reset();
+          count(stats.stale);
+          auto stale = std::move(c.stored);
+          c.revalidating = false;
+          return serve_object(ex, std::move(stale), CacheStatus::kStale);
+        }
         c.pending.reset();
         c.no_fill = true;  // the leader found it not storable (or failed): no second fill
         count(stats.misses);
@@ -133,6 +145,29 @@ Next wait_for_fill(Exchange& ex) {
         break;  // settled in between: look again
     }
   }
+}
+
+// RFC 9111 4.3.1: ask the backend whether the stored response is still good. Concurrent
+// revalidations of one key make one conditional request (RFC 9111 4: a cache may collapse
+// them): the first GET leads it, the others wait for its outcome as misses wait for a fill,
+// and keep what they need to revalidate by themselves if it fails. A HEAD neither leads nor
+// waits (its answer, a 200 without a body, refreshes no waiter).
+Next revalidate(Exchange& ex, std::shared_ptr<const cache::Object> object) {
+  auto& c = ex.caching;
+  c.fields.clear();
+  cache::decode_fields(object->head().fields, c.fields);
+  cache::validators_for(c.fields, c.validators);
+  c.fields.clear();
+  c.stored = std::move(object);
+  c.revalidating = true;
+  c.status = CacheStatus::kMiss;
+  count(c.cache->stats().revalidations);
+  if (ex.request.method != http::Method::kGet) return Next::kContinue;
+  bool uncacheable = false;
+  c.pending = c.cache->join_or_lead(c.key, &uncacheable);
+  if (c.pending) return wait_for_fill(ex);
+  if (!uncacheable) c.lead = true;
+  return Next::kContinue;
 }
 
 }  // namespace
@@ -182,18 +217,7 @@ Next cache_lookup(Exchange& ex) {
       case cache::Reuse::kRevalidate:
         break;
     }
-    if (!only_if_cached) {
-      // RFC 9111 4.3.1: ask the backend whether the stored response is still good.
-      c.fields.clear();
-      cache::decode_fields(object->head().fields, c.fields);
-      cache::validators_for(c.fields, c.validators);
-      c.fields.clear();
-      c.stored = std::move(object);
-      c.revalidating = true;
-      c.status = CacheStatus::kMiss;
-      count(stats.revalidations);
-      return Next::kContinue;
-    }
+    if (!only_if_cached) return revalidate(ex, std::move(object));
   }
   c.status = CacheStatus::kMiss;
   if (only_if_cached) {
@@ -203,7 +227,28 @@ Next cache_lookup(Exchange& ex) {
     ex.error_detail = "only-if-cached: not in the cache";
     return Next::kRespond;
   }
+  const bool request_no_store = cache::parse_cache_control(req.headers).no_store;
   if (req.method == http::Method::kHead || partial_or_conditional(req)) {
+    // Its own answer (a head, a 206, a 304) is no whole response to store. As nginx and Varnish
+    // do, the whole GET response is fetched instead (once, in the background, as the key's
+    // fill) and this request is answered from the filling object: the next requests for the
+    // key hit, and a Range of a big archive is served as its bytes stream in. A response that
+    // turns out not storable sends this request to the backend as it came (the key is then
+    // remembered as uncacheable: the next ones go there at once).
+    if (!request_no_store && BackgroundFetch::fill(ex)) {
+      bool uncacheable = false;
+      c.pending = store->join_or_lead(c.key, &uncacheable);
+      if (c.pending) return wait_for_fill(ex);
+      // The fetch settled already (a backend that failed at once): no fill to wait on.
+      if (!uncacheable) store->settle_failed(c.key);
+    }
+    count(stats.misses);
+    c.no_fill = true;
+    return Next::kContinue;
+  }
+  if (request_no_store) {
+    // RFC 9111 5.2.1.5: its response is not stored, so it leads no fill (it may not fill, and
+    // the key must not be judged uncacheable by it).
     count(stats.misses);
     c.no_fill = true;
     return Next::kContinue;

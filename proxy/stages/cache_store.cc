@@ -2,6 +2,7 @@
 // The cache store stage: the backend's head is in (or a local answer replaced it). It decides
 // what the cache makes of the response before the deliver stage sends anything.
 #include <cctype>
+#include <string>
 
 #include "cache/cache.h"
 #include "cache/cache_control.h"
@@ -19,15 +20,25 @@ void count(std::atomic<uint64_t>& counter) {
   counter.fetch_add(1, std::memory_order_relaxed);
 }
 
-// A coalesced lead whose response will not fill: the waiters go to the backend themselves.
-void settle(Exchange& ex, bool uncacheable) {
+enum class Outcome : uint8_t { kUncacheable, kFailed, kBackendError };
+
+// A coalesced lead whose response will not fill: the waiters go to the backend themselves (or,
+// after a backend error, may serve their stale copy).
+void settle(Exchange& ex, Outcome outcome) {
   auto& c = ex.caching;
   if (!c.lead) return;
   c.lead = false;
-  if (uncacheable)
-    c.cache->settle_uncacheable(c.key);
-  else
-    c.cache->settle_failed(c.key);
+  switch (outcome) {
+    case Outcome::kUncacheable:
+      c.cache->settle_uncacheable(c.key);
+      break;
+    case Outcome::kFailed:
+      c.cache->settle_failed(c.key);
+      break;
+    case Outcome::kBackendError:
+      c.cache->settle_error(c.key);
+      break;
+  }
 }
 
 // The backend's response is not what the client gets (a stored object is): the upstream lets
@@ -36,8 +47,9 @@ Next serve_instead(Exchange& ex, std::shared_ptr<const cache::Object> object, Ca
   if (!ex.local_response) ex.caching.detach_upstream = true;
   ex.local_response = false;
   ex.error_detail = "";
-  serve_object(ex, std::move(object), status);
-  return Next::kContinue;  // on to deliver, which writes the object's head
+  const Next next = serve_object(ex, std::move(object), status);
+  // on to deliver, which writes the object's head (or a stored decision's refusal)
+  return next == Next::kServe ? Next::kContinue : next;
 }
 
 // RFC 9111 4.4: a non-error response to an unsafe method invalidates the target URI and the
@@ -72,9 +84,11 @@ bool weakened_etag(const http::HeaderList& stored, const http::HeaderList& updat
          old_tag->value.substr(2) == new_tag->value;
 }
 
-// RFC 9111 4.3.4: the 304 refreshes the stored head (its fields merged, its freshness judged
-// again as of now), and the object is served from it.
-Next refresh(Exchange& ex, const cache::PolicyConfig& policy, cache::UnixTime now) {
+// RFC 9111 3.2 / 4.3.4: the stored object with its head updated by the backend's fields (a
+// 304's, or a HEAD's 200, 4.3.5): fields merged, freshness judged again as of now. Null if the
+// merged response may not be stored (the stored object is then left as it was).
+std::shared_ptr<const cache::Object> update_stored(Exchange& ex, const cache::PolicyConfig& policy,
+                                                   cache::UnixTime now) {
   auto& c = ex.caching;
   const auto& stored = c.stored;
   http::HeaderList old_fields;
@@ -95,13 +109,65 @@ Next refresh(Exchange& ex, const cache::PolicyConfig& policy, cache::UnixTime no
   merged.framing = http::Framing::kLength;
   merged.content_length = head.body_size.value_or(0);
   cache::decode_fields(head.fields, merged.headers);
-  const auto decision = cache::decide_store(ex.request, merged, c.request_time, now, policy);
-  std::shared_ptr<const cache::Object> fresh;
-  if (decision.store) {
-    head.freshness = decision.freshness;
-    fresh = c.cache->refresh(stored, std::move(head));
+  http::RequestHead as_get;  // the stored object answers GET: judged as one (4.3.5)
+  const http::RequestHead* req = &ex.request;
+  if (ex.request.method == http::Method::kHead) {
+    as_get.method = http::Method::kGet;
+    as_get.headers = ex.request.headers;
+    req = &as_get;
   }
+  const auto decision = cache::decide_store(*req, merged, c.request_time, now, policy);
+  if (!decision.store) return nullptr;
+  head.freshness = decision.freshness;
+  return c.cache->refresh(stored, std::move(head));
+}
+
+// RFC 9111 4.3.5: whether a HEAD's 200 describes the stored GET response: the validators it
+// carries (ETag, Last-Modified) and its Content-Length, if any, match the stored ones.
+bool head_matches_stored(const http::ResponseHead& resp, const cache::Object& stored) {
+  http::HeaderList fields;
+  cache::decode_fields(stored.head().fields, fields);
+  for (std::string_view name : {"etag", "last-modified"}) {
+    const auto* got = resp.headers.find(name);
+    if (!got) continue;
+    const auto* had = fields.find(name);
+    if (!had || had->value != got->value) return false;
+  }
+  if (const auto* cl = resp.headers.find("content-length")) {
+    const auto size = stored.head().body_size;
+    if (!size || std::to_string(*size) != cl->value) return false;
+  }
+  return true;
+}
+
+// RFC 9111 4.3.5: a HEAD sent for a stale stored GET response came back 200. Its fields update
+// the stored head when it describes the same representation; otherwise the stored response is
+// considered stale (the next GET revalidates). The client gets the backend's answer.
+Next update_from_head(Exchange& ex, const cache::PolicyConfig& policy, cache::UnixTime now) {
+  auto& c = ex.caching;
+  if (ex.response.status != 200) return Next::kContinue;
+  if (head_matches_stored(ex.response, *c.stored)) {
+    update_stored(ex, policy, now);
+    return Next::kContinue;
+  }
+  cache::ObjectHead head = c.stored->head();
+  head.freshness.lifetime = 0;
+  head.freshness.stale_while_revalidate = 0;
+  c.cache->refresh(c.stored, std::move(head));
+  return Next::kContinue;
+}
+
+// RFC 9111 4.3.4: the 304 refreshes the stored head, and the object is served from it.
+Next refresh(Exchange& ex, const cache::PolicyConfig& policy, cache::UnixTime now) {
+  auto& c = ex.caching;
+  const auto& stored = c.stored;
+  std::shared_ptr<const cache::Object> fresh = update_stored(ex, policy, now);
   count(c.cache->stats().revalidated);
+  // The revalidation this exchange led is over: its waiters get the object it validated.
+  if (c.lead) {
+    c.lead = false;
+    c.cache->settle_object(c.key, fresh ? fresh : stored);
+  }
   return serve_instead(ex, fresh ? fresh : stored, CacheStatus::kRevalidated);
 }
 
@@ -173,20 +239,36 @@ bool make_head(const Exchange& ex, const cache::PolicyConfig& policy,
 
 }  // namespace
 
+namespace {
+
+Next store_response(Exchange& ex);
+
+}  // namespace
+
 Next cache_store(Exchange& ex) {
+  const Next next = store_response(ex);
+  auto& c = ex.caching;
+  // A background fetch whose response neither fills nor refreshes has nothing left to do: the
+  // body is not read (a large one not storable would only be downloaded to be thrown away).
+  if (c.background && !ex.local_response && !c.writer && !c.serving()) c.detach_upstream = true;
+  return next;
+}
+
+namespace {
+
+Next store_response(Exchange& ex) {
   auto& c = ex.caching;
   if (!c.cache) return Next::kContinue;
   const cache::UnixTime now = cache_now(ex);
   if (ex.local_response) {
     // The backend failed, timed out or could not be reached (RFC 5861 4, RFC 9111 4.2.4).
     const bool failed = ex.status == 502 || ex.status == 503 || ex.status == 504;
+    settle(ex, failed ? Outcome::kBackendError : Outcome::kFailed);
     if (failed && c.stored &&
         cache::may_serve_stale_on_error(c.stored->head().freshness, ex.request, now)) {
       count(c.cache->stats().stale);
-      settle(ex, false);
       return serve_instead(ex, c.stored, CacheStatus::kStale);
     }
-    settle(ex, false);
     return Next::kContinue;
   }
   const auto& resp = ex.response;
@@ -198,21 +280,27 @@ Next cache_store(Exchange& ex) {
   const cache::PolicyConfig policy = request_policy(ex);
   if (c.stored) {
     if (resp.status == 304) return refresh(ex, policy, now);
+    if (resp.status >= 500) settle(ex, Outcome::kBackendError);
     if (resp.status >= 500 &&
         cache::may_serve_stale_on_error(c.stored->head().freshness, req, now)) {
       count(c.cache->stats().stale);
       return serve_instead(ex, c.stored, CacheStatus::kStale);
     }
+    if (req.method == http::Method::kHead) return update_from_head(ex, policy, now);
   }
   if (c.no_fill || req.method != http::Method::kGet) {
-    settle(ex, true);
+    settle(ex, Outcome::kUncacheable);
     return Next::kContinue;
   }
   const auto decision = cache::decide_store(req, resp, c.request_time, now, policy);
   cache::ObjectHead head;
   const bool compress = decision.store && compress_eligible(ex);
   if (!decision.store || !make_head(ex, policy, decision, compress, head)) {
-    settle(ex, true);
+    // Not storable because of this request (its no-store, its Authorization): another request
+    // for the key may well fill, so the key is not remembered as uncacheable.
+    const std::string_view why = decision.reason;
+    const bool request_side = why == "request no-store" || why == "Authorization";
+    settle(ex, request_side ? Outcome::kFailed : Outcome::kUncacheable);
     return Next::kContinue;
   }
   // The client learns that the answer depends on Accept-Encoding, as later hits will tell it.
@@ -227,5 +315,7 @@ Next cache_store(Exchange& ex) {
   c.writer = c.cache->fill(c.key, std::move(head), lead);
   return Next::kContinue;
 }
+
+}  // namespace
 
 }  // namespace proxy::stages

@@ -120,19 +120,19 @@ Next deliver_h2(Exchange& ex) {
   return Next::kContinue;
 }
 
-// A response from a stored object (cache_reply.h): its head from the stored fields, with Age
-// (RFC 9111 5.1) and the status header; the body comes from its producer (ex.producer).
-Next deliver_cached(Exchange& ex) {
-  const auto& c = ex.caching;
-  ex.status = c.body->reply().status;
+// A response planned from a representation (cache_reply.h), a stored object or a file: its head
+// from the representation's fields (with Age, RFC 9111 5.1, and the status header for a stored
+// object); the body comes from its producer (ex.producer).
+Next deliver_planned(Exchange& ex) {
+  const PlannedReply planned = planned_reply(ex);
+  ex.status = planned.reply->status;
   ex.upstream_done = false;
   if (ex.downstream->http2()) {
     ex.response_ready = true;  // the stream writes the HEADERS frame (http2_response.cc)
     return Next::kContinue;    // the pipeline then starts the producer
   }
   io::HeadBuilder h(ex.loop->scratch(), EventLoop::kScratchSize);
-  const ReplyFields fields = cached_reply_fields(ex);
-  const Http1Framing framing = write_http1_head(c.body->reply(), c.fields, fields,
+  const Http1Framing framing = write_http1_head(*planned.reply, *planned.fields, planned.extra,
                                                 ex.request.version_minor, ex.close_after, h);
   ex.chunked_out = framing.chunked;
   if (framing.close_after) ex.close_after = true;
@@ -152,8 +152,25 @@ ReplyFields cached_reply_fields(Exchange& ex) {
   return f;
 }
 
+PlannedReply planned_reply(Exchange& ex) {
+  PlannedReply p;
+  if (ex.file.serving()) {
+    p.reply = &ex.file.reply;
+    p.fields = &ex.file.fields;
+    p.extra.status_header = cache_status_field(ex, p.extra.status_value);
+    p.extra.date = ex.loop->http_date();
+    p.extra.send_age = false;
+    p.extra.send_via = ex.file.via;
+    return p;
+  }
+  p.reply = &ex.caching.body->reply();
+  p.fields = &ex.caching.fields;
+  p.extra = cached_reply_fields(ex);
+  return p;
+}
+
 Next deliver(Exchange& ex) {
-  if (ex.caching.serving()) return deliver_cached(ex);
+  if (ex.caching.serving() || ex.file.serving()) return deliver_planned(ex);
   if (ex.downstream->http2()) return deliver_h2(ex);
   io::HeadBuilder h(ex.loop->scratch(), EventLoop::kScratchSize);
   if (ex.local_response) {

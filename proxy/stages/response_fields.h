@@ -40,6 +40,14 @@ std::string_view cache_status_field(const Exchange& ex, std::string_view& value)
 
 // The Age, status header and Date of a response served from the exchange's cache object.
 ReplyFields cached_reply_fields(Exchange& ex);
+// The reply of an exchange served from a representation (a stored object: ex.caching.serving(),
+// or a file: ex.file.serving()), what both heads are written from.
+struct PlannedReply {
+  const CacheReply* reply = nullptr;
+  const http::HeaderList* fields = nullptr;
+  ReplyFields extra;
+};
+PlannedReply planned_reply(Exchange& ex);
 
 // The short text body of a local response ("404 Not Found\n") written to |buf|; returns its
 // length, 0 when the response has none (a 200 to OPTIONS *).

@@ -3,6 +3,9 @@
 #include "proxy/downstream/downstream.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
+#include "proxy/exchange_log.h"
+#include "proxy/offload/internal_locations.h"
+#include "proxy/offload/static_files.h"
 #include "proxy/stages/stages.h"
 
 namespace proxy::stages {
@@ -40,6 +43,15 @@ Next route(Exchange& ex) {
     ex.status = 200;  // OPTIONS * asks about the server itself: answered here
     return Next::kRespond;
   }
+  // Internal locations are for X-Accel-Redirect only: a client naming one, however it spells
+  // the path, gets 404 before any rule (a rule could otherwise pass it to a backend or a root).
+  if (offload::reaches_internal(*ex.runtime->config, req.path)) {
+    EX_LOG_WARN(ex, "request for an internal location refused: %.*s",
+                static_cast<int>(req.path.size()), req.path.data());
+    ex.status = 404;
+    ex.error_detail = "internal location";
+    return Next::kRespond;
+  }
   rules::RequestView view;
   view.method = req.method_name;
   view.host = host_of(req.authority);
@@ -49,6 +61,7 @@ Next route(Exchange& ex) {
   view.listener = listener.name;
   ex.rule = ex.runtime->rules->match(view);
   ex.pool = ex.runtime->pool_for(ex.rule);
+  if (ex.rule && !ex.rule->static_root.empty()) return offload::serve_static(ex);
   if (!ex.rule || !ex.pool) {
     ex.status = 404;
     ex.error_detail = ex.rule ? "rule has no pool" : "no rule matches";

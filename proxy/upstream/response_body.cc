@@ -51,7 +51,10 @@ bool UpstreamConnection::consume(const char* data, size_t len) {
                     len - take);
         reusable_ = false;
       }
-      if (body_left_ == 0) complete();
+      if (body_left_ == 0) {
+        if (readable_ && reusable_) check_drained();  // a read of exactly the body's end
+        complete();
+      }
       return true;
     }
     case http::Framing::kChunked: {
@@ -126,16 +129,7 @@ void UpstreamConnection::read_body() {
         if (framing == http::Framing::kLength) {
           body_left_ -= static_cast<uint64_t>(n);
           if (body_left_ == 0) {
-            // Bytes beyond the body would be taken for the next response: never reuse then.
-            // Nothing there (EAGAIN) also says the socket is drained: a read that filled |want|
-            // exactly left readable_ set, and the pool would then take the idle connection for
-            // one the backend had closed (a backend that writes head and body apart, every time).
-            char c;
-            if (::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 ||
-                (errno != EAGAIN && errno != EWOULDBLOCK))
-              reusable_ = false;
-            else
-              readable_ = false;
+            check_drained();
             complete();
             break;
           }
@@ -178,6 +172,18 @@ void UpstreamConnection::read_body() {
     return;
   }
   if (ex_) notify(&Downstream::output_ready);
+}
+
+void UpstreamConnection::check_drained() {
+  // Bytes beyond the body would be taken for the next response: never reuse then. Nothing
+  // there (EAGAIN) also says the socket is drained: a read that filled its |want| exactly left
+  // readable_ set, and the pool would then take the idle connection for one the backend had
+  // closed (a backend that writes head and body apart, every time).
+  char c;
+  if (::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+    reusable_ = false;
+  else
+    readable_ = false;
 }
 
 // Output is handed over as soon as it is read: the body flows through memory while the client

@@ -269,7 +269,43 @@ void UpstreamConnection::on_head(size_t end) {
     if (!ex.request_complete) ex.close_after = true;
   }
 
-  pipeline::resume(ex);     // deliver queues the client's head; the paths below hand it over
+  // What the backend's head says, kept for an offloaded answer (the stages may reuse ex.response).
+  const http::Framing framing = ex.response.framing;
+  const uint64_t length = ex.response.content_length;
+  const bool keep_alive = ex.response.keep_alive;
+  const int keepalive = ex.pool && ex.pool->config ? ex.pool->config->keepalive : 0;
+  pipeline::resume(ex);  // deliver queues the client's head; the paths below hand it over
+  if (ex.discard_upstream) {
+    // X-Accel-Redirect / X-Sendfile: a file (or a local error) answers, the backend's body is
+    // dropped. The connection is reused when that body came whole with the head (an empty
+    // body, or a small one in the same read), else closed rather than read for nothing.
+    const size_t extra = head_len_ - end;
+    const bool whole = (framing == http::Framing::kNone && extra == 0) ||
+                       (framing == http::Framing::kLength && extra == length);
+    Exchange* e = ex_;
+    detach();
+    release_head_block();
+    ex.response.headers.clear();  // its views pointed into the block
+    bool keep = whole && reusable_ && keep_alive && request_sent_ && !loop_.draining();
+    if (keep) {
+      const auto kept = loop_.upstreams().put_idle(this, keepalive);
+      if (kept == UpstreamPools::Kept::kNo) {
+        keep = false;
+      } else {
+        state_ = State::kIdle;
+        reused_ = true;
+        event_add(&ev_, kept == UpstreamPools::Kept::kWithinCap
+                            ? loop_.timeouts().upstream_idle
+                            : loop_.timeouts().upstream_surplus);
+      }
+    }
+    if (!keep) destroy();
+    if (e->producer)
+      e->producer->output_drained();
+    else
+      e->downstream->output_ready();
+    return;
+  }
   if (ex.local_response) {  // deliver refused the head (too large): the 502 replaces it
     detach();
     destroy();
@@ -278,9 +314,16 @@ void UpstreamConnection::on_head(size_t end) {
   }
   if (ex.caching.detach_upstream) {
     // A stored object answers instead (a 304 refreshed it, or it stands in for a 5xx): this
-    // response's body is not wanted. Its producer adds its first bytes now.
+    // response's body is not wanted. The connection goes back to the pool when the response is
+    // already whole (a 304 has no body; a short error page may have come with its head), else
+    // it closes (reading a body nobody wants would only hold the backend). The object's
+    // producer adds its first bytes now.
+    const bool whole = response_whole_in_block(end);
     detach();
-    destroy();
+    ex.response.headers.clear();  // its views point into the block released below
+    release_head_block();
+    if (!whole || !park(ex)) destroy();
+    if (!ex.producer) ex.upstream_done = true;  // nothing replaces it (a background fetch's)
     if (ex.producer)
       ex.producer->output_drained();
     else
@@ -288,7 +331,11 @@ void UpstreamConnection::on_head(size_t end) {
     return;
   }
 
-  if (ex.response.framing == http::Framing::kNone) {
+  // A Content-Length of 0 ends the response with its head, as no framing does: no read would
+  // ever come to complete it (the exchange and the connection were held until the backend
+  // closed).
+  if (ex.response.framing == http::Framing::kNone ||
+      (ex.response.framing == http::Framing::kLength && ex.response.content_length == 0)) {
     if (head_len_ > end) {
       EX_LOG_WARN(ex, "backend sent bytes after a bodiless response");
       reusable_ = false;
@@ -317,21 +364,7 @@ void UpstreamConnection::complete() {
   ex->response.headers.clear();  // its views point into the block released below
   detach();
   release_head_block();
-  const int keepalive = ex->pool && ex->pool->config ? ex->pool->config->keepalive : 0;
-  // After an upgrade request the backend may have changed its mind about the connection.
-  bool keep = reusable_ && ex->response.keep_alive && request_sent_ && !loop_.draining() &&
-              !ex->request.upgrade_websocket;
-  if (keep) {
-    const auto kept = loop_.upstreams().put_idle(this, keepalive);
-    if (kept == UpstreamPools::Kept::kNo) {
-      keep = false;
-    } else {
-      state_ = State::kIdle;
-      reused_ = true;
-      event_add(&ev_, kept == UpstreamPools::Kept::kWithinCap ? loop_.timeouts().upstream_idle
-                                                              : loop_.timeouts().upstream_surplus);
-    }
-  }
+  const bool keep = park(*ex);
   ++busy_;
   ex->downstream->output_ready();
   --busy_;
@@ -339,6 +372,34 @@ void UpstreamConnection::complete() {
     destroy();
   else if (dead_ && busy_ == 0)
     delete this;
+}
+
+bool UpstreamConnection::response_whole_in_block(size_t head_end) const {
+  const Exchange& ex = *ex_;
+  const size_t rest = head_len_ - head_end;
+  switch (ex.response.framing) {
+    case http::Framing::kNone:
+      return rest == 0;
+    case http::Framing::kLength:
+      return rest == ex.response.content_length;
+    default:
+      return false;  // chunked or until-close: not worth parsing for a body thrown away
+  }
+}
+
+bool UpstreamConnection::park(const Exchange& ex) {
+  const int keepalive = ex.pool && ex.pool->config ? ex.pool->config->keepalive : 0;
+  // After an upgrade request the backend may have changed its mind about the connection.
+  if (!reusable_ || !ex.response.keep_alive || !request_sent_ || loop_.draining() ||
+      ex.request.upgrade_websocket)
+    return false;
+  const auto kept = loop_.upstreams().put_idle(this, keepalive);
+  if (kept == UpstreamPools::Kept::kNo) return false;
+  state_ = State::kIdle;
+  reused_ = true;
+  event_add(&ev_, kept == UpstreamPools::Kept::kWithinCap ? loop_.timeouts().upstream_idle
+                                                          : loop_.timeouts().upstream_surplus);
+  return true;
 }
 
 void UpstreamConnection::fail(base::ErrorCode code, const char* detail) {

@@ -85,6 +85,15 @@ class UpstreamConnection final : public BodyProducer {
   void read_body();
   bool consume(const char* data, size_t len);
   void complete();
+  // The body's last byte is read: whether the socket holds more (then it is never reused) or
+  // is drained (readable_ is cleared, so the idle pool does not take it for closed).
+  void check_drained();
+  // Whether the response (head ending at |head_end| in the head block) is all in the block:
+  // nothing more to read before the connection can serve another request.
+  bool response_whole_in_block(size_t head_end) const;
+  // Puts this connection (detached, its response over) in the idle pool if the backend and
+  // the exchange allow it; false if it must close.
+  bool park(const Exchange& ex);
   void fail(base::ErrorCode code, const char* detail);
   void body_broken(const char* detail);
   // Tells the downstream of |event| (output_ready: bytes to send; body_taken: room for more

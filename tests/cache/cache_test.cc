@@ -324,3 +324,33 @@ TEST_CASE("a ban issued while a fill is in flight applies to that fill's object"
   CHECK(c.lookup(k, kNoVary) == nullptr);
   CHECK(c.stats().banned.load() == 1);
 }
+
+TEST_CASE("RFC 9111 4: the waiters of a collapsed revalidation are given the object it validated") {
+  cache::Cache c(small());
+  const cache::CacheKey k = key("a.test", "/r");
+  auto w = c.fill(k, head("a.test", "/r", 3), false);
+  REQUIRE(w);
+  REQUIRE(w->append("abc", 3));
+  auto stored = w->object();
+  REQUIRE(w->commit());
+  REQUIRE(c.join_or_lead(k, nullptr) == nullptr);  // the revalidation's leader
+  auto pending = c.join_or_lead(k, nullptr);
+  REQUIRE(pending);
+  c.settle_object(k, stored);
+  CHECK(pending->state() == cache::PendingFill::State::kObject);
+  CHECK(pending->object() == stored);
+  CHECK(c.join_or_lead(k, nullptr) == nullptr);  // the table forgot it: the next one leads
+}
+
+TEST_CASE("RFC 9111 4.2.4: a backend error releases the waiters as an error, not remembered") {
+  cache::Cache c(small());
+  const cache::CacheKey k = key("a.test", "/e");
+  REQUIRE(c.join_or_lead(k, nullptr) == nullptr);
+  auto pending = c.join_or_lead(k, nullptr);
+  REQUIRE(pending);
+  c.settle_error(k);
+  CHECK(pending->state() == cache::PendingFill::State::kError);
+  bool uncacheable = true;
+  CHECK(c.join_or_lead(k, &uncacheable) == nullptr);
+  CHECK_FALSE(uncacheable);
+}

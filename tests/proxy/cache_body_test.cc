@@ -143,7 +143,7 @@ TEST_CASE("a complete object's whole body is sent, from memory and from disk") {
     CHECK(rig.ex->producer == &cb);
     cb.start();
     CHECK(rig.down.ready >= 1);
-    CHECK(rig.ex->out.memory_size() <= CacheBody::kWindow);  // backpressure
+    CHECK(rig.ex->out.memory_size() <= CacheBody::kReferenceWindow);  // backpressure
     const std::string got = rig.take_all();
     CHECK(got.size() == body.size());
     CHECK(got == body);
