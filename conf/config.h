@@ -138,6 +138,7 @@ struct InternalLocation {
   std::string prefix;
   std::string root;  // either root or pool
   std::string pool;
+  Position root_at;  // for the check that the root exists
 };
 
 struct HeaderEdits {
@@ -226,6 +227,7 @@ struct Config {
   std::vector<Pool> pools;
   std::vector<InternalLocation> internal;
   std::vector<std::string> sendfile_roots;
+  std::vector<Position> sendfile_roots_at;  // sendfile_roots order
   std::vector<Rule> rules;
   AccessLog access_log;
 

@@ -133,6 +133,7 @@ void read_internal(Reader& r, const Value& v, Config& config) {
       r.error(item, "has both root and pool: an internal location serves from one of them");
     else if (!root && !pool)
       r.error(item, "needs a root (a directory) or a pool to serve from");
+    if (root) loc.root_at = position_of(root);
     store(r.path(root), loc.root);
     if (auto s = r.string(pool)) {
       if (!config.find_pool(*s)) r.error(pool, "no pool named " + quoted(*s));
@@ -144,7 +145,10 @@ void read_internal(Reader& r, const Value& v, Config& config) {
 
 void read_sendfile_roots(Reader& r, const Value& v, Config& config) {
   for (const Value& item : r.items(v, true))
-    if (auto s = r.path(item)) config.sendfile_roots.push_back(*s);
+    if (auto s = r.path(item)) {
+      config.sendfile_roots.push_back(*s);
+      config.sendfile_roots_at.push_back(position_of(item));
+    }
 }
 
 }  // namespace conf::sections

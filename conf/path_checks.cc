@@ -151,6 +151,16 @@ std::vector<ConfigError> check_paths(const Config& config, const std::string& fi
   c.directory(config.buffering.temp_path_at, "buffering.temp_path", config.buffering.temp_path,
               *account);
   check_access_log(c, config.access_log, *account);
+  for (size_t i = 0; i < config.internal.size(); ++i) {
+    const auto& loc = config.internal[i];
+    if (!loc.root.empty())
+      c.readable_directory(loc.root_at, "internal[" + std::to_string(i) + "].root", loc.root,
+                           *account);
+  }
+  for (size_t i = 0; i < config.sendfile_roots.size(); ++i)
+    c.readable_directory(
+        i < config.sendfile_roots_at.size() ? config.sendfile_roots_at[i] : Position{},
+        "sendfile_roots[" + std::to_string(i) + "]", config.sendfile_roots[i], *account);
   for (const auto& rule : config.rules)
     if (!rule.static_root.empty())
       c.readable_directory(rule.static_root_at, "rule " + quoted(rule.name) + ": static.root",

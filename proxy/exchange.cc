@@ -53,6 +53,8 @@ void Exchange::reset() {
   local_text.clear();
   local_type = {};
   allow = {};
+  offload.clear();
+  discard_upstream = false;
   stage = 0;
 }
 

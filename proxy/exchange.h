@@ -15,6 +15,7 @@
 #include "proxy/http/parser.h"
 #include "proxy/io/body_buffer.h"
 #include "proxy/offload/exchange_file.h"
+#include "proxy/offload/offload_decision.h"
 #include "proxy/runtime.h"
 
 namespace proxy {
@@ -99,6 +100,11 @@ struct Exchange {
   ExchangeCache caching;
   // The file the response is served from (static, X-Accel, X-Sendfile: offload/file_serve.h).
   offload::ExchangeFile file;
+
+  // X-Accel-Redirect / X-Sendfile (stages/offload.cc): the backend's decision, copied out of
+  // its head; |discard_upstream|: the backend's body is dropped, never sent.
+  offload::OffloadDecision offload;
+  bool discard_upstream = false;
 
   // Pipeline position.
   uint8_t stage = 0;

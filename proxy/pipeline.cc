@@ -12,7 +12,8 @@ namespace {
 
 using Stage = Next (*)(Exchange&);
 constexpr Stage kStages[] = {stages::route,   stages::cache_lookup, stages::receive_body,
-                             stages::forward, stages::cache_store,  stages::deliver};
+                             stages::forward, stages::offload,      stages::cache_store,
+                             stages::deliver};
 constexpr uint8_t kStageCount = sizeof kStages / sizeof kStages[0];
 constexpr uint8_t kDeliver = kStageCount - 1;
 constexpr uint8_t kCacheStore = kStageCount - 2;

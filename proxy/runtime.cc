@@ -47,6 +47,13 @@ base::Expected<std::shared_ptr<const Runtime>, std::string> Runtime::build(
     if (!r.static_root.empty())
       if (auto added = rt->file_roots.add(r.static_root); !added)
         return base::unexpected("rule " + r.name + ": static root: " + added.error());
+  for (const auto& loc : c.internal)
+    if (!loc.root.empty())
+      if (auto added = rt->file_roots.add(loc.root); !added)
+        return base::unexpected("internal " + loc.prefix + ": root: " + added.error());
+  for (const auto& dir : c.sendfile_roots)
+    if (auto added = rt->file_roots.add(dir); !added)
+      return base::unexpected("sendfile_roots: " + added.error());
   auto rules = rules::RuleSet::compile(c);
   if (!rules) return base::unexpected(rules.error());
   rt->rules = std::move(*rules);

@@ -5,6 +5,7 @@
 #include "proxy/downstream/downstream.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
+#include "proxy/stages/offload_serve.h"
 
 namespace proxy::stages {
 
@@ -55,6 +56,17 @@ Next serve_object(Exchange& ex, std::shared_ptr<const cache::Object> object, Cac
                                        : kUnknownSize;
   object->touch();
   c.status = status;
+  if (stored_decision(c.fields)) {
+    // A stored X-Accel decision: the file is served again from disk, the backend not asked.
+    c.served = std::move(object);
+    ex.offload.read(c.fields, cache_now(ex));  // views into c.served's head
+    if (c.background) {
+      ex.status = 200;
+      ex.local_response = true;
+      return Next::kRespond;
+    }
+    return serve_decision(ex);
+  }
   c.served = object;
   c.body.emplace(ex, std::move(object), plan_reply(ex.request, head, c.fields, size, complete));
   ex.producer = &*c.body;

@@ -47,8 +47,9 @@ Next serve_instead(Exchange& ex, std::shared_ptr<const cache::Object> object, Ca
   if (!ex.local_response) ex.caching.detach_upstream = true;
   ex.local_response = false;
   ex.error_detail = "";
-  serve_object(ex, std::move(object), status);
-  return Next::kContinue;  // on to deliver, which writes the object's head
+  const Next next = serve_object(ex, std::move(object), status);
+  // on to deliver, which writes the object's head (or a stored decision's refusal)
+  return next == Next::kServe ? Next::kContinue : next;
 }
 
 // RFC 9111 4.4: a non-error response to an unsafe method invalidates the target URI and the

@@ -17,7 +17,8 @@ bool forwarded_response_field(const http::ResponseHead& resp, const http::Header
                               const http::ConnectionOptions& connection) {
   const std::string_view name = field.name;
   const bool dropped = http::is_hop_by_hop(name) || http::iequals(name, "content-length") ||
-                       (name.size() > 8 && http::iequals(name.substr(0, 8), "x-accel-"));
+                       (name.size() > 8 && http::iequals(name.substr(0, 8), "x-accel-")) ||
+                       http::iequals(name, "x-sendfile");
   if (dropped)
     return resp.framing == http::Framing::kNone && resp.status != 204 && resp.status >= 200 &&
            http::iequals(name, "content-length");

@@ -3,6 +3,8 @@
 #include "proxy/downstream/downstream.h"
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
+#include "proxy/exchange_log.h"
+#include "proxy/offload/internal_locations.h"
 #include "proxy/offload/static_files.h"
 #include "proxy/stages/stages.h"
 
@@ -39,6 +41,15 @@ Next route(Exchange& ex) {
   const auto& req = ex.request;
   if (req.asterisk) {
     ex.status = 200;  // OPTIONS * asks about the server itself: answered here
+    return Next::kRespond;
+  }
+  // Internal locations are for X-Accel-Redirect only: a client naming one, however it spells
+  // the path, gets 404 before any rule (a rule could otherwise pass it to a backend or a root).
+  if (offload::reaches_internal(*ex.runtime->config, req.path)) {
+    EX_LOG_WARN(ex, "request for an internal location refused: %.*s",
+                static_cast<int>(req.path.size()), req.path.data());
+    ex.status = 404;
+    ex.error_detail = "internal location";
     return Next::kRespond;
   }
   rules::RequestView view;

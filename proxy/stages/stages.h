@@ -21,6 +21,10 @@ Next cache_lookup(Exchange& ex);
 Next receive_body(Exchange& ex);
 // Sends the request to a server of the pool; suspends until the response head is in.
 Next forward(Exchange& ex);
+// The backend answered X-Accel-Redirect or X-Sendfile: its body is dropped, the control fields
+// consumed, and the named file served in its place (an internal root, or a sendfile root);
+// 404 for an unknown prefix or a path outside its roots, 500 past 10 internal redirects.
+Next offload(Exchange& ex);
 // The backend's head is in (or a local answer was chosen): a 304 to a revalidation refreshes and
 // serves the stored object, a 5xx or failure serves a stale one where stale-if-error allows, a
 // storable response starts the fill the body is teed into, unsafe methods invalidate.

@@ -269,7 +269,43 @@ void UpstreamConnection::on_head(size_t end) {
     if (!ex.request_complete) ex.close_after = true;
   }
 
-  pipeline::resume(ex);     // deliver queues the client's head; the paths below hand it over
+  // What the backend's head says, kept for an offloaded answer (the stages may reuse ex.response).
+  const http::Framing framing = ex.response.framing;
+  const uint64_t length = ex.response.content_length;
+  const bool keep_alive = ex.response.keep_alive;
+  const int keepalive = ex.pool && ex.pool->config ? ex.pool->config->keepalive : 0;
+  pipeline::resume(ex);  // deliver queues the client's head; the paths below hand it over
+  if (ex.discard_upstream) {
+    // X-Accel-Redirect / X-Sendfile: a file (or a local error) answers, the backend's body is
+    // dropped. The connection is reused when that body came whole with the head (an empty
+    // body, or a small one in the same read), else closed rather than read for nothing.
+    const size_t extra = head_len_ - end;
+    const bool whole = (framing == http::Framing::kNone && extra == 0) ||
+                       (framing == http::Framing::kLength && extra == length);
+    Exchange* e = ex_;
+    detach();
+    release_head_block();
+    ex.response.headers.clear();  // its views pointed into the block
+    bool keep = whole && reusable_ && keep_alive && request_sent_ && !loop_.draining();
+    if (keep) {
+      const auto kept = loop_.upstreams().put_idle(this, keepalive);
+      if (kept == UpstreamPools::Kept::kNo) {
+        keep = false;
+      } else {
+        state_ = State::kIdle;
+        reused_ = true;
+        event_add(&ev_, kept == UpstreamPools::Kept::kWithinCap
+                            ? loop_.timeouts().upstream_idle
+                            : loop_.timeouts().upstream_surplus);
+      }
+    }
+    if (!keep) destroy();
+    if (e->producer)
+      e->producer->output_drained();
+    else
+      e->downstream->output_ready();
+    return;
+  }
   if (ex.local_response) {  // deliver refused the head (too large): the 502 replaces it
     detach();
     destroy();

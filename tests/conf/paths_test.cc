@@ -161,3 +161,22 @@ TEST_CASE("check_paths tests the directories with the user's rights when running
   REQUIRE(chmod(d.c_str(), 0755) == 0);
   CHECK(path_problems("buffering: {temp_path: " + d + "}\n").empty());
 }
+
+TEST_CASE("check_paths refuses an internal root or a sendfile root that is not a directory") {
+  TempDir dir;
+  const std::string d = dir.path();
+  std::string file = dir.write("f", "");
+  CHECK(path_problems("internal: [{prefix: /t/, root: " + d + "}]\nsendfile_roots: [" + d + "]\n")
+            .empty());
+  CHECK(path_problems("internal:\n  - {prefix: /t/, root: " + d + "/nope}\n") ==
+        std::vector<std::string>{"g.yaml:5:25: error: internal[0].root: directory \"" + d +
+                                 "/nope\" does not exist"});
+  CHECK(path_problems("internal:\n  - {prefix: /p/, pool: app}\n  - {prefix: /t/, root: " + file +
+                      "}\n") ==
+        std::vector<std::string>{"g.yaml:6:25: error: internal[1].root: \"" + file +
+                                 "\" is not a directory"});
+  CHECK(path_problems("sendfile_roots: [" + d + ", " + d + "/gone]\n") ==
+        std::vector<std::string>{"g.yaml:4:" + std::to_string(18 + d.size() + 2) +
+                                 ": error: sendfile_roots[1]: directory \"" + d +
+                                 "/gone\" does not exist"});
+}

@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: MIT
+"""X-Accel-Redirect and X-Sendfile: the backend names a file, gatehouse serves it from disk with
+the backend's kept fields and validators, and drops the backend's body."""
+import hashlib
+import os
+import subprocess
+
+import pytest
+
+import ghtest
+from cacheutil import Answer, Origin
+
+
+@pytest.fixture
+def setup(factory, tmp_path):
+    root = tmp_path / "tarballs"
+    root.mkdir()
+    (root / "a.txt").write_bytes(b"0123456789" * 100)
+    sroot = tmp_path / "srv"
+    sroot.mkdir()
+    (sroot / "s.bin").write_bytes(b"S" * 5000)
+    outside = tmp_path / "secret.txt"
+    outside.write_bytes(b"secret")
+    os.symlink(str(outside), str(root / "link.txt"))
+    origin = Origin()
+    cfg = factory.config([origin.address], workers=1,
+                         internal=[{"prefix": "/tarballs/", "root": str(root)}],
+                         sendfile_roots=[str(sroot)])
+    gh = factory.gatehouse(cfg)
+    yield origin, gh, tmp_path
+    origin.stop()
+
+
+def accel(target, *extra, body=b"app body, never sent"):
+    return Answer(headers=[("X-Accel-Redirect", target), *extra], body=body)
+
+
+def test_x_accel_redirect_serves_the_file_with_kept_fields_and_drops_the_backend_body(setup):
+    origin, gh, _ = setup
+    origin.set("/dl", accel("/tarballs/a.txt", ("Content-Disposition", "attachment"),
+                            ("X-Powered-By", "app"), ("X-Accel-Charset", "utf-8"),
+                            ("Content-Type", "text/plain"), ("ETag", '"app-tag"')))
+    r = ghtest.request(gh, target="/dl")
+    assert r.status == 200
+    assert r.body == b"0123456789" * 100
+    h = {k.lower(): v for k, v in r.headers}
+    assert h["content-disposition"] == "attachment"
+    assert h["etag"] == '"app-tag"'
+    assert h["content-type"] == "text/plain; charset=utf-8"
+    assert "x-powered-by" not in h and "x-accel-redirect" not in h and "x-accel-charset" not in h
+
+
+def test_range_and_if_range_use_the_backend_validators(setup):
+    origin, gh, _ = setup
+    origin.set("/dl", accel("/tarballs/a.txt", ("ETag", '"v1"')))
+    r = ghtest.request(gh, target="/dl", headers=[("Range", "bytes=10-19"), ("If-Range", '"v1"')])
+    assert r.status == 206 and r.body == b"0123456789"
+    r = ghtest.request(gh, target="/dl", headers=[("Range", "bytes=10-19"), ("If-Range", '"v0"')])
+    assert r.status == 200 and len(r.body) == 1000
+    r = ghtest.request(gh, target="/dl", headers=[("If-None-Match", '"v1"')])
+    assert r.status == 304
+
+
+@pytest.mark.parametrize("path", ["/tarballs/a.txt", "/%74arballs/a.txt", "//tarballs/a.txt",
+                                  "/./tarballs/a.txt", "/tarballs%2Fa.txt", "/tarballs%2fa.txt"])
+def test_a_client_request_to_an_internal_prefix_gets_404(setup, path):
+    origin, gh, _ = setup
+    r = ghtest.request(gh, target=path)
+    assert r.status == 404
+    assert origin.count() == 0
+
+
+@pytest.mark.parametrize("target", ["/tarballs/../secret.txt", "/tarballs/%2e%2e/secret.txt",
+                                    "/tarballs/link.txt", "/elsewhere/a.txt",
+                                    "/tarballs/missing.txt"])
+def test_targets_outside_the_root_or_unknown_get_404_and_no_file_byte(setup, target):
+    origin, gh, _ = setup
+    origin.set("/dl", accel(target))
+    r = ghtest.request(gh, target="/dl")
+    assert r.status == 404
+    assert b"secret" not in r.body
+
+
+def test_x_sendfile_serves_within_its_roots_only(setup):
+    origin, gh, tmp = setup
+    origin.set("/in", Answer(headers=[("X-Sendfile", str(tmp / "srv" / "s.bin"))]))
+    origin.set("/out", Answer(headers=[("X-Sendfile", str(tmp / "secret.txt"))]))
+    r = ghtest.request(gh, target="/in")
+    assert r.status == 200 and r.body == b"S" * 5000
+    assert not any(k.lower() == "x-sendfile" for k, _ in r.headers)
+    r = ghtest.request(gh, target="/out")
+    assert r.status == 404 and b"secret" not in r.body
+    assert "outside sendfile_roots" in gh.stderr()
+
+
+def test_a_1gib_sparse_file_arrives_whole(setup):
+    origin, gh, tmp = setup
+    size = 1 << 30
+    path = tmp / "tarballs" / "big.bin"
+    with open(path, "wb") as f:
+        f.truncate(size)
+        f.seek(size // 2)
+        f.write(b"middle")
+    origin.set("/big", accel("/tarballs/big.bin"))
+
+    def sha(stream):
+        h = hashlib.sha256()
+        for piece in iter(lambda: stream.read(1 << 20), b""):
+            h.update(piece)
+        return h.hexdigest()
+
+    with open(path, "rb") as f:
+        want = sha(f)
+    p = subprocess.Popen(["curl", "-sS", "--noproxy", "*", "--max-time", "60", gh.url("/big")],
+                         stdout=subprocess.PIPE)
+    got = sha(p.stdout)
+    assert p.wait() == 0
+    assert got == want
+
+
+@pytest.fixture
+def cached(factory, tmp_path):
+    root = tmp_path / "tarballs"
+    root.mkdir()
+    (root / "a.txt").write_bytes(b"0123456789" * 100)
+    origin = Origin()
+    cfg = factory.config([origin.address], workers=1,
+                         cache={"memory": "64MiB", "status_header": "X-Cache"},
+                         internal=[{"prefix": "/tarballs/", "root": str(root)}])
+    gh = factory.gatehouse(cfg)
+    yield origin, gh
+    origin.stop()
+
+
+def test_a_cached_offload_decision_serves_ranges_without_the_backend(cached):
+    origin, gh = cached
+    origin.set("/dl", accel("/tarballs/a.txt", ("Cache-Control", "public, max-age=60"),
+                            ("ETag", '"d1"')))
+    r = ghtest.request(gh, target="/dl", headers=[("Range", "bytes=0-9")])
+    assert r.status == 206 and r.body == b"0123456789"
+    assert origin.count("/dl") == 1
+    c = gh.connect()
+    try:
+        for i in range(200):
+            c.send(ghtest.build("GET", "/dl", [("Range", "bytes=%d-%d" % (i, i + 9))], None,
+                                "test.example", "HTTP/1.1", close=False))
+            r = c.response(method="GET")
+            assert r.status == 206
+            assert r.header("x-cache") == "HIT"
+            assert len(r.body) == 10
+    finally:
+        c.close()
+    r = ghtest.request(gh, method="HEAD", target="/dl")
+    assert r.status == 200 and r.header("etag") == '"d1"'
+    assert origin.count("/dl") == 1
+
+
+def test_x_accel_expires_0_is_not_cached_and_n_is(cached):
+    origin, gh = cached
+    origin.set("/no", accel("/tarballs/a.txt", ("Cache-Control", "public, max-age=60"),
+                            ("X-Accel-Expires", "0")))
+    origin.set("/yes", accel("/tarballs/a.txt", ("X-Accel-Expires", "60")))
+    for _ in range(3):
+        assert ghtest.request(gh, target="/no").status == 200
+        r = ghtest.request(gh, target="/yes")
+        assert r.status == 200 and len(r.body) == 1000
+        assert not r.has("x-accel-expires")
+    assert origin.count("/no") == 3
+    assert origin.count("/yes") == 1
