@@ -92,7 +92,7 @@ def test_x_sendfile_serves_within_its_roots_only(setup):
     assert not any(k.lower() == "x-sendfile" for k, _ in r.headers)
     r = ghtest.request(gh, target="/out")
     assert r.status == 404 and b"secret" not in r.body
-    assert "outside sendfile_roots" in gh.stderr()
+    assert ghtest.wait_for(lambda: "outside sendfile_roots" in gh.stderr())
 
 
 def test_a_1gib_sparse_file_arrives_whole(setup):
