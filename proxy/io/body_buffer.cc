@@ -3,10 +3,10 @@
 
 #include <fcntl.h>
 #include <linux/falloc.h>
-#include <sys/sendfile.h>
-#include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -136,6 +136,8 @@ base::Expected<void, base::Error> BodyBuffer::append_file(int fd, uint64_t offse
 // A large range goes out corked: the sockets have TCP_NODELAY, and without the cork every
 // sendfile() that ends mid-segment would push a short one. The end of the range uncorks, which
 // sends what is held at once.
+// reset() may come after the connection closed its socket: the uncork then goes to a closed or
+// reused fd, which at worst flushes another corked range early.
 void BodyBuffer::uncork() {
   if (corked_ < 0) return;
   int off = 0;
