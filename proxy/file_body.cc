@@ -7,6 +7,7 @@
 
 #include "proxy/base/log.h"
 #include "proxy/cache_reply.h"
+#include "proxy/event_loop.h"
 #include "proxy/exchange.h"
 #include "proxy/exchange_log.h"
 
@@ -23,6 +24,7 @@ base::Error buffer_error() {
 void FileBody::start(Exchange& ex, int fd, uint64_t file_offset, std::shared_ptr<const void> keep,
                      uint64_t available, bool complete) {
   fd_ = fd;
+  rate_ = 0;
   file_offset_ = file_offset;
   keep_ = std::move(keep);
   reply_ = nullptr;
@@ -33,6 +35,7 @@ void FileBody::start(Exchange& ex, int fd, uint64_t file_offset, std::shared_ptr
 void FileBody::start_reply(Exchange& ex, int fd, std::shared_ptr<const void> keep,
                            const CacheReply& reply, uint64_t file_size) {
   fd_ = fd;
+  rate_ = 0;
   file_offset_ = 0;
   keep_ = std::move(keep);
   ex_ = &ex;
@@ -99,7 +102,41 @@ base::Expected<uint64_t, base::Error> FileBody::add_segment(Exchange& ex, uint64
   return n;
 }
 
+void FileBody::limit_rate(uint64_t bytes_per_s) {
+  rate_ = bytes_per_s;
+  rate_start_ = base::now();
+}
+
+// The pace lets a slice of 20 ms go at a time, one slice ahead of the clock: over any window of
+// a second or more the rate holds within a few percent. The clock runs from the start, so a client
+// that stalled may catch up to the average later, as with nginx's limit_rate.
+uint64_t FileBody::allowance(Exchange& ex, uint64_t pos) {
+  const uint64_t slice = std::max<uint64_t>(rate_ / 50, 1);
+  const double elapsed = std::chrono::duration<double>(base::now() - rate_start_).count();
+  const uint64_t due = static_cast<uint64_t>(elapsed * static_cast<double>(rate_)) + slice;
+  if (due > pos) return std::min(due - pos, slice);
+  if (!pace_) pace_.reset(evtimer_new(ex.loop->base(), on_pace, this));
+  if (!pace_) return slice;  // out of memory for a timer: unpaced rather than stuck
+  if (!evtimer_pending(pace_.get(), nullptr)) {
+    const double wait = static_cast<double>(pos + 1 - slice) / static_cast<double>(rate_) - elapsed;
+    const auto us = static_cast<long>(std::max(wait, 0.001) * 1e6);
+    timeval tv{us / 1000000, us % 1000000};
+    evtimer_add(pace_.get(), &tv);
+  }
+  return 0;
+}
+
+void FileBody::on_pace(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<FileBody*>(arg);
+  if (!self->done()) self->output_drained();
+}
+
 base::Expected<uint64_t, base::Error> FileBody::add(Exchange& ex, uint64_t pos, uint64_t max) {
+  if (rate_ > 0) {
+    const uint64_t allowed = allowance(ex, pos);
+    if (allowed == 0) return 0;
+    max = std::min(max, allowed);
+  }
   if (reply_) return add_segment(ex, pos, max);
   return add_range(ex, file_offset_ + pos, max);
 }

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "proxy/base/clock.h"
+#include "proxy/base/event_handles.h"
 #include "proxy/local_body.h"
 
 namespace proxy {
@@ -40,12 +42,17 @@ class FileBody final : public LocalBody {
 
   void output_drained() override;
 
+  // Paces the body to |bytes_per_s| (X-Accel-Limit-Rate; 0: as fast as the client reads), from
+  // now on. Call after start()/start_reply(), which clear it.
+  void limit_rate(uint64_t bytes_per_s);
+
   // Bodies up to this size go in one piece, unchecked after the open.
   static constexpr uint64_t kCheckAbove = 64 * 1024;
 
  private:
   base::Expected<uint64_t, base::Error> add(Exchange& ex, uint64_t pos, uint64_t max) override;
   void released() override {
+    if (pace_) event_del(pace_.get());
     keep_.reset();
     reply_ = nullptr;
     ex_ = nullptr;
@@ -53,6 +60,9 @@ class FileBody final : public LocalBody {
   // add() for a reply: the segment that holds body byte |pos|.
   base::Expected<uint64_t, base::Error> add_segment(Exchange& ex, uint64_t pos, uint64_t max);
   base::Expected<uint64_t, base::Error> add_range(Exchange& ex, uint64_t offset, uint64_t len);
+  // With a rate: the body bytes from |pos| on that may go now (0: the pace timer is armed).
+  uint64_t allowance(Exchange& ex, uint64_t pos);
+  static void on_pace(evutil_socket_t, short, void* arg);
 
   int fd_ = -1;
   uint64_t file_offset_ = 0;
@@ -65,6 +75,10 @@ class FileBody final : public LocalBody {
   bool held_back_ = false;  // the last byte waits for the size check
   size_t segment_ = 0;      // the segment holding the next byte, and its first body byte
   uint64_t segment_start_ = 0;
+  // limit_rate():
+  uint64_t rate_ = 0;           // bytes/s, 0: none
+  base::TimePoint rate_start_;  // when the paced body began
+  base::EventPtr pace_;         // wakes the body when the pace lets more go
 };
 
 }  // namespace proxy

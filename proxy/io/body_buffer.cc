@@ -3,6 +3,8 @@
 
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -131,7 +133,20 @@ base::Expected<void, base::Error> BodyBuffer::append_file(int fd, uint64_t offse
   return {};
 }
 
+// A large range goes out corked: the sockets have TCP_NODELAY, and without the cork every
+// sendfile() that ends mid-segment would push a short one. The end of the range uncorks, which
+// sends what is held at once.
+// reset() may come after the connection closed its socket: the uncork then goes to a closed or
+// reused fd, which at worst flushes another corked range early.
+void BodyBuffer::uncork() {
+  if (corked_ < 0) return;
+  int off = 0;
+  setsockopt(corked_, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+  corked_ = -1;
+}
+
 void BodyBuffer::range_done() {
+  uncork();
   range_fd_ = -1;
   range_pos_ = range_end_ = 0;
   range_keep_.reset();
@@ -301,6 +316,10 @@ template <typename Sink>
 ssize_t BodyBuffer::write_range(Sink& sink) {
   const int sock = plain_socket(sink);
   const bool use_sendfile = sock >= 0 || sends_files(sink);
+  if (sock >= 0 && corked_ < 0 && range_size() > kSendfileMax) {
+    int on = 1;
+    if (setsockopt(sock, IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0) corked_ = sock;
+  }
   char buf[64 * 1024];
   ssize_t total = 0;
   while (range_size() > 0) {
@@ -484,6 +503,7 @@ void BodyBuffer::reset() {
   // the drain.
   if (mem_) evbuffer_drain(mem_.get(), evbuffer_get_length(mem_.get()));
   if (tail_) evbuffer_drain(tail_.get(), evbuffer_get_length(tail_.get()));
+  uncork();
   range_fd_ = -1;
   range_pos_ = range_end_ = 0;
   range_keep_.reset();

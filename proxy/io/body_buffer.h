@@ -157,6 +157,8 @@ class BodyBuffer {
   uint64_t range_pos_ = 0;
   uint64_t range_end_ = 0;
   std::shared_ptr<const void> range_keep_;
+  int corked_ = -1;  // the socket TCP_CORK is on for while a large range goes out (-1: none)
+  void uncork();
   base::EvbufferPtr tail_;  // bytes appended while the range is pending: they follow it
   FileBudget* budget_ = nullptr;
   uint64_t charged_ = 0;  // bytes this body counts in budget_

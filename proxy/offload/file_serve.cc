@@ -102,6 +102,7 @@ Next serve_file(Exchange& ex, int root_fd, std::string_view relative, const Serv
   f.active = true;
   // The exchange owns the file and resets its output before closing it: no keep needed.
   f.body.start_reply(ex, f.file.fd.get(), nullptr, f.reply, f.file.size);
+  if (in.limit_rate > 0) f.body.limit_rate(in.limit_rate);
   ex.status = f.reply.status;
   ex.upstream_done = false;
   return Next::kServe;

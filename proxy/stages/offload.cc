@@ -53,7 +53,7 @@ std::string_view sendfile_root(const conf::Config& c, std::string_view path,
 bool store_decision(Exchange& ex) {
   auto& c = ex.caching;
   const auto& d = ex.offload;
-  if (!c.cache || !c.keyed || c.status == CacheStatus::kBypass || c.background) return false;
+  if (!c.cache || !c.keyed || c.status == CacheStatus::kBypass) return false;
   if (ex.request.method != http::Method::kGet) return false;
   const cache::UnixTime now = cache_now(ex);
   cache::StoreDecision decision;
@@ -122,7 +122,7 @@ Next offload(Exchange& ex) {
   }
   if (ex.caching.status != CacheStatus::kNone) ex.caching.status = CacheStatus::kMiss;
   if (ex.caching.background) {
-    ex.status = 200;  // a background refresh stored the decision; nobody reads a file
+    ex.status = 200;  // a background fill stored the decision (above); nobody reads a file
     return Next::kRespond;
   }
   return serve_decision(ex);

@@ -270,36 +270,18 @@ void UpstreamConnection::on_head(size_t end) {
   }
 
   // What the backend's head says, kept for an offloaded answer (the stages may reuse ex.response).
-  const http::Framing framing = ex.response.framing;
-  const uint64_t length = ex.response.content_length;
+  const bool whole = response_whole_in_block(end);
   const bool keep_alive = ex.response.keep_alive;
-  const int keepalive = ex.pool && ex.pool->config ? ex.pool->config->keepalive : 0;
   pipeline::resume(ex);  // deliver queues the client's head; the paths below hand it over
   if (ex.discard_upstream) {
     // X-Accel-Redirect / X-Sendfile: a file (or a local error) answers, the backend's body is
     // dropped. The connection is reused when that body came whole with the head (an empty
     // body, or a small one in the same read), else closed rather than read for nothing.
-    const size_t extra = head_len_ - end;
-    const bool whole = (framing == http::Framing::kNone && extra == 0) ||
-                       (framing == http::Framing::kLength && extra == length);
     Exchange* e = ex_;
     detach();
     release_head_block();
     ex.response.headers.clear();  // its views pointed into the block
-    bool keep = whole && reusable_ && keep_alive && request_sent_ && !loop_.draining();
-    if (keep) {
-      const auto kept = loop_.upstreams().put_idle(this, keepalive);
-      if (kept == UpstreamPools::Kept::kNo) {
-        keep = false;
-      } else {
-        state_ = State::kIdle;
-        reused_ = true;
-        event_add(&ev_, kept == UpstreamPools::Kept::kWithinCap
-                            ? loop_.timeouts().upstream_idle
-                            : loop_.timeouts().upstream_surplus);
-      }
-    }
-    if (!keep) destroy();
+    if (!whole || !park(ex, keep_alive)) destroy();
     if (e->producer)
       e->producer->output_drained();
     else
@@ -322,7 +304,7 @@ void UpstreamConnection::on_head(size_t end) {
     detach();
     ex.response.headers.clear();  // its views point into the block released below
     release_head_block();
-    if (!whole || !park(ex)) destroy();
+    if (!whole || !park(ex, ex.response.keep_alive)) destroy();
     if (!ex.producer) ex.upstream_done = true;  // nothing replaces it (a background fetch's)
     if (ex.producer)
       ex.producer->output_drained();
@@ -364,7 +346,7 @@ void UpstreamConnection::complete() {
   ex->response.headers.clear();  // its views point into the block released below
   detach();
   release_head_block();
-  const bool keep = park(*ex);
+  const bool keep = park(*ex, ex->response.keep_alive);
   ++busy_;
   ex->downstream->output_ready();
   --busy_;
@@ -387,10 +369,10 @@ bool UpstreamConnection::response_whole_in_block(size_t head_end) const {
   }
 }
 
-bool UpstreamConnection::park(const Exchange& ex) {
+bool UpstreamConnection::park(const Exchange& ex, bool keep_alive) {
   const int keepalive = ex.pool && ex.pool->config ? ex.pool->config->keepalive : 0;
   // After an upgrade request the backend may have changed its mind about the connection.
-  if (!reusable_ || !ex.response.keep_alive || !request_sent_ || loop_.draining() ||
+  if (!reusable_ || !keep_alive || !request_sent_ || loop_.draining() ||
       ex.request.upgrade_websocket)
     return false;
   const auto kept = loop_.upstreams().put_idle(this, keepalive);

@@ -92,8 +92,8 @@ class UpstreamConnection final : public BodyProducer {
   // nothing more to read before the connection can serve another request.
   bool response_whole_in_block(size_t head_end) const;
   // Puts this connection (detached, its response over) in the idle pool if the backend and
-  // the exchange allow it; false if it must close.
-  bool park(const Exchange& ex);
+  // the exchange allow it (|keep_alive|: the backend's response said so); false if it must close.
+  bool park(const Exchange& ex, bool keep_alive);
   void fail(base::ErrorCode code, const char* detail);
   void body_broken(const char* detail);
   // Tells the downstream of |event| (output_ready: bytes to send; body_taken: room for more

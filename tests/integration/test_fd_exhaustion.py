@@ -5,7 +5,7 @@ import os
 import resource
 import time
 
-from ghtest import request, wait_for
+from ghtest import request, sanitized_build, wait_for
 
 
 def _server(gh):
@@ -22,8 +22,22 @@ def _cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _quiet_ubsan_vptr(monkeypatch, tmpdir):
+    """UBSan's vptr check reads the object's memory through a pipe(2) it makes to probe that the
+    memory is readable; in a process out of fds the pipe fails and it reports a false "invalid
+    vptr" (seen on an Exchange freed by the recycler's trim). Only this test starves the process,
+    so only here is that check off."""
+    if not sanitized_build():
+        return
+    supp = tmpdir.join("ubsan.supp")
+    supp.write("vptr:*\n")
+    opts = os.environ.get("UBSAN_OPTIONS", "")
+    monkeypatch.setenv("UBSAN_OPTIONS", (opts + ":" if opts else "") + "suppressions=%s" % supp)
+
+
 def test_a_worker_out_of_fds_pauses_accepting_instead_of_spinning_and_serves_once_they_free(
-        factory):
+        factory, monkeypatch, tmpdir):
+    _quiet_ubsan_vptr(monkeypatch, tmpdir)
     backend = factory.backend()
     gh = factory.gatehouse(factory.config([backend.address], workers=1,
                                           timeouts={"client_header": "30s"}))

@@ -4,11 +4,13 @@ the backend's kept fields and validators, and drops the backend's body."""
 import hashlib
 import os
 import subprocess
+import time
 
 import pytest
 
 import ghtest
 from cacheutil import Answer, Origin
+from h2raw import h2c_supported
 
 
 @pytest.fixture
@@ -90,7 +92,7 @@ def test_x_sendfile_serves_within_its_roots_only(setup):
     assert not any(k.lower() == "x-sendfile" for k, _ in r.headers)
     r = ghtest.request(gh, target="/out")
     assert r.status == 404 and b"secret" not in r.body
-    assert "outside sendfile_roots" in gh.stderr()
+    assert ghtest.wait_for(lambda: "outside sendfile_roots" in gh.stderr())
 
 
 def test_a_1gib_sparse_file_arrives_whole(setup):
@@ -167,3 +169,41 @@ def test_x_accel_expires_0_is_not_cached_and_n_is(cached):
         assert not r.has("x-accel-expires")
     assert origin.count("/no") == 3
     assert origin.count("/yes") == 1
+
+
+@pytest.mark.parametrize("rate", [1 << 20, 2 << 20])
+def test_x_accel_limit_rate_paces_the_download_within_ten_percent(setup, rate):
+    origin, gh, tmp = setup
+    data = os.urandom(2 << 20)
+    (tmp / "tarballs" / "big.bin").write_bytes(data)
+    origin.set("/slow", accel("/tarballs/big.bin", ("X-Accel-Limit-Rate", str(rate))))
+    started = time.monotonic()
+    r = ghtest.request(gh, target="/slow")
+    took = time.monotonic() - started
+    assert r.status == 200 and r.body == data
+    assert r.header("x-accel-limit-rate") is None
+    want = len(data) / rate
+    assert want * 0.9 <= took <= want * 1.1 + 0.1, "%.2f s for %.2f s at the rate" % (took, want)
+
+
+def test_x_accel_limit_rate_holds_over_http2(factory, tmp_path):
+    root = tmp_path / "tarballs"
+    root.mkdir()
+    data = os.urandom(1 << 20)
+    (root / "big.bin").write_bytes(data)
+    origin = Origin()
+    try:
+        origin.set("/slow", accel("/tarballs/big.bin", ("X-Accel-Limit-Rate", str(1 << 20))))
+        gh = factory.gatehouse(factory.config([origin.address], workers=1,
+                                              internal=[{"prefix": "/tarballs/",
+                                                         "root": str(root)}]))
+        if not h2c_supported(gh):
+            pytest.skip("no h2c in this build")
+        started = time.monotonic()
+        p = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "-o", "-",
+                            gh.url("/slow")], capture_output=True, timeout=30)
+        took = time.monotonic() - started
+        assert p.returncode == 0 and p.stdout == data
+        assert 0.9 <= took <= 1.2, "%.2f s for 1 s at the rate" % took
+    finally:
+        origin.stop()
