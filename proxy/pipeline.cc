@@ -11,9 +11,9 @@ namespace proxy::pipeline {
 namespace {
 
 using Stage = Next (*)(Exchange&);
-constexpr Stage kStages[] = {stages::route,   stages::cache_lookup, stages::receive_body,
-                             stages::forward, stages::offload,      stages::cache_store,
-                             stages::deliver};
+constexpr Stage kStages[] = {stages::route,       stages::cache_lookup, stages::receive_body,
+                             stages::upload,      stages::forward,      stages::offload,
+                             stages::cache_store, stages::deliver};
 constexpr uint8_t kStageCount = sizeof kStages / sizeof kStages[0];
 constexpr uint8_t kDeliver = kStageCount - 1;
 constexpr uint8_t kCacheStore = kStageCount - 2;

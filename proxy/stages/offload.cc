@@ -109,6 +109,10 @@ bool store_decision(Exchange& ex) {
 Next offload(Exchange& ex) {
   auto& d = ex.offload;
   const int status = ex.response.status;
+  // X-Upload-Keep: 1: the app moved or adopted the upload file, which then outlives the exchange.
+  if (ex.upload.active())
+    if (const auto* keep = ex.response.headers.find("x-upload-keep"); keep && keep->value == "1")
+      ex.upload.keep();
   if (status == 304 || status < 200) return Next::kContinue;
   if (!d.read(ex.response.headers, cache_now(ex))) return Next::kContinue;
   d.own();  // the backend's head goes with its connection
@@ -130,8 +134,8 @@ Next offload(Exchange& ex) {
 
 Next serve_decision(Exchange& ex) {
   const auto& d = ex.offload;
-  if (ex.request.method != http::Method::kGet && ex.request.method != http::Method::kHead)
-    return refuse(ex, 405, "an offloaded file answers GET and HEAD only");
+  // As nginx's internal redirect: any method is answered as GET (an upload's POST gets the file
+  // the app names), HEAD stays HEAD; Range and conditionals apply to GET alone (RFC 9110 14.2).
   const auto split = offload::split_target(d.target);
   thread_local std::string relative;
   const char* why = "";
