@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "proxy/base/log.h"
+#include "proxy/offload/file_reaper.h"
 
 namespace proxy::offload {
 namespace {
@@ -82,8 +83,7 @@ bool UploadFile::finish() {
 void UploadFile::reset() {
   if (fd_) {
     fd_.reset();
-    if (!kept_ && ::unlink(path_.c_str()) != 0 && errno != ENOENT)
-      LOG_WARN("cannot remove the upload file %s: %m", path_.c_str());
+    if (!kept_) remove_file(path_, size_);
   }
   path_.clear();
   size_ = 0;

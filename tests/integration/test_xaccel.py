@@ -63,6 +63,15 @@ def test_range_and_if_range_use_the_backend_validators(setup):
     assert r.status == 304
 
 
+def test_a_post_answered_with_x_accel_redirect_gets_the_file_as_a_get_would(setup):
+    origin, gh, _ = setup
+    origin.set("/dl", accel("/tarballs/a.txt"))
+    r = ghtest.request(gh, method="POST", target="/dl", body=b"form=1")
+    assert r.status == 200 and r.body == b"0123456789" * 100
+    r = ghtest.request(gh, method="HEAD", target="/dl")
+    assert r.status == 200 and r.body == b"" and r.header("content-length") == "1000"
+
+
 @pytest.mark.parametrize("path", ["/tarballs/a.txt", "/%74arballs/a.txt", "//tarballs/a.txt",
                                   "/./tarballs/a.txt", "/tarballs%2Fa.txt", "/tarballs%2fa.txt"])
 def test_a_client_request_to_an_internal_prefix_gets_404(setup, path):
