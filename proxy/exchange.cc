@@ -65,6 +65,9 @@ void Exchange::reset() {
   allow = {};
   offload.clear();
   discard_upstream = false;
+  internal_redirects = 0;
+  redirect_pending = false;
+  redirect_target.clear();
   stage = 0;
 }
 

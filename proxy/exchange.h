@@ -113,6 +113,14 @@ struct Exchange {
   // its head; |discard_upstream|: the backend's body is dropped, never sent.
   offload::OffloadDecision offload;
   bool discard_upstream = false;
+  // X-Accel-Redirect to an internal location with a pool: the request was rewritten to
+  // |redirect_target| (its path and query; GET, or HEAD) and goes to that pool. At most
+  // kMaxInternalRedirects, then 500. |redirect_pending|: chosen while a backend connection is
+  // attached; it lets go first, then resumes the pipeline with Next::kRedirect.
+  static constexpr uint8_t kMaxInternalRedirects = 10;
+  uint8_t internal_redirects = 0;
+  bool redirect_pending = false;
+  std::string redirect_target;
 
   // Pipeline position.
   uint8_t stage = 0;

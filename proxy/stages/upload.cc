@@ -6,7 +6,8 @@
 namespace proxy::stages {
 
 Next upload(Exchange& ex) {
-  if (!ex.upload.active()) return Next::kContinue;
+  // (Again after an internal redirect to a pool: that request carries no upload.)
+  if (!ex.upload.active() || ex.internal_redirects > 0) return Next::kContinue;
   if (!ex.upload.finish()) {
     ex.status = 500;
     ex.error_detail = "the upload's SHA-256 could not be computed";

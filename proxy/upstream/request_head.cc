@@ -35,7 +35,11 @@ bool streams_chunked(const Exchange& ex) {
 
 void build_request_head(const Exchange& ex, io::HeadBuilder& out) {
   const auto& req = ex.request;
-  out.add(req.method_name).add(" ");
+  // An internal redirect made the request a GET (or kept HEAD) whatever the client sent.
+  if (ex.internal_redirects > 0)
+    out.add(req.method == http::Method::kHead ? "HEAD " : "GET ");
+  else
+    out.add(req.method_name).add(" ");
   if (req.asterisk) {
     out.add("*");
   } else {
@@ -76,7 +80,7 @@ void build_request_head(const Exchange& ex, io::HeadBuilder& out) {
            : req.version_minor == 0 ? "1.0"
                                     : "1.1")
       .add(" gatehouse\r\n");
-  if (ex.upload.active()) {
+  if (ex.upload.active() && ex.internal_redirects == 0) {
     // The body is in the file: the backend reads it from there, and gets none on the wire.
     out.field("X-Upload-Path", ex.upload.path());
     out.add("X-Upload-Size: ").add_number(ex.upload.size()).add("\r\n");
