@@ -205,3 +205,18 @@ def test_check_refuses_an_upload_dir_that_does_not_exist_at_its_line(tmp_path):
     assert p.returncode == 1
     assert '%s:6:27: error: upload_offload.dir: directory "%s" does not exist' % (
         path, missing) in p.stdout + p.stderr, p.stdout + p.stderr
+
+
+def test_an_http2_upload_over_the_rule_max_gets_413_and_leaves_no_file(setup):
+    origin, gh, updir, tmp = setup
+    if not h2c_supported(gh):
+        pytest.skip("no h2c on the plain listener")
+    origin.set("/small/h2", App())
+    src = tmp / "h2big.bin"
+    src.write_bytes(b"q" * 300000)
+    # nghttp: curl 7.88 drops a response that comes with RST_STREAM(NO_ERROR) (RFC 9113 8.1).
+    out = subprocess.run(["nghttp", "-nv", "-d", str(src), gh.url("/small/h2")],
+                         capture_output=True, text=True, timeout=30)
+    assert ":status: 413" in out.stdout, out.stdout[-3000:]
+    assert origin.count("/small/h2") == 0
+    assert empty(updir)

@@ -180,6 +180,29 @@ def test_x_accel_expires_0_is_not_cached_and_n_is(cached):
     assert origin.count("/yes") == 1
 
 
+def test_x_accel_expires_at_an_epoch_caches_until_then_and_a_past_one_not(cached):
+    origin, gh = cached
+    origin.set("/later", accel("/tarballs/a.txt", ("X-Accel-Expires", "@%d" % (time.time() + 60))))
+    origin.set("/past", accel("/tarballs/a.txt", ("X-Accel-Expires", "@%d" % (time.time() - 60))))
+    for _ in range(3):
+        assert ghtest.request(gh, target="/later").status == 200
+        assert ghtest.request(gh, target="/past").status == 200
+    assert origin.count("/later") == 1
+    assert origin.count("/past") == 3
+
+
+def test_an_internal_prefix_gets_404_over_http2_too(setup):
+    origin, gh, _ = setup
+    if not h2c_supported(gh):
+        pytest.skip("no h2c in this build")
+    for path in ["/tarballs/a.txt", "/%74arballs/a.txt", "//tarballs/a.txt"]:
+        out = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "--path-as-is", "-o",
+                              "/dev/null", "-w", "%{http_code}", gh.url(path)],
+                             capture_output=True, timeout=30)
+        assert out.stdout == b"404", path
+    assert origin.count() == 0
+
+
 @pytest.mark.parametrize("rate", [1 << 20, 2 << 20])
 def test_x_accel_limit_rate_paces_the_download_within_ten_percent(setup, rate):
     origin, gh, tmp = setup
