@@ -179,6 +179,14 @@ struct Redirect {
   int status = 302;
 };
 
+// upload_offload: the request body is received into a file under |dir| (at most |max| bytes) and
+// the backend gets its path, size and SHA-256 instead of the body (issue 11 point 7).
+struct UploadOffload {
+  std::string dir;
+  uint64_t max = 0;
+  Position dir_at;
+};
+
 struct Coalesce {
   bool body_key = false;
   std::optional<Duration> ttl;
@@ -200,6 +208,7 @@ struct Rule {
   std::optional<HeaderEdits> request_headers;
   std::optional<HeaderEdits> response_headers;
   std::optional<Coalesce> coalesce;
+  std::optional<UploadOffload> upload_offload;
   int line = 0;
 };
 

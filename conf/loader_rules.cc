@@ -111,7 +111,7 @@ Rule read_rule(Reader& r, const Value& item, size_t index, const Config& config,
   rule.name = "rule-" + std::to_string(index + 1);
   MapView m(r, item,
             {"name", "match", "pool", "static", "buffering", "cache", "rate_limit", "respond",
-             "redirect", "request_headers", "response_headers", "coalesce"});
+             "redirect", "request_headers", "response_headers", "coalesce", "upload_offload"});
   if (!m.ok()) return rule;
   store(r.string(m.get("name")), rule.name);
   seen.matches_all = read_match(r, m.get("match"), config, rule.match);
@@ -134,6 +134,15 @@ Rule read_rule(Reader& r, const Value& item, size_t index, const Config& config,
   if (Value h = m.get("request_headers")) rule.request_headers = read_header_edits(r, h);
   if (Value h = m.get("response_headers")) rule.response_headers = read_header_edits(r, h);
   if (Value c = m.get("coalesce")) rule.coalesce = read_coalesce(r, c);
+  if (Value u = m.get("upload_offload")) {
+    UploadOffload up;
+    MapView um(r, u, {"dir", "max"});
+    Value dir = um.require("dir");
+    up.dir_at = position_of(dir);
+    store(r.path(dir), up.dir);
+    store(r.size(um.require("max")), up.max);
+    rule.upload_offload = std::move(up);
+  }
 
   int terminals = 0;
   for (auto key : {"pool", "static", "respond", "redirect"}) terminals += m.get(key) ? 1 : 0;

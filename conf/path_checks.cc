@@ -165,6 +165,10 @@ std::vector<ConfigError> check_paths(const Config& config, const std::string& fi
     if (!rule.static_root.empty())
       c.readable_directory(rule.static_root_at, "rule " + quoted(rule.name) + ": static.root",
                            rule.static_root, *account);
+  for (const auto& rule : config.rules)
+    if (rule.upload_offload)
+      c.directory(rule.upload_offload->dir_at, "upload_offload.dir", rule.upload_offload->dir,
+                  *account);
   return out;
 }
 

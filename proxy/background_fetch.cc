@@ -64,6 +64,15 @@ bool BackgroundFetch::start(const Exchange& origin,
     c.stored = stale;
     c.revalidating = true;
   }
+  if (origin.internal_redirects > 0) {
+    // An X-Accel-Redirect to a pool rewrote the request: it goes to that pool, not through the
+    // routes (which refuse internal prefixes), starting where a redirect does.
+    ex.rule = origin.rule;
+    ex.pool = origin.pool;
+    ex.internal_redirects = origin.internal_redirects;
+    pipeline::resume(ex, Next::kRedirect);  // may finish (and free the fetch) before it returns
+    return true;
+  }
   pipeline::start(ex);  // may finish (and free the fetch) before it returns
   return true;
 }

@@ -16,6 +16,14 @@ void Exchange::drop_producer() {
   if (u && static_cast<BodyProducer*>(u) != p) u->abandon();
 }
 
+base::Expected<void, base::Error> Exchange::prepare_body() {
+  const conf::Config& cfg = *runtime->config;
+  body_limit = cfg.limits.max_request_body;
+  if (!rule || !rule->upload_offload) return {};
+  body_limit = rule->upload_offload->max;
+  return upload.open(rule->upload_offload->dir);
+}
+
 void Exchange::reset() {
   caching.reset();  // first: its producer and waker refer to this exchange
   file.abandon();
@@ -25,6 +33,8 @@ void Exchange::reset() {
   request.clear();
   request_body.reset();
   request_body_size = 0;
+  body_limit = 0;
+  upload.reset();
   request_complete = false;
   body_streaming = false;
   rule = nullptr;
@@ -55,6 +65,9 @@ void Exchange::reset() {
   allow = {};
   offload.clear();
   discard_upstream = false;
+  internal_redirects = 0;
+  redirect_pending = false;
+  redirect_target.clear();
   stage = 0;
 }
 

@@ -16,6 +16,7 @@
 #include "proxy/io/body_buffer.h"
 #include "proxy/offload/exchange_file.h"
 #include "proxy/offload/offload_decision.h"
+#include "proxy/offload/upload_file.h"
 #include "proxy/runtime.h"
 
 namespace proxy {
@@ -46,6 +47,13 @@ struct Exchange {
   // window of it between the client and the backend.
   io::BodyBuffer request_body;
   uint64_t request_body_size = 0;
+  // The most body bytes the request may have (413 past it): limits.max_request_body, or the
+  // rule's upload_offload.max. Set by prepare_body().
+  uint64_t body_limit = 0;
+  // upload_offload: the body goes into this file instead of request_body, and the backend gets
+  // its path, size and SHA-256 (an empty body). Removed when the exchange ends unless the backend
+  // answered X-Upload-Keep: 1.
+  offload::UploadFile upload;
   bool request_complete = false;  // head and body fully received
   // buffering: off and the body was still coming when the pipeline reached it: it flows to the
   // backend as it arrives, with backpressure both ways (a small window in memory, no file).
@@ -105,6 +113,14 @@ struct Exchange {
   // its head; |discard_upstream|: the backend's body is dropped, never sent.
   offload::OffloadDecision offload;
   bool discard_upstream = false;
+  // X-Accel-Redirect to an internal location with a pool: the request was rewritten to
+  // |redirect_target| (its path and query; GET, or HEAD) and goes to that pool. At most
+  // kMaxInternalRedirects, then 500. |redirect_pending|: chosen while a backend connection is
+  // attached; it lets go first, then resumes the pipeline with Next::kRedirect.
+  static constexpr uint8_t kMaxInternalRedirects = 10;
+  uint8_t internal_redirects = 0;
+  bool redirect_pending = false;
+  std::string redirect_target;
 
   // Pipeline position.
   uint8_t stage = 0;
@@ -113,6 +129,21 @@ struct Exchange {
   // The exchange no longer wants the response body (the client went away, a local answer
   // replaces it): tells the producer and the backend connection to let go, and forgets both.
   void drop_producer();
+
+  // The codec is about to receive the request body (the rule is known): sets body_limit and, on
+  // an upload_offload rule, opens the upload file (an error when it cannot be made).
+  base::Expected<void, base::Error> prepare_body();
+  // Decoded request body bytes: to the upload file when there is one, else to request_body. The
+  // caller counts request_body_size and enforces body_limit.
+  base::Expected<void, base::Error> take_body(const char* data, size_t len) {
+    return upload.active() ? upload.write(data, len) : request_body.append(data, len);
+  }
+
+  // A 413's detail: the limit the body went over.
+  const char* over_limit_text() const {
+    return upload.active() ? "request body over upload_offload.max"
+                           : "request body over limits.max_request_body";
+  }
 
   // Back to the state of a new exchange; keeps buffers' allocations for the next one.
   void reset();

@@ -11,12 +11,14 @@ namespace proxy::pipeline {
 namespace {
 
 using Stage = Next (*)(Exchange&);
-constexpr Stage kStages[] = {stages::route,   stages::cache_lookup, stages::receive_body,
-                             stages::forward, stages::offload,      stages::cache_store,
-                             stages::deliver};
+constexpr Stage kStages[] = {stages::route,       stages::cache_lookup, stages::receive_body,
+                             stages::upload,      stages::forward,      stages::offload,
+                             stages::cache_store, stages::deliver};
 constexpr uint8_t kStageCount = sizeof kStages / sizeof kStages[0];
 constexpr uint8_t kDeliver = kStageCount - 1;
 constexpr uint8_t kCacheStore = kStageCount - 2;
+constexpr uint8_t kCacheLookup = 1;
+static_assert(kStages[kCacheLookup] == stages::cache_lookup);
 
 // Applies a stage's outcome; false when the exchange waits.
 bool advance(Exchange& ex, Next next) {
@@ -33,6 +35,9 @@ bool advance(Exchange& ex, Next next) {
       // An unread request body would be taken for the next request.
       if (!ex.request_complete) ex.close_after = true;
       ex.stage = kDeliver;
+      return true;
+    case Next::kRedirect:
+      ex.stage = kCacheLookup;
       return true;
     case Next::kSuspend:
       return false;

@@ -14,13 +14,18 @@ enum class Next {
   kSuspend,   // waiting (request body, backend, a coalesced fill): resume() is called when the
               // wait is over
   kServe,     // the response comes from the cache (ex.caching.body, ex.producer): skip to delivery
+  kRedirect,  // an internal redirect to a pool (X-Accel-Redirect to an internal pool location):
+              // the request was rewritten; it goes through the cache and to its pool again
 };
 
 // The request pipeline. Stages never call each other; this module alone knows their order:
 //
-//   route -> cache_lookup -> receive_body -> forward -> cache_store -> deliver  ...body...  -> log
-//                 |  hit (kServe) ------------------------------------------^
+//   route -> cache_lookup -> receive_body -> upload -> forward -> offload -> cache_store -> deliver
+//                 |  hit (kServe) -------------------------------------------------------^
 //                 |  coalesced miss: kSuspend until the fill is settled, then hit or on
+//                 ^--- an internal redirect to a pool (kRedirect, from offload or a stored
+//                      decision's hit): the rewritten request is looked up and forwarded again
+//   ...body... -> log
 //   a local answer (kRespond, respond(), fail()) goes to cache_store (stale-if-error, the fill's
 //   settling), then deliver
 //

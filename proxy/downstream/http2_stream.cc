@@ -64,6 +64,7 @@ void Http2Stream::open(int32_t stream_id, int64_t now) {
   ex->client_ip[ip.size()] = '\0';
   ex->client_ip_len = static_cast<uint8_t>(ip.size());
   const auto& cfg = *ex->runtime->config;
+  ex->body_limit = cfg.limits.max_request_body;  // until read_body() knows the rule's
   ex->request_body.configure(std::min(cfg.buffering.request_memory, kStreamBodyMemory),
                              cfg.limits.max_request_body, cfg.buffering.temp_path.c_str());
   block = loop.head_blocks().acquire();
@@ -93,9 +94,8 @@ void Http2Stream::head_complete(bool end_stream, int status, const char* why, in
     ex->request_body.configure(kStreamingBodyMemory, 0, cfg.buffering.temp_path.c_str());
     if (!make_websocket_key(ex->websocket_key)) refuse(500, "no random bytes for a WebSocket key");
   }
-  if (!end_stream && req.framing == http::Framing::kLength &&
-      req.content_length > cfg.limits.max_request_body)
-    refuse(413, "request body over limits.max_request_body");
+  // A Content-Length over the limit is refused by read_body(), once the rule (an upload may
+  // allow more) is known; until then the stream's window bounds what is held.
   conn_.wake(this);
 }
 
@@ -111,11 +111,11 @@ bool Http2Stream::body_data(const uint8_t* data, size_t len, int64_t now) {
   // After an answer (an error, or a local response that did not wait) the body is dropped.
   if (!ex || !head_done_ || error_status_ != 0 || ex->response_ready) return false;
   deadline_us = now + micros(ex->runtime->config->timeouts.client_body);
-  if (ex->request_body_size + len > ex->runtime->config->limits.max_request_body) {
-    refuse(413, "request body over limits.max_request_body");
+  if (ex->request_body_size + len > ex->body_limit) {
+    refuse(413, ex->over_limit_text());
     return false;
   }
-  if (auto ok = ex->request_body.append(reinterpret_cast<const char*>(data), len); !ok) {
+  if (auto ok = ex->take_body(reinterpret_cast<const char*>(data), len); !ok) {
     refuse(500, ok.error().detail);
     return false;
   }
@@ -171,7 +171,8 @@ void Http2Stream::refuse(int status, const char* why) {
 }
 
 void Http2Stream::read_body() {
-  if (ex->streaming && error_status_ == 0) {
+  if (error_status_ == 0) settle_body();  // a refusal is answered below, as one made earlier
+  if (ex->streaming && !ex->upload.active() && error_status_ == 0) {
     // buffering: off: memory only; the stream window (given back as the backend takes bytes)
     // bounds what is held, and the pipeline goes on to the backend at once.
     stream_body_ = true;
@@ -183,6 +184,37 @@ void Http2Stream::read_body() {
   waiting_body_ = true;
   release_window();
   if (ex->request_complete || error_status_ != 0) conn_.wake(this);
+}
+
+bool Http2Stream::settle_body() {
+  if (auto ok = ex->prepare_body(); !ok) {
+    refuse(500, ok.error().detail);
+    return false;
+  }
+  const auto& req = ex->request;
+  if ((req.framing == http::Framing::kLength && req.content_length > ex->body_limit) ||
+      ex->request_body_size > ex->body_limit) {
+    refuse(413, ex->over_limit_text());
+    return false;
+  }
+  if (!ex->upload.active()) return true;
+  // What came before the rule was known moves from memory (or its spill file) into the upload.
+  base::EvbufferPtr scratch(evbuffer_new());
+  while (!ex->request_body.empty()) {
+    if (!scratch || ex->request_body.move_to(scratch.get(), 256 * 1024) <= 0) {
+      refuse(500, "cannot move the body into the upload file");
+      return false;
+    }
+    const size_t n = evbuffer_get_length(scratch.get());
+    auto ok =
+        ex->upload.write(reinterpret_cast<const char*>(evbuffer_pullup(scratch.get(), -1)), n);
+    evbuffer_drain(scratch.get(), n);
+    if (!ok) {
+      refuse(500, ok.error().detail);
+      return false;
+    }
+  }
+  return true;
 }
 
 void Http2Stream::body_taken() {

@@ -90,6 +90,9 @@ class Http2Stream final : public Downstream {
   void give_error();
   // Gives the client back the window of body bytes the stream no longer holds.
   void release_window();
+  // read_body()'s part once the rule is known: the body's limit (413 past it), and the upload
+  // file that takes the bytes held so far. False when the stream was refused (error_status_).
+  bool settle_body();
   // The request body is whole: END_STREAM came, or all the bytes content-length announced.
   void body_whole();
 

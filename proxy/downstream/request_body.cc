@@ -21,24 +21,30 @@ constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 void Http1Connection::read_body() {
   const auto& req = ex_->request;
   const auto& cfg = *loop_.runtime().config;
+  if (auto ok = ex_->prepare_body(); !ok) {
+    reject(500, ok.error().detail);
+    return;
+  }
+  // An upload is received whole into its file, even on a rule that streams.
+  const bool streaming = ex_->streaming && !ex_->upload.active();
   // Streaming: a window in memory only; reading stops while it is full (room() is honoured).
-  if (ex_->streaming)
+  if (streaming)
     ex_->request_body.configure(kStreamingBodyMemory, 0, cfg.buffering.temp_path.c_str());
   else
-    ex_->request_body.configure(cfg.buffering.request_memory, cfg.limits.max_request_body,
+    ex_->request_body.configure(cfg.buffering.request_memory, ex_->body_limit,
                                 cfg.buffering.temp_path.c_str());
   if (req.framing == http::Framing::kLength) {
-    if (req.content_length > cfg.limits.max_request_body) {
-      reject(413, "request body over limits.max_request_body");
+    if (req.content_length > ex_->body_limit) {
+      reject(413, ex_->over_limit_text());
       return;
     }
     body_left_ = req.content_length;
   } else {
-    ex_->request_chunked.reset(cfg.limits.max_request_body);
+    ex_->request_chunked.reset(ex_->body_limit);
   }
   if (req.expect_continue && in_len_ == head_len_) send_continue();
   set_timeout(loop_.timeouts().client_body);
-  if (ex_->streaming) {
+  if (streaming) {
     // The connection stays busy (the response may start any time); drive() receives the body
     // beside it. What already came is taken now, so a small body goes out whole.
     ex_->body_streaming = true;
@@ -82,12 +88,12 @@ void Http1Connection::send_continue() {
 // was refused (the connection is then answering with an error).
 bool Http1Connection::decode_body(size_t& pos) {
   auto& req = ex_->request;
-  const uint64_t max_body = loop_.runtime().config->limits.max_request_body;
+  const uint64_t max_body = ex_->body_limit;
   while (pos < in_len_ && !ex_->request_complete) {
     if (req.framing == http::Framing::kLength) {
       size_t take = in_len_ - pos;
       if (take > body_left_) take = static_cast<size_t>(body_left_);
-      if (auto ok = ex_->request_body.append(in_ + pos, take); !ok) {
+      if (auto ok = ex_->take_body(in_ + pos, take); !ok) {
         reject(500, ok.error().detail);
         return false;
       }
@@ -100,17 +106,17 @@ bool Http1Connection::decode_body(size_t& pos) {
     auto r = ex_->request_chunked.feed(std::string_view(in_ + pos, in_len_ - pos));
     if (r.status == http::ChunkedDecoder::Status::kError) {
       if (ex_->request_chunked.over_limit())
-        reject(413, "request body over limits.max_request_body");
+        reject(413, ex_->over_limit_text());
       else
         reject(400, ex_->request_chunked.error());
       return false;
     }
     if (r.status == http::ChunkedDecoder::Status::kData) {
       if (ex_->request_body_size + r.data_len > max_body) {
-        reject(413, "request body over limits.max_request_body");
+        reject(413, ex_->over_limit_text());
         return false;
       }
-      if (auto ok = ex_->request_body.append(in_ + pos + r.data_off, r.data_len); !ok) {
+      if (auto ok = ex_->take_body(in_ + pos + r.data_off, r.data_len); !ok) {
         reject(500, ok.error().detail);
         return false;
       }
@@ -145,7 +151,7 @@ void Http1Connection::step_body() {
     // Streaming: the window is full; the client waits until the backend takes bytes.
     if (streaming_body_ && ex_->request_body.size() >= kStreamingBodyMemory) return;
     ssize_t n;
-    if (ex_->request.framing == http::Framing::kLength && keep == 0 &&
+    if (ex_->request.framing == http::Framing::kLength && keep == 0 && !ex_->upload.active() &&
         ex_->request_body.memory_room() > 0) {
       // Straight into the body buffer, never past the body: what follows stays in the socket.
       size_t want = ex_->request_body.memory_room();

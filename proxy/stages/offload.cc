@@ -104,11 +104,54 @@ bool store_decision(Exchange& ex) {
   return true;
 }
 
+// An internal location with a pool (object storage, say): the request becomes a GET (HEAD stays
+// HEAD) of the target as the app sent it, query included, and goes through the cache to that
+// pool as any proxied request; the client's other fields (Range, conditionals) go with it.
+Next redirect_to_pool(Exchange& ex, const conf::InternalLocation& loc,
+                      const offload::SplitTarget& split) {
+  if (ex.internal_redirects >= Exchange::kMaxInternalRedirects)
+    return refuse(ex, 500, "more than 10 internal redirects");
+  if (!ex.request_complete) return refuse(ex, 502, "internal redirect before the request body");
+  const UpstreamPoolInfo* pool = nullptr;
+  for (const auto& p : ex.runtime->pools)
+    if (p.config->name == loc.pool) pool = &p;
+  if (!pool) return refuse(ex, 500, "internal location names an unknown pool");
+  ++ex.internal_redirects;
+  // The target's views (the backend's head, a stored decision) go: keep its text first.
+  ex.redirect_target.assign(split.path);
+  if (split.has_query) ex.redirect_target.append("?").append(split.query);
+  auto& req = ex.request;
+  const std::string_view t = ex.redirect_target;
+  req.path = t.substr(0, split.path.size());
+  req.has_query = split.has_query;
+  req.query = split.has_query ? t.substr(split.path.size() + 1) : std::string_view();
+  if (req.method != http::Method::kHead) req.method = http::Method::kGet;
+  req.framing = http::Framing::kNone;  // the client's body went to the app, not here
+  req.content_length = 0;
+  req.expect_continue = false;
+  ex.request_body.reset();
+  ex.request_body_size = 0;
+  ex.pool = pool;
+  ex.attempts = 0;
+  ex.server = nullptr;
+  ex.status = 0;
+  ex.streaming = ex.rule && !ex.rule->buffering;
+  ex.offload.clear();
+  ex.caching.reset();
+  EX_LOG_INFO(ex, "internal redirect to pool %s: %.*s", loc.pool.c_str(),
+              static_cast<int>(t.size()), t.data());
+  return Next::kRedirect;
+}
+
 }  // namespace
 
 Next offload(Exchange& ex) {
   auto& d = ex.offload;
   const int status = ex.response.status;
+  // X-Upload-Keep: 1: the app moved or adopted the upload file, which then outlives the exchange.
+  if (ex.upload.active())
+    if (const auto* keep = ex.response.headers.find("x-upload-keep"); keep && keep->value == "1")
+      ex.upload.keep();
   if (status == 304 || status < 200) return Next::kContinue;
   if (!d.read(ex.response.headers, cache_now(ex))) return Next::kContinue;
   d.own();  // the backend's head goes with its connection
@@ -125,13 +168,19 @@ Next offload(Exchange& ex) {
     ex.status = 200;  // a background fill stored the decision (above); nobody reads a file
     return Next::kRespond;
   }
-  return serve_decision(ex);
+  const Next next = serve_decision(ex);
+  if (next != Next::kRedirect) return next;
+  // The backend connection is still attached: it lets go of the exchange (its body dropped)
+  // before the redirected request starts (upstream_connection.cc).
+  ex.redirect_pending = true;
+  ex.discard_upstream = true;
+  return Next::kSuspend;
 }
 
 Next serve_decision(Exchange& ex) {
   const auto& d = ex.offload;
-  if (ex.request.method != http::Method::kGet && ex.request.method != http::Method::kHead)
-    return refuse(ex, 405, "an offloaded file answers GET and HEAD only");
+  // As nginx's internal redirect: any method is answered as GET (an upload's POST gets the file
+  // the app names), HEAD stays HEAD; Range and conditionals apply to GET alone (RFC 9110 14.2).
   const auto split = offload::split_target(d.target);
   thread_local std::string relative;
   const char* why = "";
@@ -151,7 +200,7 @@ Next serve_decision(Exchange& ex) {
     absolute.assign("/").append(relative);
     const conf::InternalLocation* loc = offload::find_internal(config, absolute);
     if (!loc) return refuse(ex, 404, "no internal location for the X-Accel-Redirect target");
-    if (loc->root.empty()) return refuse(ex, 502, "internal pool locations are not served yet");
+    if (loc->root.empty()) return redirect_to_pool(ex, *loc, split);
     rest = std::string_view(relative).substr(loc->prefix.size() - 1);
     root_fd = ex.runtime->file_roots.fd(loc->root);
   }

@@ -18,7 +18,7 @@ bool forwarded_response_field(const http::ResponseHead& resp, const http::Header
   const std::string_view name = field.name;
   const bool dropped = http::is_hop_by_hop(name) || http::iequals(name, "content-length") ||
                        (name.size() > 8 && http::iequals(name.substr(0, 8), "x-accel-")) ||
-                       http::iequals(name, "x-sendfile");
+                       http::iequals(name, "x-sendfile") || http::iequals(name, "x-upload-keep");
   if (dropped)
     return resp.framing == http::Framing::kNone && resp.status != 204 && resp.status >= 200 &&
            http::iequals(name, "content-length");

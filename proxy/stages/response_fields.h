@@ -21,10 +21,11 @@ namespace proxy::stages {
 bool response_has_body(const Exchange& ex, int status);
 
 // Whether a field of the backend's response reaches the client. Hop-by-hop fields, those the
-// backend's Connection field names, gatehouse's own X-Accel-* instructions and the backend's
-// framing never do (the deliverer sets its own); a Content-Length on a response without a body
-// (HEAD, 304) describes the representation and is kept; a 204 has none (RFC 9110 8.6), nor a 101
-// (the tunnel that follows has no length). |connection| holds the response's Connection options.
+// backend's Connection field names, gatehouse's own X-Accel-* and X-Upload-Keep instructions and
+// the backend's framing never do (the deliverer sets its own); a Content-Length on a response
+// without a body (HEAD, 304) describes the representation and is kept; a 204 has none (RFC
+// 9110 8.6), nor a 101 (the tunnel that follows has no length). |connection| holds the response's
+// Connection options.
 bool forwarded_response_field(const http::ResponseHead& resp, const http::Header& field,
                               const http::ConnectionOptions& connection);
 

@@ -19,6 +19,9 @@ Next cache_lookup(Exchange& ex);
 // Waits until the whole request body is in (memory, then a temporary file); with buffering: off
 // it starts the body on its way and goes on at once.
 Next receive_body(Exchange& ex);
+// upload_offload: the body received into its file is whole; its SHA-256 is final, and the
+// backend request names the file (X-Upload-Path, -Size, -SHA256) instead of carrying it.
+Next upload(Exchange& ex);
 // Sends the request to a server of the pool; suspends until the response head is in.
 Next forward(Exchange& ex);
 // The backend answered X-Accel-Redirect or X-Sendfile: its body is dropped, the control fields

@@ -13,7 +13,8 @@ bool replaced_by_proxy(std::string_view name) {
   using http::iequals;
   return iequals(name, "host") || iequals(name, "content-length") || iequals(name, "expect") ||
          iequals(name, "x-forwarded-for") || iequals(name, "x-forwarded-proto") ||
-         iequals(name, "x-forwarded-host");
+         iequals(name, "x-forwarded-host") || iequals(name, "x-upload-path") ||
+         iequals(name, "x-upload-size") || iequals(name, "x-upload-sha256");
 }
 
 // A revalidation asks with the stored object's validators (RFC 9111 4.3.1), not the client's:
@@ -34,7 +35,11 @@ bool streams_chunked(const Exchange& ex) {
 
 void build_request_head(const Exchange& ex, io::HeadBuilder& out) {
   const auto& req = ex.request;
-  out.add(req.method_name).add(" ");
+  // An internal redirect made the request a GET (or kept HEAD) whatever the client sent.
+  if (ex.internal_redirects > 0)
+    out.add(req.method == http::Method::kHead ? "HEAD " : "GET ");
+  else
+    out.add(req.method_name).add(" ");
   if (req.asterisk) {
     out.add("*");
   } else {
@@ -75,6 +80,14 @@ void build_request_head(const Exchange& ex, io::HeadBuilder& out) {
            : req.version_minor == 0 ? "1.0"
                                     : "1.1")
       .add(" gatehouse\r\n");
+  if (ex.upload.active() && ex.internal_redirects == 0) {
+    // The body is in the file: the backend reads it from there, and gets none on the wire.
+    out.field("X-Upload-Path", ex.upload.path());
+    out.add("X-Upload-Size: ").add_number(ex.upload.size()).add("\r\n");
+    out.field("X-Upload-SHA256", ex.upload.sha256());
+    out.add("Content-Length: 0\r\n\r\n");
+    return;
+  }
   // A body received whole is sent with its length; one still arriving (buffering: off) keeps the
   // client's length, or is chunked when the client gave none.
   if (streams_chunked(ex))

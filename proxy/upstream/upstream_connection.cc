@@ -97,6 +97,9 @@ void UpstreamConnection::attach(Exchange& ex) {
   ex_ = &ex;
   ex.upstream = this;
   ex.producer = this;
+  // Taken now: an internal redirect may point the exchange at another pool before this
+  // connection is parked.
+  keepalive_ = ex.pool && ex.pool->config ? ex.pool->config->keepalive : 0;
   got_bytes_ = false;
   reusable_ = true;
   paused_ = false;
@@ -282,6 +285,11 @@ void UpstreamConnection::on_head(size_t end) {
     release_head_block();
     ex.response.headers.clear();  // its views pointed into the block
     if (!whole || !park(ex, keep_alive)) destroy();
+    if (e->redirect_pending) {  // an internal redirect to a pool: the request goes on from here
+      e->redirect_pending = e->discard_upstream = false;
+      pipeline::resume(*e, Next::kRedirect);
+      return;
+    }
     if (e->producer)
       e->producer->output_drained();
     else
@@ -370,12 +378,11 @@ bool UpstreamConnection::response_whole_in_block(size_t head_end) const {
 }
 
 bool UpstreamConnection::park(const Exchange& ex, bool keep_alive) {
-  const int keepalive = ex.pool && ex.pool->config ? ex.pool->config->keepalive : 0;
   // After an upgrade request the backend may have changed its mind about the connection.
   if (!reusable_ || !keep_alive || !request_sent_ || loop_.draining() ||
       ex.request.upgrade_websocket)
     return false;
-  const auto kept = loop_.upstreams().put_idle(this, keepalive);
+  const auto kept = loop_.upstreams().put_idle(this, keepalive_);
   if (kept == UpstreamPools::Kept::kNo) return false;
   state_ = State::kIdle;
   reused_ = true;

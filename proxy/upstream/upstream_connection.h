@@ -113,6 +113,7 @@ class UpstreamConnection final : public BodyProducer {
   bool writable_ = false;
   bool reused_ = false;     // served a response before: it may have been closed meanwhile
   bool got_bytes_ = false;  // some response byte arrived for the current request
+  int keepalive_ = 0;       // the idle cap of the pool this connection serves (attach())
   bool reusable_ = true;    // the backend allows reuse and sent nothing extra
   bool paused_ = false;     // waiting for the client to take bytes
   bool request_sent_ = false;

@@ -63,6 +63,15 @@ def test_range_and_if_range_use_the_backend_validators(setup):
     assert r.status == 304
 
 
+def test_a_post_answered_with_x_accel_redirect_gets_the_file_as_a_get_would(setup):
+    origin, gh, _ = setup
+    origin.set("/dl", accel("/tarballs/a.txt"))
+    r = ghtest.request(gh, method="POST", target="/dl", body=b"form=1")
+    assert r.status == 200 and r.body == b"0123456789" * 100
+    r = ghtest.request(gh, method="HEAD", target="/dl")
+    assert r.status == 200 and r.body == b"" and r.header("content-length") == "1000"
+
+
 @pytest.mark.parametrize("path", ["/tarballs/a.txt", "/%74arballs/a.txt", "//tarballs/a.txt",
                                   "/./tarballs/a.txt", "/tarballs%2Fa.txt", "/tarballs%2fa.txt"])
 def test_a_client_request_to_an_internal_prefix_gets_404(setup, path):
@@ -169,6 +178,29 @@ def test_x_accel_expires_0_is_not_cached_and_n_is(cached):
         assert not r.has("x-accel-expires")
     assert origin.count("/no") == 3
     assert origin.count("/yes") == 1
+
+
+def test_x_accel_expires_at_an_epoch_caches_until_then_and_a_past_one_not(cached):
+    origin, gh = cached
+    origin.set("/later", accel("/tarballs/a.txt", ("X-Accel-Expires", "@%d" % (time.time() + 60))))
+    origin.set("/past", accel("/tarballs/a.txt", ("X-Accel-Expires", "@%d" % (time.time() - 60))))
+    for _ in range(3):
+        assert ghtest.request(gh, target="/later").status == 200
+        assert ghtest.request(gh, target="/past").status == 200
+    assert origin.count("/later") == 1
+    assert origin.count("/past") == 3
+
+
+def test_an_internal_prefix_gets_404_over_http2_too(setup):
+    origin, gh, _ = setup
+    if not h2c_supported(gh):
+        pytest.skip("no h2c in this build")
+    for path in ["/tarballs/a.txt", "/%74arballs/a.txt", "//tarballs/a.txt"]:
+        out = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "--path-as-is", "-o",
+                              "/dev/null", "-w", "%{http_code}", gh.url(path)],
+                             capture_output=True, timeout=30)
+        assert out.stdout == b"404", path
+    assert origin.count() == 0
 
 
 @pytest.mark.parametrize("rate", [1 << 20, 2 << 20])
