@@ -129,6 +129,42 @@ def test_a_1gib_sparse_file_arrives_whole(setup):
     assert got == want
 
 
+def test_200_concurrent_downloads_of_a_1gib_file_grow_rss_by_under_64mib(setup):
+    """Issue 11 point 9: each download holds a bounded buffer, not the file."""
+    if ghtest.sanitized_build():
+        pytest.skip("ASan's memory use is not comparable")
+    origin, gh, tmp = setup
+    path = tmp / "tarballs" / "big.bin"
+    with open(path, "wb") as f:
+        f.truncate(1 << 30)
+    origin.set("/big", accel("/tarballs/big.bin"))
+    [worker] = gh.workers()
+
+    def status(key):
+        with open("/proc/%d/status" % worker) as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+        return 0
+
+    before = status("VmRSS")
+    fds = len(os.listdir("/proc/%d/fd" % worker))
+    clients = [subprocess.Popen(["curl", "-s", "--noproxy", "*", "--limit-rate", "2M",
+                                 "--max-time", "20", "-o", "/dev/null", gh.url("/big")])
+               for _ in range(200)]
+    try:
+        # Every download under way: a client socket and an open file each.
+        assert ghtest.wait_for(lambda: len(os.listdir("/proc/%d/fd" % worker)) >= fds + 400,
+                               timeout=20)
+        peak = max(status("VmRSS") for _ in range(20) if not time.sleep(0.05))
+    finally:
+        for c in clients:
+            c.kill()
+            c.wait()
+    print("RSS growth with 200 downloads: %d KiB" % (peak - before))
+    assert peak - before < 64 * 1024, "RSS grew by %d KiB" % (peak - before)
+
+
 @pytest.fixture
 def cached(factory, tmp_path):
     root = tmp_path / "tarballs"
