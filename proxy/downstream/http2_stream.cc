@@ -330,8 +330,10 @@ ssize_t Http2Stream::read_data(size_t length, uint32_t* flags) {
 }
 
 int Http2Stream::send_data(evbuffer* out, const uint8_t* frame_head, size_t length) {
-  if (evbuffer_add(out, frame_head, 9) != 0) return NGHTTP2_ERR_CALLBACK_FAILURE;
-  if (length > 0 && ex->out.move_to(out, length) != static_cast<ssize_t>(length)) {
+  const std::string_view head(reinterpret_cast<const char*>(frame_head), 9);
+  if (length == 0) {
+    if (evbuffer_add(out, head.data(), head.size()) != 0) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  } else if (ex->out.move_to(out, length, head) != static_cast<ssize_t>(length)) {
     // The frame head is out already: the connection cannot go on.
     EX_LOG_ERROR(*ex, "HTTP/2 stream %d: cannot read the buffered response: %s", id,
                  strerror(errno));

@@ -100,7 +100,9 @@ class BodyBuffer {
   // Moves up to |max| bytes from the front into |dst|, for a codec that frames the bytes itself
   // (HTTP/2 DATA): memory chains are handed over without a copy, file bytes are read into |dst|.
   // Returns the bytes moved, or -1 with errno if the file could not be read.
-  ssize_t move_to(evbuffer* dst, size_t max);
+  // |prefix| (a frame head) goes into |dst| before the bytes; when they come from a file, prefix
+  // and bytes are one contiguous piece, so that a TLS record is written from it without gathering.
+  ssize_t move_to(evbuffer* dst, size_t max, std::string_view prefix = {});
 
   // Bytes in memory (copied or referenced), including those queued behind a file range.
   size_t memory_size() const {
@@ -132,7 +134,7 @@ class BodyBuffer {
   template <typename Sink>
   ssize_t write_spill(Sink& sink);
   // Reads up to |max| file bytes (temporary file, or range) from the front into |dst|.
-  ssize_t move_file_to(evbuffer* dst, size_t max);
+  ssize_t move_file_to(evbuffer* dst, size_t max, std::string_view prefix);
   uint64_t punch_step() const;
   // After bytes were taken from the file: rewinds a drained file, or frees sent disk blocks.
   void file_taken();
