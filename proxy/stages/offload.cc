@@ -140,6 +140,13 @@ Next redirect_to_pool(Exchange& ex, const conf::InternalLocation& loc,
   ex.caching.reset();
   EX_LOG_INFO(ex, "internal redirect to pool %s: %.*s", loc.pool.c_str(),
               static_cast<int>(t.size()), t.data());
+  if (ex.upstream) {
+    // The answer that led here is a backend's (the app's X-Accel-Redirect, or a 304 refreshing
+    // a stored decision): its connection lets go of the exchange first, dropping any body, then
+    // the redirected request starts (upstream_connection.cc).
+    ex.redirect_pending = ex.discard_upstream = true;
+    return Next::kSuspend;
+  }
   return Next::kRedirect;
 }
 
@@ -168,13 +175,7 @@ Next offload(Exchange& ex) {
     ex.status = 200;  // a background fill stored the decision (above); nobody reads a file
     return Next::kRespond;
   }
-  const Next next = serve_decision(ex);
-  if (next != Next::kRedirect) return next;
-  // The backend connection is still attached: it lets go of the exchange (its body dropped)
-  // before the redirected request starts (upstream_connection.cc).
-  ex.redirect_pending = true;
-  ex.discard_upstream = true;
-  return Next::kSuspend;
+  return serve_decision(ex);
 }
 
 Next serve_decision(Exchange& ex) {

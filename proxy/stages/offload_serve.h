@@ -12,7 +12,10 @@ struct Exchange;
 
 namespace proxy::stages {
 
-// Serves the file ex.offload names: kServe (file set up), or kRespond (404/405/500, logged).
+// Serves the file ex.offload names: kServe (file set up), or kRespond (404/500, logged). A
+// target in an internal location with a pool rewrites the request for that pool instead:
+// kRedirect, or kSuspend with ex.redirect_pending while a backend connection is still attached
+// (it resumes the pipeline with kRedirect once it has let go).
 Next serve_decision(Exchange& ex);
 
 // Whether stored |fields| are an X-Accel decision (offload-aware caching) rather than a body.

@@ -119,3 +119,21 @@ def test_a_client_request_to_the_pool_prefix_gets_404(stack):
     r = ghtest.request(gh, target="/%6Fbjects/o1")
     assert r.status == 404
     assert store.count() == 0 and app.count() == 0
+
+
+def test_a_stale_decision_refreshed_by_a_304_still_redirects_to_the_pool(stack):
+    import time
+    app, store, gh = stack
+    head = [("X-Accel-Redirect", "/objects/o7"), ("Cache-Control", "public, max-age=2"),
+            ("ETag", '"d7"')]
+    app.set("/dl", lambda m, t, f: Answer(status=304, reason="Not Modified", headers=head,
+                                          body=b"") if "if-none-match" in f
+            else Answer(headers=head, body=b""))
+    store.set("/objects/o7", Answer(headers=[("Cache-Control", "public, max-age=60")],
+                                    body=b"object seven"))
+    assert ghtest.request(gh, target="/dl").body == b"object seven"
+    time.sleep(2.1)  # the decision goes stale (whole-second ages: max-age=2)
+    r = ghtest.request(gh, target="/dl")
+    assert r.status == 200 and r.body == b"object seven"
+    assert app.count("/dl") == 2 and app.last("/dl")[2].get("if-none-match") == '"d7"'
+    assert store.count("/objects/o7") == 1
