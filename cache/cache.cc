@@ -103,7 +103,7 @@ struct Cache::Impl {
   std::shared_ptr<const Object> promote(const std::shared_ptr<const Object>& d) {
     const uint64_t size = d->available();
     if (!d->complete() || size > kPromoteLimit || size > memory.object_limit()) return d;
-    ObjectHead head = d->head();
+    ObjectHead head = d->head().to_owned();
     head.body_size = size;
     auto w = memory.begin(d->key(), std::move(head), d->sequence());
     if (!w) return d;
@@ -239,9 +239,9 @@ std::shared_ptr<const Object> Cache::lookup(
   Impl& d = *impl_;
   if (d.lookups.fetch_add(1, std::memory_order_relaxed) % kTrimEvery == kTrimEvery - 1)
     d.maybe_trim_bans();
-  const auto matches = [&](const ObjectHead& h) {
-    if (h.vary.empty()) return true;
-    return variant_of && variant_of(h.vary) == h.variant;
+  const auto matches = [&](const StoredHead& h) {
+    if (h.vary().empty()) return true;
+    return variant_of && variant_of(h.vary()) == h.variant();
   };
   // A banned variant is dropped and the lookup repeated: another variant may still match.
   for (int round = 0; round < 8; ++round) {
@@ -315,9 +315,9 @@ std::shared_ptr<const Object> Cache::refresh(const std::shared_ptr<const Object>
   // A memory copy of a disk object: the disk's copy gets the new head too, so that it is not
   // found stale again once the memory copy is evicted.
   if (old->tier() == Tier::kMemory && impl_->disk) {
-    const ObjectHead& oh = old->head();
-    auto on_disk = impl_->disk->lookup(old->key(), [&](const ObjectHead& h) {
-      return h.vary == oh.vary && h.variant == oh.variant;
+    const StoredHead& oh = old->head();
+    auto on_disk = impl_->disk->lookup(old->key(), [&](const StoredHead& h) {
+      return h.vary() == oh.vary() && h.variant() == oh.variant();
     });
     if (on_disk) impl_->disk->update_head(on_disk, head);
   }

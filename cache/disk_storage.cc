@@ -45,13 +45,13 @@ class DiskStorageImpl final : public DiskStorage {
 
   // A hit opens the file (the index holds no fds) and copies the head into a new Object.
   std::shared_ptr<const Object> lookup(
-      const CacheKey& key, const std::function<bool(const ObjectHead&)>& matches) override {
+      const CacheKey& key, const std::function<bool(const StoredHead&)>& matches) override {
     UniqueFd fd;
     auto entry = ctx_->index.find(key, matches, fd);
     if (!entry) return nullptr;
     auto obj = std::make_shared<DiskObject>(std::move(entry),
                                             std::make_shared<const UniqueFd>(std::move(fd)));
-    obj->completed(obj->entry()->head.body_size.value_or(0));
+    obj->completed(obj->entry()->head.body_size().value_or(0));
     return obj;
   }
 
@@ -138,7 +138,7 @@ std::shared_ptr<const Object> DiskStorageImpl::update_head(const std::shared_ptr
   if (!old || old->tier() != Tier::kDisk || !old->complete()) return nullptr;
   const auto& d = static_cast<const DiskObject&>(*old);
   // The variant names the file: a refresh keeps the one it was stored for.
-  head.variant = old->head().variant;
+  head.variant = old->head().variant();
   head.body_size = old->available();
   if (disk::encoded_slot_size(head) > d.slot_size()) return rewrite(d, std::move(head));
   const DiskEntry& was = *d.entry();

@@ -38,45 +38,52 @@ struct TailAllocator {
   }
 };
 
-uint64_t head_bytes(const ObjectHead& h) {
-  return h.fields.size() + h.vary.size() + h.variant.size() + h.tags.size() + h.host.size() +
-         h.path.size();
+// Allocates |head|'s object with its text and an inline body of |inline_size| bytes (or a
+// chain, for nullopt) behind it.
+template <class H>
+std::shared_ptr<MemoryObject> allocate(const CacheKey& key, const H& head, size_t text_size,
+                                       uint64_t seq, std::optional<uint64_t> inline_size) {
+  char* tail = nullptr;
+  const size_t body = inline_size ? static_cast<size_t>(*inline_size) : 0;
+  return std::allocate_shared<MemoryObject>(TailAllocator<MemoryObject>(text_size + body, &tail),
+                                            key, head, seq, &tail, text_size, body,
+                                            !inline_size.has_value());
 }
 
 }  // namespace
 
-std::shared_ptr<MemoryObject> MemoryObject::make(const CacheKey& key, ObjectHead head, uint64_t seq,
+std::shared_ptr<MemoryObject> MemoryObject::make(const CacheKey& key, const ObjectHead& head,
+                                                 uint64_t seq,
                                                  std::optional<uint64_t> inline_size) {
-  char* body = nullptr;
-  const size_t extra = inline_size ? static_cast<size_t>(*inline_size) : 0;
-  return std::allocate_shared<MemoryObject>(TailAllocator<MemoryObject>(extra, &body), key,
-                                            std::move(head), seq, &body, extra,
-                                            !inline_size.has_value());
+  return allocate(key, head, StoredHead::text_size(head), seq, inline_size);
 }
 
-std::shared_ptr<MemoryObject> MemoryObject::copy_with_head(const Object& old, ObjectHead head) {
-  const uint64_t size = old.available();
-  head.body_size = size;
-  auto obj = make(old.key(), std::move(head), old.sequence(), size);
-  char* out = static_cast<char*>(obj->body_.load(std::memory_order_relaxed));
+std::shared_ptr<MemoryObject> MemoryObject::copy_with_head(const Object& old,
+                                                           const ObjectHead& head) {
+  auto obj =
+      allocate(old.key(), head, StoredHead::text_size(head), old.sequence(), old.available());
+  return obj->fill_from(old) ? obj : nullptr;
+}
+
+std::shared_ptr<MemoryObject> MemoryObject::copy_with_head(const Object& old,
+                                                           const StoredHead& head) {
+  auto obj = allocate(old.key(), head, head.text_bytes(), old.sequence(), old.available());
+  return obj->fill_from(old) ? obj : nullptr;
+}
+
+bool MemoryObject::fill_from(const Object& old) {
+  const uint64_t size = body_bytes_;
+  char* out = static_cast<char*>(body_.load(std::memory_order_relaxed));
   for (uint64_t off = 0; off < size;) {
     const std::string_view run = old.memory_at(off);
-    if (run.empty()) return nullptr;
+    if (run.empty()) return false;
     std::memcpy(out + off, run.data(), run.size());
     off += run.size();
   }
-  obj->publish(size);
-  obj->complete_fill(size);
-  return obj;
-}
-
-MemoryObject::MemoryObject(const CacheKey& key, ObjectHead&& head, uint64_t seq, char* const* body,
-                           uint64_t inline_size, bool chained)
-    : Object(key, std::move(head), Tier::kMemory, seq),
-      chained_(chained),
-      body_(chained ? nullptr : *body),
-      body_bytes_(chained ? 0 : inline_size) {
-  hash = key.lo;
+  head_.set_body_size(size);
+  publish(size);
+  finish(kComplete);
+  return true;
 }
 
 MemoryObject::~MemoryObject() {
@@ -91,7 +98,7 @@ MemoryObject::~MemoryObject() {
 }
 
 uint64_t MemoryObject::stored_bytes() const {
-  return body_bytes_ + head_bytes(head_);
+  return body_bytes_ + head_.text_bytes();
 }
 
 std::string_view MemoryObject::memory_at(uint64_t offset) const {

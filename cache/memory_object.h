@@ -21,12 +21,14 @@ class MemoryStorage;
 class MemoryObject final : public Object, public EvictionNode {
  public:
   // |inline_size|: the body's size when known (0 for an empty body); nullopt grows blocks.
-  static std::shared_ptr<MemoryObject> make(const CacheKey& key, ObjectHead head, uint64_t seq,
-                                            std::optional<uint64_t> inline_size);
+  static std::shared_ptr<MemoryObject> make(const CacheKey& key, const ObjectHead& head,
+                                            uint64_t seq, std::optional<uint64_t> inline_size);
 
-  // A complete object with |old|'s body and a new head (a 304 refreshed it): the body is copied
-  // into one allocation. Null if |old|'s body cannot be read from memory.
-  static std::shared_ptr<MemoryObject> copy_with_head(const Object& old, ObjectHead head);
+  // A complete object with |old|'s body and a new head (a 304 refreshed it, or |old|'s own head
+  // for a compact copy of a chained body): the body is copied into one allocation. Null if
+  // |old|'s body cannot be read from memory.
+  static std::shared_ptr<MemoryObject> copy_with_head(const Object& old, const ObjectHead& head);
+  static std::shared_ptr<MemoryObject> copy_with_head(const Object& old, const StoredHead& head);
 
   struct Block {
     std::atomic<Block*> next{nullptr};
@@ -36,10 +38,18 @@ class MemoryObject final : public Object, public EvictionNode {
     const char* data() const { return reinterpret_cast<const char*>(this + 1); }
   };
 
-  // Use make(); public for allocate_shared only. |body| is the inline body, filled in by the
-  // allocator before construction.
-  MemoryObject(const CacheKey& key, ObjectHead&& head, uint64_t seq, char* const* body,
-               uint64_t inline_size, bool chained);
+  // Use make(); public for allocate_shared only. The allocator places the tail (the head's
+  // text, then the inline body) behind the object and tells where through |tail|, before
+  // construction. |H| is an ObjectHead or a StoredHead.
+  template <class H>
+  MemoryObject(const CacheKey& key, const H& head, uint64_t seq, char* const* tail,
+               size_t text_size, uint64_t inline_size, bool chained)
+      : Object(key, StoredHead(head, *tail), Tier::kMemory, seq),
+        chained_(chained),
+        body_(chained ? nullptr : *tail + text_size),
+        body_bytes_(chained ? 0 : inline_size) {
+    hash = static_cast<uint32_t>(key.hi >> 32);
+  }
   ~MemoryObject() override;
 
   std::string_view memory_at(uint64_t offset) const override;
@@ -47,17 +57,17 @@ class MemoryObject final : public Object, public EvictionNode {
 
   // Body bytes allocated (inline size, or the blocks' capacity).
   uint64_t body_bytes() const { return body_bytes_; }
-  // The bytes the tier counts for it: body allocated and the head's strings.
+  // The bytes the tier counts for it: body allocated and the head's text.
   uint64_t stored_bytes() const;
-  bool same_variant(const ObjectHead& h) const {
-    return head_.vary == h.vary && head_.variant == h.variant;
+  bool same_variant(const StoredHead& h) const {
+    return head_.vary() == h.vary() && head_.variant() == h.variant();
   }
 
   bool chained() const { return chained_; }
   // The fill's end; a fill of unknown size learns its body_size here, before readers can see
   // complete() (so head().body_size is safe to read once complete() is).
   void complete_fill(uint64_t size) {
-    if (chained_) head_.body_size = size;
+    if (chained_) head_.set_body_size(size);
     finish(kComplete);
   }
   void abort_fill() { finish(kAborted); }
@@ -65,6 +75,9 @@ class MemoryObject final : public Object, public EvictionNode {
 
  private:
   friend class MemoryWriter;
+  // Copies |old|'s body (as long as this object's inline body) and completes; false if the
+  // body is not all in memory.
+  bool fill_from(const Object& old);
   const char* inline_body() const {
     return static_cast<const char*>(body_.load(std::memory_order_relaxed));
   }

@@ -45,7 +45,7 @@ MemoryStorage::Shard& MemoryStorage::shard_for(const CacheKey& key) {
 }
 
 std::shared_ptr<const Object> MemoryStorage::lookup(
-    const CacheKey& key, const std::function<bool(const ObjectHead&)>& matches) {
+    const CacheKey& key, const std::function<bool(const StoredHead&)>& matches) {
   std::shared_ptr<const Object> found;
   {
     Shard& s = shard_for(key);
@@ -62,8 +62,8 @@ std::shared_ptr<const Object> MemoryStorage::lookup(
 std::unique_ptr<ObjectWriter> MemoryStorage::begin(const CacheKey& key, ObjectHead head,
                                                    uint64_t sequence) {
   if (head.body_size && *head.body_size > object_limit()) return nullptr;
-  std::optional<uint64_t> inline_size = head.body_size;
-  auto obj = MemoryObject::make(key, std::move(head), sequence, inline_size);
+  if (StoredHead::text_size(head) > StoredHead::kMaxText) return nullptr;
+  auto obj = MemoryObject::make(key, head, sequence, head.body_size);
   return std::make_unique<MemoryWriter>(*this, std::move(obj));
 }
 
@@ -155,7 +155,8 @@ std::shared_ptr<const Object> MemoryStorage::update_head(const std::shared_ptr<c
   if (!old || old->tier() != Tier::kMemory || !old->complete()) return nullptr;
   // The body is copied into a new single allocation: memory bodies are small (at most
   // object_limit) and this keeps every object one allocation with no shared body to track.
-  auto obj = MemoryObject::copy_with_head(*old, std::move(head));
+  if (StoredHead::text_size(head) > StoredHead::kMaxText) return nullptr;
+  auto obj = MemoryObject::copy_with_head(*old, head);
   if (!obj) return nullptr;
   obj->charge = obj->stored_bytes() + kPerObjectCharge;
   std::shared_ptr<MemoryObject> replaced, too_many;

@@ -27,7 +27,7 @@ class MemoryStorage final : public Storage {
   ~MemoryStorage() override;
 
   std::shared_ptr<const Object> lookup(
-      const CacheKey& key, const std::function<bool(const ObjectHead&)>& matches) override;
+      const CacheKey& key, const std::function<bool(const StoredHead&)>& matches) override;
   std::unique_ptr<ObjectWriter> begin(const CacheKey& key, ObjectHead head,
                                       uint64_t sequence) override;
   std::shared_ptr<const Object> update_head(const std::shared_ptr<const Object>& old,

@@ -10,6 +10,7 @@
 
 #include "cache/cache_key.h"
 #include "cache/freshness.h"
+#include "cache/stored_head.h"
 #include "proxy/http/headers.h"
 
 namespace cache {
@@ -25,7 +26,9 @@ class FillListener {
   ~FillListener() = default;
 };
 
-// The stored head of a response: what a hit needs before the first body byte.
+// The head of a response to store: what a hit needs before the first body byte. This owning
+// form goes into the storage (begin, update_head) and the disk format; a stored object keeps it
+// compactly as a StoredHead.
 struct ObjectHead {
   int status = 200;
   std::string fields;   // the stored fields as "Name: value\r\n" lines (policy.h stored_field)
@@ -51,7 +54,7 @@ class Object {
   virtual ~Object();  // frees the listener list (object.cc)
 
   const CacheKey& key() const { return key_; }
-  const ObjectHead& head() const { return head_; }
+  const StoredHead& head() const { return head_; }
   Tier tier() const { return tier_; }
   // Insertion order, for lazy bans (a ban applies to objects older than it).
   uint64_t sequence() const { return sequence_; }
@@ -79,18 +82,19 @@ class Object {
 
  protected:
   enum State : uint8_t { kFilling, kComplete, kAborted };
-  Object(const CacheKey& key, ObjectHead head, Tier tier, uint64_t sequence);
+  // |head|'s text is owned by the derived object (or what it keeps alive).
+  Object(const CacheKey& key, const StoredHead& head, Tier tier, uint64_t sequence);
   // For the writer: publish |n| more bytes / the end / the abort, and wake the listeners.
   void publish(uint64_t available);
   void finish(State state);
 
   CacheKey key_;
-  ObjectHead head_;
-  Tier tier_;
+  StoredHead head_;
   uint64_t sequence_;
   std::atomic<uint64_t> available_{0};
-  std::atomic<uint8_t> state_{kFilling};
   mutable struct Listeners* listeners_ = nullptr;  // guarded by its own small lock (object.cc)
+  Tier tier_;
+  std::atomic<uint8_t> state_{kFilling};
 };
 
 // The write side of one object being filled, owned by the filling exchange. Bytes are the

@@ -26,7 +26,7 @@ class Storage {
   // each stored variant of the key (the caller compares vary/variant with its request). Null if
   // none. Filling objects are not returned (the Cache's coalescing table finds those).
   virtual std::shared_ptr<const Object> lookup(
-      const CacheKey& key, const std::function<bool(const ObjectHead&)>& matches) = 0;
+      const CacheKey& key, const std::function<bool(const StoredHead&)>& matches) = 0;
 
   // Starts storing a new object; it replaces the same key and variant at commit(). Null if this
   // tier cannot take it (larger than it may hold, disk not ready).

@@ -58,7 +58,7 @@ bool BackgroundFetch::start(const Exchange& origin,
   c.request_time = origin.loop->cached_seconds();
   if (stale) {
     c.fields.clear();
-    cache::decode_fields(stale->head().fields, c.fields);
+    cache::decode_fields(stale->head().fields(), c.fields);
     cache::validators_for(c.fields, c.validators);
     c.fields.clear();
     c.stored = stale;

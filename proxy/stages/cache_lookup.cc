@@ -77,10 +77,10 @@ std::shared_ptr<const cache::Object> compressed_from_identity(Exchange& ex,
   if (!joined.empty()) accept = joined;
   const cache::Coding coding = cache::choose_coding(accept, codings);
   if (coding == cache::Coding::kIdentity || !cache::may_compress(*identity) ||
-      cache::decide_reuse(identity->head().freshness, req, now) != cache::Reuse::kFresh)
+      cache::decide_reuse(identity->head().freshness(), req, now) != cache::Reuse::kFresh)
     return identity;
   std::string variant;
-  cache::vary_values(identity->head().vary, req.headers, variant);
+  cache::vary_values(identity->head().vary(), req.headers, variant);
   auto made = cache::compress_variant(*c.cache, identity, coding, std::move(variant));
   return made ? made : identity;
 }
@@ -91,10 +91,10 @@ Next wait_for_fill(Exchange& ex);
 // it is not this request's answer, and this request goes to the backend itself.
 bool same_variant(const http::RequestHead& req, const cache::Object& object) {
   const auto& head = object.head();
-  if (head.vary.empty()) return true;
+  if (head.vary().empty()) return true;
   std::string values;
-  cache::vary_values(head.vary, req.headers, values);
-  return values == head.variant;
+  cache::vary_values(head.vary(), req.headers, values);
+  return values == head.variant();
 }
 
 // The fill this exchange waits on moved (on another thread, maybe): look again on ours.
@@ -127,7 +127,7 @@ Next wait_for_fill(Exchange& ex) {
         // A revalidation whose leader's backend just failed: the stale object stands in for
         // this request too when it may (RFC 9111 4.2.4), rather than one more try each.
         if (c.stored && c.pending->state() == cache::PendingFill::State::kError &&
-            cache::may_serve_stale_on_error(c.stored->head().freshness, ex.request,
+            cache::may_serve_stale_on_error(c.stored->head().freshness(), ex.request,
                                             cache_now(ex))) {
           c.pending.reset();
           count(stats.stale);
@@ -155,7 +155,7 @@ Next wait_for_fill(Exchange& ex) {
 Next revalidate(Exchange& ex, std::shared_ptr<const cache::Object> object) {
   auto& c = ex.caching;
   c.fields.clear();
-  cache::decode_fields(object->head().fields, c.fields);
+  cache::decode_fields(object->head().fields(), c.fields);
   cache::validators_for(c.fields, c.validators);
   c.fields.clear();
   c.stored = std::move(object);
@@ -206,7 +206,7 @@ Next cache_lookup(Exchange& ex) {
   }
   const bool only_if_cached = cache::parse_cache_control(req.headers).only_if_cached;
   if (object) {
-    switch (cache::decide_reuse(object->head().freshness, req, now)) {
+    switch (cache::decide_reuse(object->head().freshness(), req, now)) {
       case cache::Reuse::kFresh:
         count(stats.hits);
         return serve_object(ex, std::move(object), CacheStatus::kHit);

@@ -15,10 +15,10 @@
 
 namespace {
 
-class FakeDiskObject final : public cache::Object {
+class FakeDiskObject final : private cache::OwnedHead, public cache::Object {
  public:
-  FakeDiskObject(const cache::CacheKey& k, cache::ObjectHead h, uint64_t seq)
-      : cache::Object(k, std::move(h), cache::Tier::kDisk, seq) {}
+  FakeDiskObject(const cache::CacheKey& k, const cache::ObjectHead& h, uint64_t seq)
+      : cache::OwnedHead(h), cache::Object(k, stored(), cache::Tier::kDisk, seq) {}
   std::string_view memory_at(uint64_t off) const override {
     return off < available() ? std::string_view(body).substr(off, available() - off) : "";
   }
@@ -34,7 +34,7 @@ class FakeDiskObject final : public cache::Object {
 class FakeDisk final : public cache::DiskStorage {
  public:
   std::shared_ptr<const cache::Object> lookup(
-      const cache::CacheKey& key, const std::function<bool(const cache::ObjectHead&)>& m) override {
+      const cache::CacheKey& key, const std::function<bool(const cache::StoredHead&)>& m) override {
     std::lock_guard lock(mu_);
     auto it = objects_.find(key.lo);
     if (it == objects_.end() || !m(it->second->head())) return nullptr;
@@ -195,12 +195,12 @@ TEST_CASE("a 304 on a promoted copy refreshes the disk copy too") {
   REQUIRE(f.store("/r", "body", false));
   auto mem = f.cache->lookup(key("/r"), kNoVary);
   REQUIRE(mem);
-  auto h = mem->head();
+  auto h = mem->head().to_owned();
   h.fields = "X-Fresh: 1\r\n";
   REQUIRE(f.cache->refresh(mem, h));
-  auto on_disk = f.disk->lookup(key("/r"), [](const cache::ObjectHead&) { return true; });
+  auto on_disk = f.disk->lookup(key("/r"), [](const cache::StoredHead&) { return true; });
   REQUIRE(on_disk);
-  CHECK(on_disk->head().fields == "X-Fresh: 1\r\n");
+  CHECK(on_disk->head().fields() == "X-Fresh: 1\r\n");
 }
 
 TEST_CASE("start_background_work rebuilds the disk index on another thread") {

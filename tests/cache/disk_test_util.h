@@ -62,10 +62,10 @@ inline std::shared_ptr<const cache::Object> store(cache::Storage& s, const cache
 }
 
 inline auto any_variant() {
-  return [](const cache::ObjectHead&) { return true; };
+  return [](const cache::StoredHead&) { return true; };
 }
 inline auto variant_is(std::string v) {
-  return [v](const cache::ObjectHead& h) { return h.variant == v; };
+  return [v](const cache::StoredHead& h) { return h.variant() == v; };
 }
 
 // The body of |obj| as far as available(), read through file().

@@ -29,7 +29,7 @@ namespace {
 class TestObject final : public cache::Object {
  public:
   TestObject(std::string body, bool disk, size_t run = 1 << 30)
-      : Object(cache::CacheKey{1, 2}, cache::ObjectHead{},
+      : Object(cache::CacheKey{1, 2}, cache::StoredHead{},
                disk ? cache::Tier::kDisk : cache::Tier::kMemory, 1),
         body_(std::move(body)),
         run_(run) {
