@@ -151,9 +151,8 @@ ObjectHead compressed_head(ObjectHead head, Coding coding, std::string variant) 
   return head;
 }
 
-std::shared_ptr<const Object> compress_variant(Cache& cache,
-                                               const std::shared_ptr<const Object>& identity,
-                                               Coding coding, std::string variant) {
+ObjectRef compress_variant(Cache& cache, const ObjectRef& identity, Coding coding,
+                           std::string variant) {
   if (coding == Coding::kIdentity || !may_compress(*identity)) return nullptr;
   const InFlight guard(identity->key(), variant);
   if (!guard.owner()) return nullptr;

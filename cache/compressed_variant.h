@@ -36,8 +36,7 @@ ObjectHead compressed_head(ObjectHead identity, Coding coding, std::string varia
 // requests like it hit. Returns the complete variant, or null if it cannot be made, or while
 // another thread makes the same one (the caller then serves the identity object: no one
 // waits, and the body is compressed once). Runs on the caller's thread.
-std::shared_ptr<const Object> compress_variant(Cache& cache,
-                                               const std::shared_ptr<const Object>& identity,
-                                               Coding coding, std::string variant);
+ObjectRef compress_variant(Cache& cache, const ObjectRef& identity, Coding coding,
+                           std::string variant);
 
 }  // namespace cache

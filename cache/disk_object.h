@@ -68,6 +68,7 @@ class DiskObject final : public Object {
     body_offset = 2ull * entry_->slot_size;
     return fd_->get();
   }
+  std::shared_ptr<const void> file_owner() const override { return fd_; }
   void touch() const override { entry_->referenced.store(true, std::memory_order_relaxed); }
 
   // The writer's side of Object's protected publish()/finish().

@@ -10,7 +10,7 @@
 
 namespace cache::disk {
 
-DiskWriter::DiskWriter(DiskContext& ctx, std::shared_ptr<DiskObject> obj, std::string temp_path)
+DiskWriter::DiskWriter(DiskContext& ctx, Ref<DiskObject> obj, std::string temp_path)
     : ctx_(ctx), obj_(std::move(obj)), temp_path_(std::move(temp_path)), hash_(XXH3_createState()) {
   XXH3_64bits_reset(hash_);
 }

@@ -12,61 +12,32 @@ namespace {
 constexpr uint64_t kFirstBlock = 4096;
 constexpr uint64_t kMaxBlock = 1 << 20;
 constexpr uint64_t kCompactLimit = 64 << 10;
-// The body is bytes: it needs no more alignment than the object before it.
-constexpr size_t kAlign = alignof(MemoryObject);
-
-// Allocates what allocate_shared asks for plus |extra| bytes behind it, and tells where those
-// start through |tail| (read by the object's constructor, which runs after the allocation).
-template <class T>
-struct TailAllocator {
-  using value_type = T;
-  size_t extra;
-  char** tail;
-  TailAllocator(size_t e, char** t) : extra(e), tail(t) {}
-  template <class U>
-  TailAllocator(const TailAllocator<U>& o) : extra(o.extra), tail(o.tail) {}
-  T* allocate(size_t n) {
-    const size_t base = (n * sizeof(T) + kAlign - 1) / kAlign * kAlign;
-    char* p = static_cast<char*>(::operator new(base + extra));
-    *tail = p + base;
-    return reinterpret_cast<T*>(p);
-  }
-  void deallocate(T* p, size_t) { ::operator delete(p); }
-  template <class U>
-  bool operator==(const TailAllocator<U>& o) const {
-    return extra == o.extra;
-  }
-};
-
-// Allocates |head|'s object with its text and an inline body of |inline_size| bytes (or a
-// chain, for nullopt) behind it.
-template <class H>
-std::shared_ptr<MemoryObject> allocate(const CacheKey& key, const H& head, size_t text_size,
-                                       uint64_t seq, std::optional<uint64_t> inline_size) {
-  char* tail = nullptr;
-  const size_t body = inline_size ? static_cast<size_t>(*inline_size) : 0;
-  return std::allocate_shared<MemoryObject>(TailAllocator<MemoryObject>(text_size + body, &tail),
-                                            key, head, seq, &tail, text_size, body,
-                                            !inline_size.has_value());
-}
 
 }  // namespace
 
-std::shared_ptr<MemoryObject> MemoryObject::make(const CacheKey& key, const ObjectHead& head,
-                                                 uint64_t seq,
-                                                 std::optional<uint64_t> inline_size) {
+template <class H>
+Ref<MemoryObject> MemoryObject::allocate(const CacheKey& key, const H& head, size_t text_size,
+                                         uint64_t seq, std::optional<uint64_t> inline_size) {
+  const size_t body = inline_size ? static_cast<size_t>(*inline_size) : 0;
+  // The tail is bytes: it needs no more alignment than the object before it.
+  void* mem = ::operator new(sizeof(MemoryObject) + text_size + body);
+  char* tail = static_cast<char*>(mem) + sizeof(MemoryObject);
+  return Ref<MemoryObject>::share(
+      ::new (mem) MemoryObject(key, head, seq, tail, text_size, body, !inline_size.has_value()));
+}
+
+Ref<MemoryObject> MemoryObject::make(const CacheKey& key, const ObjectHead& head, uint64_t seq,
+                                     std::optional<uint64_t> inline_size) {
   return allocate(key, head, StoredHead::text_size(head), seq, inline_size);
 }
 
-std::shared_ptr<MemoryObject> MemoryObject::copy_with_head(const Object& old,
-                                                           const ObjectHead& head) {
+Ref<MemoryObject> MemoryObject::copy_with_head(const Object& old, const ObjectHead& head) {
   auto obj =
       allocate(old.key(), head, StoredHead::text_size(head), old.sequence(), old.available());
   return obj->fill_from(old) ? obj : nullptr;
 }
 
-std::shared_ptr<MemoryObject> MemoryObject::copy_with_head(const Object& old,
-                                                           const StoredHead& head) {
+Ref<MemoryObject> MemoryObject::copy_with_head(const Object& old, const StoredHead& head) {
   auto obj = allocate(old.key(), head, head.text_bytes(), old.sequence(), old.available());
   return obj->fill_from(old) ? obj : nullptr;
 }
@@ -170,7 +141,7 @@ bool MemoryWriter::commit() {
   obj_->complete_fill(written_);
   // A small body that arrived without a length (chunked) is stored as one allocation, without
   // the blocks' slack; readers that followed the fill keep the chained object until they let go.
-  std::shared_ptr<MemoryObject> stored = obj_;
+  Ref<MemoryObject> stored = obj_;
   if (obj_->chained() && written_ <= kCompactLimit) {
     if (auto compact = MemoryObject::copy_with_head(*obj_, obj_->head()))
       stored = std::move(compact);

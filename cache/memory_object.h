@@ -21,14 +21,14 @@ class MemoryStorage;
 class MemoryObject final : public Object, public EvictionNode {
  public:
   // |inline_size|: the body's size when known (0 for an empty body); nullopt grows blocks.
-  static std::shared_ptr<MemoryObject> make(const CacheKey& key, const ObjectHead& head,
-                                            uint64_t seq, std::optional<uint64_t> inline_size);
+  static Ref<MemoryObject> make(const CacheKey& key, const ObjectHead& head, uint64_t seq,
+                                std::optional<uint64_t> inline_size);
 
   // A complete object with |old|'s body and a new head (a 304 refreshed it, or |old|'s own head
   // for a compact copy of a chained body): the body is copied into one allocation. Null if
   // |old|'s body cannot be read from memory.
-  static std::shared_ptr<MemoryObject> copy_with_head(const Object& old, const ObjectHead& head);
-  static std::shared_ptr<MemoryObject> copy_with_head(const Object& old, const StoredHead& head);
+  static Ref<MemoryObject> copy_with_head(const Object& old, const ObjectHead& head);
+  static Ref<MemoryObject> copy_with_head(const Object& old, const StoredHead& head);
 
   struct Block {
     std::atomic<Block*> next{nullptr};
@@ -38,19 +38,9 @@ class MemoryObject final : public Object, public EvictionNode {
     const char* data() const { return reinterpret_cast<const char*>(this + 1); }
   };
 
-  // Use make(); public for allocate_shared only. The allocator places the tail (the head's
-  // text, then the inline body) behind the object and tells where through |tail|, before
-  // construction. |H| is an ObjectHead or a StoredHead.
-  template <class H>
-  MemoryObject(const CacheKey& key, const H& head, uint64_t seq, char* const* tail,
-               size_t text_size, uint64_t inline_size, bool chained)
-      : Object(key, StoredHead(head, *tail), Tier::kMemory, seq),
-        chained_(chained),
-        body_(chained ? nullptr : *tail + text_size),
-        body_bytes_(chained ? 0 : inline_size) {
-    hash = static_cast<uint32_t>(key.hi >> 32);
-  }
   ~MemoryObject() override;
+  // The object and its tail are one block from ::operator new (allocate()).
+  static void operator delete(void* p) { ::operator delete(p); }
 
   std::string_view memory_at(uint64_t offset) const override;
   int file(uint64_t&) const override { return -1; }
@@ -75,6 +65,21 @@ class MemoryObject final : public Object, public EvictionNode {
 
  private:
   friend class MemoryWriter;
+  // |tail| is the memory right behind the object: the head's text, then the inline body. |H|
+  // is an ObjectHead or a StoredHead.
+  template <class H>
+  MemoryObject(const CacheKey& key, const H& head, uint64_t seq, char* tail, size_t text_size,
+               uint64_t inline_size, bool chained)
+      : Object(key, StoredHead(head, tail), Tier::kMemory, seq),
+        chained_(chained),
+        body_(chained ? nullptr : tail + text_size),
+        body_bytes_(chained ? 0 : inline_size) {
+    hash = static_cast<uint32_t>(key.hi >> 32);
+  }
+  // One allocation for the object, |text_size| bytes of head text and the inline body.
+  template <class H>
+  static Ref<MemoryObject> allocate(const CacheKey& key, const H& head, size_t text_size,
+                                    uint64_t seq, std::optional<uint64_t> inline_size);
   // Copies |old|'s body (as long as this object's inline body) and completes; false if the
   // body is not all in memory.
   bool fill_from(const Object& old);
@@ -92,10 +97,10 @@ class MemoryObject final : public Object, public EvictionNode {
 // The write side of a memory fill.
 class MemoryWriter final : public ObjectWriter {
  public:
-  MemoryWriter(MemoryStorage& storage, std::shared_ptr<MemoryObject> obj)
+  MemoryWriter(MemoryStorage& storage, Ref<MemoryObject> obj)
       : storage_(storage), obj_(std::move(obj)) {}
   ~MemoryWriter() override;
-  std::shared_ptr<const Object> object() const override { return obj_; }
+  ObjectRef object() const override { return obj_; }
   bool append(const char* data, size_t len) override;
   bool commit() override;
   void abort() override;
@@ -107,7 +112,7 @@ class MemoryWriter final : public ObjectWriter {
 
  private:
   MemoryStorage& storage_;
-  std::shared_ptr<MemoryObject> obj_;
+  Ref<MemoryObject> obj_;
   MemoryObject::Block* tail_ = nullptr;
   uint64_t written_ = 0;
   bool ended_ = false;

@@ -10,6 +10,7 @@
 
 #include "cache/cache_key.h"
 #include "cache/freshness.h"
+#include "cache/object_ref.h"
 #include "cache/stored_head.h"
 #include "proxy/http/headers.h"
 
@@ -46,7 +47,10 @@ bool decode_fields(std::string_view fields, proxy::http::HeaderList& out);
 
 enum class Tier : uint8_t { kMemory, kDisk };
 
-// A stored response, shared by every reader (std::shared_ptr<const Object>). The head is fixed
+class Object;
+using ObjectRef = Ref<const Object>;
+
+// A stored response, shared by every reader (ObjectRef, an intrusive count). The head is fixed
 // once published; the body may still be arriving (a fill that coalesced readers follow as it
 // streams in). Readers never lock: the writer publishes bytes with release stores.
 class Object {
@@ -77,8 +81,18 @@ class Object {
   bool subscribe(FillListener* l) const;
   void unsubscribe(FillListener* l) const;
 
+  // What keeps file()'s fd open, for a body buffer that sends from it after this object is
+  // let go (null: the fd lives as long as the object, or there is none).
+  virtual std::shared_ptr<const void> file_owner() const { return nullptr; }
+
   // A hit refreshes the object's standing in eviction (implementation-defined, lock-free).
   virtual void touch() const {}
+
+  // The count Ref keeps (object_ref.h); the last release deletes the object.
+  void add_ref() const { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() const {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
 
  protected:
   enum State : uint8_t { kFilling, kComplete, kAborted };
@@ -95,6 +109,7 @@ class Object {
   mutable struct Listeners* listeners_ = nullptr;  // guarded by its own small lock (object.cc)
   Tier tier_;
   std::atomic<uint8_t> state_{kFilling};
+  mutable std::atomic<uint32_t> refs_{0};
 };
 
 // The write side of one object being filled, owned by the filling exchange. Bytes are the
@@ -104,7 +119,7 @@ class ObjectWriter {
  public:
   virtual ~ObjectWriter() = default;
   // The object readers follow while it fills (they may hold it before commit).
-  virtual std::shared_ptr<const Object> object() const = 0;
+  virtual ObjectRef object() const = 0;
   // False if the bytes cannot be kept (the object grew past max_object_size, the disk failed):
   // the object is aborted and the caller stops writing; readers see aborted().
   virtual bool append(const char* data, size_t len) = 0;

@@ -28,8 +28,7 @@ bool left_out(std::string_view name) {
 
 }  // namespace
 
-void BackgroundFetch::refresh(const Exchange& origin,
-                              const std::shared_ptr<const cache::Object>& stale) {
+void BackgroundFetch::refresh(const Exchange& origin, const cache::ObjectRef& stale) {
   start(origin, stale);
 }
 
@@ -37,8 +36,7 @@ bool BackgroundFetch::fill(const Exchange& origin) {
   return start(origin, nullptr);
 }
 
-bool BackgroundFetch::start(const Exchange& origin,
-                            const std::shared_ptr<const cache::Object>& stale) {
+bool BackgroundFetch::start(const Exchange& origin, const cache::ObjectRef& stale) {
   const ExchangeCache& oc = origin.caching;
   if (!oc.cache || !oc.keyed) return false;
   bool uncacheable = false;

@@ -45,7 +45,7 @@ cache::CodingSet compress_codings(const Exchange& ex) {
   return set;
 }
 
-Next serve_object(Exchange& ex, std::shared_ptr<const cache::Object> object, CacheStatus status) {
+Next serve_object(Exchange& ex, cache::ObjectRef object, CacheStatus status) {
   auto& c = ex.caching;
   c.fields.clear();
   cache::decode_fields(object->head().fields(), c.fields);

@@ -37,9 +37,8 @@ bool has_range(const http::RequestHead& req) {
 
 // cache.compress: the identity object of the key, as the store stage keeps a compressible
 // response (its Accept-Encoding value that of a request accepting no coding).
-std::shared_ptr<const cache::Object> identity_object(cache::Cache& store,
-                                                     const cache::CacheKey& key,
-                                                     const http::RequestHead& req) {
+cache::ObjectRef identity_object(cache::Cache& store, const cache::CacheKey& key,
+                                 const http::RequestHead& req) {
   return store.lookup(key, [&req](std::string_view names) {
     std::string values;
     cache::vary_values(names, req.headers, values, true);
@@ -53,9 +52,8 @@ std::shared_ptr<const cache::Object> identity_object(cache::Cache& store,
 // next request like it hits); any other request (or one for an object too large to compress
 // while the client waits, kMaxCompressOnHit) gets the identity object, which every client
 // accepts. Null when there is no identity object either.
-std::shared_ptr<const cache::Object> compressed_from_identity(Exchange& ex,
-                                                              cache::CodingSet codings,
-                                                              cache::UnixTime now) {
+cache::ObjectRef compressed_from_identity(Exchange& ex, cache::CodingSet codings,
+                                          cache::UnixTime now) {
   auto& c = ex.caching;
   const auto& req = ex.request;
   auto identity = identity_object(*c.cache, c.key, req);
@@ -152,7 +150,7 @@ Next wait_for_fill(Exchange& ex) {
 // them): the first GET leads it, the others wait for its outcome as misses wait for a fill,
 // and keep what they need to revalidate by themselves if it fails. A HEAD neither leads nor
 // waits (its answer, a 200 without a body, refreshes no waiter).
-Next revalidate(Exchange& ex, std::shared_ptr<const cache::Object> object) {
+Next revalidate(Exchange& ex, cache::ObjectRef object) {
   auto& c = ex.caching;
   c.fields.clear();
   cache::decode_fields(object->head().fields(), c.fields);
@@ -193,7 +191,7 @@ Next cache_lookup(Exchange& ex) {
   c.request_time = now;
   const cache::CodingSet codings = compress_codings(ex);
   const bool compressing = codings.gzip || codings.br;
-  std::shared_ptr<const cache::Object> object;
+  cache::ObjectRef object;
   if (compressing && has_range(req)) {
     object = identity_object(*store, c.key, req);  // never a range of a compressed variant
   } else {

@@ -43,7 +43,7 @@ void settle(Exchange& ex, Outcome outcome) {
 
 // The backend's response is not what the client gets (a stored object is): the upstream lets
 // go of it once the pipeline is back (upstream_connection.cc).
-Next serve_instead(Exchange& ex, std::shared_ptr<const cache::Object> object, CacheStatus status) {
+Next serve_instead(Exchange& ex, cache::ObjectRef object, CacheStatus status) {
   if (!ex.local_response) ex.caching.detach_upstream = true;
   ex.local_response = false;
   ex.error_detail = "";
@@ -87,8 +87,8 @@ bool weakened_etag(const http::HeaderList& stored, const http::HeaderList& updat
 // RFC 9111 3.2 / 4.3.4: the stored object with its head updated by the backend's fields (a
 // 304's, or a HEAD's 200, 4.3.5): fields merged, freshness judged again as of now. Null if the
 // merged response may not be stored (the stored object is then left as it was).
-std::shared_ptr<const cache::Object> update_stored(Exchange& ex, const cache::PolicyConfig& policy,
-                                                   cache::UnixTime now) {
+cache::ObjectRef update_stored(Exchange& ex, const cache::PolicyConfig& policy,
+                               cache::UnixTime now) {
   auto& c = ex.caching;
   const auto& stored = c.stored;
   http::HeaderList old_fields;
@@ -161,7 +161,7 @@ Next update_from_head(Exchange& ex, const cache::PolicyConfig& policy, cache::Un
 Next refresh(Exchange& ex, const cache::PolicyConfig& policy, cache::UnixTime now) {
   auto& c = ex.caching;
   const auto& stored = c.stored;
-  std::shared_ptr<const cache::Object> fresh = update_stored(ex, policy, now);
+  cache::ObjectRef fresh = update_stored(ex, policy, now);
   count(c.cache->stats().revalidated);
   // The revalidation this exchange led is over: its waiters get the object it validated.
   if (c.lead) {

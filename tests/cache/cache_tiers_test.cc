@@ -33,8 +33,8 @@ class FakeDiskObject final : private cache::OwnedHead, public cache::Object {
 
 class FakeDisk final : public cache::DiskStorage {
  public:
-  std::shared_ptr<const cache::Object> lookup(
-      const cache::CacheKey& key, const std::function<bool(const cache::StoredHead&)>& m) override {
+  cache::ObjectRef lookup(const cache::CacheKey& key,
+                          const std::function<bool(const cache::StoredHead&)>& m) override {
     std::lock_guard lock(mu_);
     auto it = objects_.find(key.lo);
     if (it == objects_.end() || !m(it->second->head())) return nullptr;
@@ -44,9 +44,9 @@ class FakeDisk final : public cache::DiskStorage {
                                              uint64_t seq) override {
     struct Writer : cache::ObjectWriter {
       FakeDisk* disk;
-      std::shared_ptr<FakeDiskObject> obj;
+      cache::Ref<FakeDiskObject> obj;
       bool done = false;
-      std::shared_ptr<const cache::Object> object() const override { return obj; }
+      cache::ObjectRef object() const override { return obj; }
       bool append(const char* d, size_t n) override {
         obj->add(d, n);
         return true;
@@ -69,15 +69,14 @@ class FakeDisk final : public cache::DiskStorage {
     };
     auto w = std::make_unique<Writer>();
     w->disk = this;
-    w->obj = std::make_shared<FakeDiskObject>(key, std::move(head), seq);
+    w->obj = cache::make_ref<FakeDiskObject>(key, std::move(head), seq);
     return w;
   }
-  std::shared_ptr<const cache::Object> update_head(const std::shared_ptr<const cache::Object>& old,
-                                                   cache::ObjectHead head) override {
+  cache::ObjectRef update_head(const cache::ObjectRef& old, cache::ObjectHead head) override {
     std::lock_guard lock(mu_);
     auto it = objects_.find(old->key().lo);
     if (it == objects_.end()) return nullptr;
-    auto fresh = std::make_shared<FakeDiskObject>(old->key(), std::move(head), old->sequence());
+    auto fresh = cache::make_ref<FakeDiskObject>(old->key(), std::move(head), old->sequence());
     fresh->add(it->second->body.data(), it->second->body.size());
     fresh->end(true);
     it->second = fresh;
@@ -89,7 +88,7 @@ class FakeDisk final : public cache::DiskStorage {
     stats_.objects = objects_.size();
     return n;
   }
-  void remove(const std::shared_ptr<const cache::Object>& o) override { remove(o->key()); }
+  void remove(const cache::ObjectRef& o) override { remove(o->key()); }
   const cache::TierStats& stats() const override { return stats_; }
   void rebuild_index() override {
     rebuilt = true;
@@ -105,7 +104,7 @@ class FakeDisk final : public cache::DiskStorage {
 
  private:
   std::mutex mu_;
-  std::map<uint64_t, std::shared_ptr<FakeDiskObject>> objects_;
+  std::map<uint64_t, cache::Ref<FakeDiskObject>> objects_;
   cache::TierStats stats_;
 };
 
@@ -131,8 +130,7 @@ struct Fixture {
     disk = d.get();
     cache = std::make_unique<cache::Cache>(settings, std::move(d));
   }
-  std::shared_ptr<const cache::Object> store(std::string_view path, const std::string& body,
-                                             bool size_known) {
+  cache::ObjectRef store(std::string_view path, const std::string& body, bool size_known) {
     auto w = cache->fill(
         key(path), head(size_known ? std::optional<uint64_t>(body.size()) : std::nullopt), false);
     if (!w) return nullptr;

@@ -15,8 +15,7 @@ std::string page(size_t n) {
   return s;
 }
 
-std::shared_ptr<const cache::Object> store(cache::Cache& c, const std::string& fields,
-                                           const std::string& body) {
+cache::ObjectRef store(cache::Cache& c, const std::string& fields, const std::string& body) {
   cache::ObjectHead head;
   head.status = 200;
   head.fields = fields;

@@ -51,9 +51,8 @@ inline std::unique_ptr<cache::DiskStorage> reopen(const std::string& dir,
   return s;
 }
 
-inline std::shared_ptr<const cache::Object> store(cache::Storage& s, const cache::CacheKey& key,
-                                                  const std::string& body,
-                                                  cache::ObjectHead head = head_with()) {
+inline cache::ObjectRef store(cache::Storage& s, const cache::CacheKey& key,
+                              const std::string& body, cache::ObjectHead head = head_with()) {
   auto w = s.begin(key, std::move(head), 1);
   REQUIRE(w);
   REQUIRE(w->append(body.data(), body.size()));

@@ -69,9 +69,8 @@ inline std::string body_of(const cache::Object& o) {
   return out;
 }
 
-inline std::shared_ptr<const cache::Object> store(cache::Storage& s, const cache::CacheKey& k,
-                                                  cache::ObjectHead h, const std::string& body,
-                                                  uint64_t seq = 1) {
+inline cache::ObjectRef store(cache::Storage& s, const cache::CacheKey& k, cache::ObjectHead h,
+                              const std::string& body, uint64_t seq = 1) {
   auto w = s.begin(k, std::move(h), seq);
   if (!w) return nullptr;
   auto obj = w->object();
