@@ -41,14 +41,27 @@ class StoredHead {
   std::string_view tags() const { return part(kTags); }        // Surrogate-Key, space-separated
   std::string_view host() const { return part(kHost); }        // for bans
   std::string_view path() const { return part(kPath); }
-  const Freshness& freshness() const { return freshness_; }
+  // Ages and lifetimes are kept in 32 bits, clamped: RFC 9111 1.2.2 caps delta-seconds at
+  // 2147483648 anyway.
+  Freshness freshness() const {
+    Freshness f;
+    f.response_time = response_time_;
+    f.corrected_initial_age = corrected_initial_age_;
+    f.lifetime = lifetime_;
+    f.stale_while_revalidate = stale_while_revalidate_;
+    f.stale_if_error = stale_if_error_;
+    f.no_cache = flags_ & kNoCache;
+    f.must_revalidate = flags_ & kMustRevalidate;
+    f.heuristic = flags_ & kHeuristic;
+    return f;
+  }
   std::optional<uint64_t> body_size() const {
-    return has_body_size_ ? std::optional<uint64_t>(body_size_) : std::nullopt;
+    return (flags_ & kHasBodySize) ? std::optional<uint64_t>(body_size_) : std::nullopt;
   }
   // A fill of unknown size learns its size at its end (before readers may see complete()).
   void set_body_size(uint64_t size) {
     body_size_ = size;
-    has_body_size_ = true;
+    flags_ |= kHasBodySize;
   }
   // The text block's size (what the storage counts as head bytes).
   size_t text_bytes() const { return end_[kParts - 1]; }
@@ -58,17 +71,22 @@ class StoredHead {
 
  private:
   enum Part : uint8_t { kFields, kVary, kVariant, kTags, kHost, kPath, kParts };
+  enum Flag : uint8_t { kHasBodySize = 1, kNoCache = 2, kMustRevalidate = 4, kHeuristic = 8 };
   std::string_view part(Part p) const {
     const uint32_t begin = p == 0 ? 0 : end_[p - 1];
     return {text_ + begin, end_[p] - begin};
   }
 
   const char* text_ = "";
-  Freshness freshness_;
   uint64_t body_size_ = 0;
+  UnixTime response_time_ = 0;  // Freshness, packed
+  int32_t corrected_initial_age_ = 0;
+  int32_t lifetime_ = 0;
+  uint32_t stale_while_revalidate_ = 0;
+  uint32_t stale_if_error_ = 0;
   uint32_t end_[kParts] = {};
   uint16_t status_ = 200;
-  bool has_body_size_ = false;
+  uint8_t flags_ = 0;
 };
 
 // A StoredHead with its own copy of the text, for an object that does not lay the text out
