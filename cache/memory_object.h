@@ -13,8 +13,9 @@ namespace cache {
 
 class MemoryStorage;
 
-// A memory-tier object. A body of known size lives right behind the object in the same
-// allocation (make() allocates control block, object and body at once); a body of unknown size
+// A memory-tier object: one allocation holds the object, its head's text (StoredHead) and, when
+// its size is known, the body right behind them; it counts its references (ObjectRef) itself,
+// so there is no control block. A body of unknown size
 // is a chain of append-only blocks, growing geometrically, that readers walk without a lock:
 // a block's bytes are written before available() covers them (release store), and a block is
 // linked (release store) before its first byte is published.

@@ -17,8 +17,8 @@ class MemoryObject;
 // bookkeeping so the bound is real), evicted by an EvictionPolicy (S3-FIFO by default). Keys are
 // spread over shards, each with its own lock and map, so lookups on different keys never meet;
 // a hit bumps the policy's counter without a lock. An object of known size is one allocation
-// (its control block, head and body together); one of unknown size grows a chain of blocks that
-// readers follow without a lock while it fills.
+// (the object, its head's text and its body together); one of unknown size grows a chain of blocks
+// that readers follow without a lock while it fills.
 class MemoryStorage final : public Storage {
  public:
   // |object_limit|: the largest body kept (a fill growing past it is aborted).
