@@ -16,10 +16,10 @@ bool has_token(std::string_view list, std::string_view token) {
 
 }  // namespace
 
-bool Ban::matches(const ObjectHead& head) const {
-  if (by_tag) return !tag.empty() && has_token(head.tags, tag);
-  if (!host.empty() && head.host != host) return false;
-  return std::string_view(head.path).starts_with(prefix);
+bool Ban::matches(const StoredHead& head) const {
+  if (by_tag) return !tag.empty() && has_token(head.tags(), tag);
+  if (!host.empty() && head.host() != host) return false;
+  return head.path().starts_with(prefix);
 }
 
 void BanList::add(Ban ban) {

@@ -20,7 +20,7 @@ struct Ban {
   std::string host;    // by prefix: empty for any host, else lowercased
   std::string prefix;  // by prefix: the path prefix
   std::string tag;     // by tag: one Surrogate-Key value
-  bool matches(const ObjectHead& head) const;
+  bool matches(const StoredHead& head) const;
 };
 
 // The bans in force, newest last. Lookups read a snapshot without a lock (one atomic load on the

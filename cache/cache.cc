@@ -83,7 +83,7 @@ struct Cache::Impl {
   }
 
   // Drops |obj| if a ban newer than it matches; true if it was dropped.
-  bool drop_if_banned(Storage& tier, const std::shared_ptr<const Object>& obj, CacheStats& stats) {
+  bool drop_if_banned(Storage& tier, const ObjectRef& obj, CacheStats& stats) {
     if (!bans.banned(*obj)) return false;
     tier.remove(obj);
     stats.banned.fetch_add(1, std::memory_order_relaxed);
@@ -100,10 +100,10 @@ struct Cache::Impl {
 
   // A copy of the complete disk object |d| in the memory tier (same head and sequence), or |d|
   // itself if it is too large or its body cannot be read.
-  std::shared_ptr<const Object> promote(const std::shared_ptr<const Object>& d) {
+  ObjectRef promote(const ObjectRef& d) {
     const uint64_t size = d->available();
     if (!d->complete() || size > kPromoteLimit || size > memory.object_limit()) return d;
-    ObjectHead head = d->head();
+    ObjectHead head = d->head().to_owned();
     head.body_size = size;
     auto w = memory.begin(d->key(), std::move(head), d->sequence());
     if (!w) return d;
@@ -159,9 +159,7 @@ class CacheWriter final : public ObjectWriter {
   ~CacheWriter() override {
     if (inner_) abort();
   }
-  std::shared_ptr<const Object> object() const override {
-    return inner_ ? inner_->object() : nullptr;
-  }
+  ObjectRef object() const override { return inner_ ? inner_->object() : nullptr; }
   bool append(const char* data, size_t len) override {
     if (!inner_) return false;
     written_ += len;
@@ -234,14 +232,14 @@ void Cache::start_background_work() {
   impl_->background = std::thread([disk] { disk->rebuild_index(); });
 }
 
-std::shared_ptr<const Object> Cache::lookup(
-    const CacheKey& key, const std::function<std::string(std::string_view)>& variant_of) {
+ObjectRef Cache::lookup(const CacheKey& key,
+                        const std::function<std::string(std::string_view)>& variant_of) {
   Impl& d = *impl_;
   if (d.lookups.fetch_add(1, std::memory_order_relaxed) % kTrimEvery == kTrimEvery - 1)
     d.maybe_trim_bans();
-  const auto matches = [&](const ObjectHead& h) {
-    if (h.vary.empty()) return true;
-    return variant_of && variant_of(h.vary) == h.variant;
+  const auto matches = [&](const StoredHead& h) {
+    if (h.vary().empty()) return true;
+    return variant_of && variant_of(h.vary()) == h.variant();
   };
   // A banned variant is dropped and the lookup repeated: another variant may still match.
   for (int round = 0; round < 8; ++round) {
@@ -286,7 +284,7 @@ std::unique_ptr<ObjectWriter> Cache::fill(const CacheKey& key, ObjectHead head, 
                                        d.max_object_size.load(std::memory_order_relaxed));
 }
 
-void Cache::settle_object(const CacheKey& key, std::shared_ptr<const Object> object) {
+void Cache::settle_object(const CacheKey& key, ObjectRef object) {
   auto pending = impl_->coalescing.find(key);
   if (!pending) return;
   pending->settle(PendingFill::State::kObject, std::move(object));
@@ -305,8 +303,7 @@ void Cache::settle_error(const CacheKey& key) {
   impl_->coalescing.end(key, nullptr, PendingFill::State::kError, false);
 }
 
-std::shared_ptr<const Object> Cache::refresh(const std::shared_ptr<const Object>& old,
-                                             ObjectHead head) {
+ObjectRef Cache::refresh(const ObjectRef& old, ObjectHead head) {
   if (!old) return nullptr;
   Storage* tier =
       old->tier() == Tier::kMemory ? static_cast<Storage*>(&impl_->memory) : impl_->disk.get();
@@ -315,9 +312,9 @@ std::shared_ptr<const Object> Cache::refresh(const std::shared_ptr<const Object>
   // A memory copy of a disk object: the disk's copy gets the new head too, so that it is not
   // found stale again once the memory copy is evicted.
   if (old->tier() == Tier::kMemory && impl_->disk) {
-    const ObjectHead& oh = old->head();
-    auto on_disk = impl_->disk->lookup(old->key(), [&](const ObjectHead& h) {
-      return h.vary == oh.vary && h.variant == oh.variant;
+    const StoredHead& oh = old->head();
+    auto on_disk = impl_->disk->lookup(old->key(), [&](const StoredHead& h) {
+      return h.vary() == oh.vary() && h.variant() == oh.variant();
     });
     if (on_disk) impl_->disk->update_head(on_disk, head);
   }

@@ -41,7 +41,7 @@ class PendingFill {
   enum class State : uint8_t { kWaiting, kObject, kUncacheable, kFailed, kError };
   State state() const;
   // Set when state() is kObject.
-  std::shared_ptr<const Object> object() const;
+  ObjectRef object() const;
   // As Object::subscribe: false if already settled.
   bool subscribe(FillListener* l);
   void unsubscribe(FillListener* l);
@@ -70,8 +70,8 @@ class Cache {
   // The stored variant of |key| that |variant_of| accepts (it returns the request's
   // vary_values for a stored head's vary names), memory tier first, then disk (a small disk
   // hit is promoted to memory). Objects hit by a ban are dropped here, lazily.
-  std::shared_ptr<const Object> lookup(
-      const CacheKey& key, const std::function<std::string(std::string_view)>& variant_of);
+  ObjectRef lookup(const CacheKey& key,
+                   const std::function<std::string(std::string_view)>& variant_of);
 
   // Coalescing (one backend request per key at a time): returns null when the caller becomes
   // the filler (it must call fill() or settle_uncacheable()/settle_failed() later, whatever
@@ -87,13 +87,13 @@ class Cache {
   std::unique_ptr<ObjectWriter> fill(const CacheKey& key, ObjectHead head, bool lead);
   // A revalidation led through join_or_lead ended without a new fill (a 304 refreshed the
   // stored object): the waiters are served |object|, which is complete.
-  void settle_object(const CacheKey& key, std::shared_ptr<const Object> object);
+  void settle_object(const CacheKey& key, ObjectRef object);
   void settle_uncacheable(const CacheKey& key);
   void settle_failed(const CacheKey& key);  // the fill failed: waiters go on their own
   void settle_error(const CacheKey& key);   // the backend failed (kError)
 
   // A 304 refreshed |old|: its head is replaced in its tier.
-  std::shared_ptr<const Object> refresh(const std::shared_ptr<const Object>& old, ObjectHead head);
+  ObjectRef refresh(const ObjectRef& old, ObjectHead head);
 
   // Invalidation: every variant of |key| (purge, unsafe methods).
   size_t purge(const CacheKey& key);

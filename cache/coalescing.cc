@@ -20,7 +20,7 @@ PendingFill::State PendingFill::state() const {
   return impl(this).state_.load(std::memory_order_acquire);
 }
 
-std::shared_ptr<const Object> PendingFill::object() const {
+ObjectRef PendingFill::object() const {
   std::lock_guard lock(impl(this).mu_);
   return impl(this).object_;
 }
@@ -39,7 +39,7 @@ void PendingFill::unsubscribe(FillListener* l) {
   std::erase(p.listeners_, l);
 }
 
-void PendingFillImpl::settle(State state, std::shared_ptr<const Object> object) {
+void PendingFillImpl::settle(State state, ObjectRef object) {
   std::lock_guard lock(mu_);
   if (state_.load(std::memory_order_relaxed) != State::kWaiting) return;
   object_ = std::move(object);

@@ -16,11 +16,11 @@ namespace cache {
 class PendingFillImpl final : public PendingFill {
  public:
   // Settles once (later calls do nothing) and wakes the waiters, with the lock held.
-  void settle(State state, std::shared_ptr<const Object> object);
+  void settle(State state, ObjectRef object);
 
   std::atomic<State> state_{State::kWaiting};
   mutable std::mutex mu_;
-  std::shared_ptr<const Object> object_;  // guarded by mu_ until settled, then fixed
+  ObjectRef object_;                      // guarded by mu_ until settled, then fixed
   std::vector<FillListener*> listeners_;  // guarded by mu_
 };
 

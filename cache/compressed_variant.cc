@@ -98,10 +98,12 @@ class InFlight {
 
 }  // namespace
 
-bool compressible_object(const ObjectHead& h) {
-  if (h.status != 200) return false;
+namespace {
+
+bool compressible(int status, std::string_view stored_fields) {
+  if (status != 200) return false;
   HeaderList fields;
-  if (!decode_fields(h.fields, fields)) return false;
+  if (!decode_fields(stored_fields, fields)) return false;
   const auto* type = fields.find("content-type");
   if (!type || !compressible_type(type->value)) return false;
   if (const auto* ce = fields.find("content-encoding"); ce && !iequals(ce->value, "identity"))
@@ -109,19 +111,28 @@ bool compressible_object(const ObjectHead& h) {
   return !parse_cache_control(fields).no_transform;
 }
 
+}  // namespace
+
+bool compressible_object(const StoredHead& h) {
+  return compressible(h.status(), h.fields());
+}
+
+bool compressible_object(const ObjectHead& h) {
+  return compressible(h.status, h.fields);
+}
+
 bool may_compress(const Object& identity) {
   if (!identity.complete() || identity.available() > kMaxCompressOnHit) return false;
   return compressible_object(identity.head());
 }
 
-ObjectHead compressed_head(const ObjectHead& identity, Coding coding, std::string variant) {
-  ObjectHead head = identity;
+ObjectHead compressed_head(ObjectHead head, Coding coding, std::string variant) {
   head.variant = std::move(variant);
   head.body_size.reset();
   HeaderList fields;
-  decode_fields(identity.fields, fields);
+  decode_fields(head.fields, fields);
   std::string out;
-  out.reserve(identity.fields.size() + 48);
+  out.reserve(head.fields.size() + 48);
   bool vary_has_ae = false;
   for (const auto& f : fields) {
     if (iequals(f.name, "content-length") || iequals(f.name, "content-encoding")) continue;
@@ -140,16 +151,16 @@ ObjectHead compressed_head(const ObjectHead& identity, Coding coding, std::strin
   return head;
 }
 
-std::shared_ptr<const Object> compress_variant(Cache& cache,
-                                               const std::shared_ptr<const Object>& identity,
-                                               Coding coding, std::string variant) {
+ObjectRef compress_variant(Cache& cache, const ObjectRef& identity, Coding coding,
+                           std::string variant) {
   if (coding == Coding::kIdentity || !may_compress(*identity)) return nullptr;
   const InFlight guard(identity->key(), variant);
   if (!guard.owner()) return nullptr;
   auto enc = Compressor::make(coding);
   if (!enc) return nullptr;
-  auto writer = cache.fill(identity->key(),
-                           compressed_head(identity->head(), coding, std::move(variant)), false);
+  auto writer =
+      cache.fill(identity->key(),
+                 compressed_head(identity->head().to_owned(), coding, std::move(variant)), false);
   if (!writer) return nullptr;
   WriterSink sink(*writer);
   if (!feed_body(*identity, *enc, sink)) {

@@ -10,7 +10,7 @@
 namespace cache::disk {
 
 std::shared_ptr<DiskEntry> DiskIndex::find(const CacheKey& key,
-                                           const std::function<bool(const ObjectHead&)>& matches,
+                                           const std::function<bool(const StoredHead&)>& matches,
                                            proxy::base::UniqueFd& fd) {
   Shard& s = shard_of(key);
   std::lock_guard lock(s.mu);

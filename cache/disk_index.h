@@ -34,7 +34,7 @@ class DiskIndex {
   // (under the shard lock: no rename or unlink of the name comes between); null if none. An
   // entry whose file is gone is dropped.
   std::shared_ptr<DiskEntry> find(const CacheKey& key,
-                                  const std::function<bool(const ObjectHead&)>& matches,
+                                  const std::function<bool(const StoredHead&)>& matches,
                                   proxy::base::UniqueFd& fd);
 
   // Makes room for |obj| (evicting), then, under its shard lock, runs |publish| (which renames

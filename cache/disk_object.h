@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cache/object.h"
+#include "cache/stored_head.h"
 #include "proxy/base/unique_fd.h"
 
 namespace cache::disk {
@@ -16,12 +17,23 @@ namespace cache::disk {
 // tier of a million objects must not hold a million fds). Immutable once indexed, but for the
 // bookkeeping fields below; a head update makes a new entry.
 struct DiskEntry {
-  DiskEntry(const CacheKey& k, ObjectHead h, uint64_t seq, uint32_t slot, uint64_t vh,
+  DiskEntry(const CacheKey& k, const ObjectHead& h, uint64_t seq, uint32_t slot, uint64_t vh,
             std::string p)
-      : key(k), head(std::move(h)), sequence(seq), slot_size(slot), vhash(vh), path(std::move(p)) {}
+      : key(k),
+        text_(new char[StoredHead::text_size(h)]),
+        head(h, text_.get()),
+        sequence(seq),
+        slot_size(slot),
+        vhash(vh),
+        path(std::move(p)) {}
 
   const CacheKey key;
-  ObjectHead head;  // body_size is set at commit, before the entry is indexed
+
+ private:
+  const std::unique_ptr<char[]> text_;  // the head's text: this entry's DiskObjects view it
+
+ public:
+  StoredHead head;  // body_size is set at commit, before the entry is indexed
   const uint64_t sequence;
   const uint32_t slot_size;
   const uint64_t vhash;
@@ -56,6 +68,7 @@ class DiskObject final : public Object {
     body_offset = 2ull * entry_->slot_size;
     return fd_->get();
   }
+  std::shared_ptr<const void> file_owner() const override { return fd_; }
   void touch() const override { entry_->referenced.store(true, std::memory_order_relaxed); }
 
   // The writer's side of Object's protected publish()/finish().
@@ -63,7 +76,7 @@ class DiskObject final : public Object {
   // A body of unknown size learns it here, before the complete state is released: readers
   // that have seen complete() read head().body_size safely.
   void completed(uint64_t size) {
-    if (!head_.body_size) head_.body_size = size;
+    if (!head_.body_size()) head_.set_body_size(size);
     publish(size);
     finish(kComplete);
   }

@@ -44,24 +44,23 @@ class DiskStorageImpl final : public DiskStorage {
   ~DiskStorageImpl() override { ctx_->stopping.store(true); }
 
   // A hit opens the file (the index holds no fds) and copies the head into a new Object.
-  std::shared_ptr<const Object> lookup(
-      const CacheKey& key, const std::function<bool(const ObjectHead&)>& matches) override {
+  ObjectRef lookup(const CacheKey& key,
+                   const std::function<bool(const StoredHead&)>& matches) override {
     UniqueFd fd;
     auto entry = ctx_->index.find(key, matches, fd);
     if (!entry) return nullptr;
-    auto obj = std::make_shared<DiskObject>(std::move(entry),
-                                            std::make_shared<const UniqueFd>(std::move(fd)));
-    obj->completed(obj->entry()->head.body_size.value_or(0));
+    auto obj =
+        make_ref<DiskObject>(std::move(entry), std::make_shared<const UniqueFd>(std::move(fd)));
+    obj->completed(obj->entry()->head.body_size().value_or(0));
     return obj;
   }
 
   std::unique_ptr<ObjectWriter> begin(const CacheKey& key, ObjectHead head,
                                       uint64_t sequence) override;
-  std::shared_ptr<const Object> update_head(const std::shared_ptr<const Object>& old,
-                                            ObjectHead head) override;
+  ObjectRef update_head(const ObjectRef& old, ObjectHead head) override;
 
   size_t remove(const CacheKey& key) override { return ctx_->index.erase_key(key, !index_ready()); }
-  void remove(const std::shared_ptr<const Object>& object) override {
+  void remove(const ObjectRef& object) override {
     if (object && object->tier() == Tier::kDisk)
       ctx_->index.erase(*static_cast<const DiskObject&>(*object).entry());
   }
@@ -91,7 +90,7 @@ class DiskStorageImpl final : public DiskStorage {
 
  private:
   // A head too large for its file's slots: a new file with larger ones and a copy of the body.
-  std::shared_ptr<const Object> rewrite(const DiskObject& old, ObjectHead head);
+  ObjectRef rewrite(const DiskObject& old, ObjectHead head);
   // Creates a temporary file with |head| in slot 0; its name goes to |temp_path|.
   UniqueFd create_temp(const CacheKey& key, const ObjectHead& head, uint32_t slot_size,
                        std::string& temp_path);
@@ -128,17 +127,16 @@ std::unique_ptr<ObjectWriter> DiskStorageImpl::begin(const CacheKey& key, Object
   const uint64_t vhash = disk::variant_hash(head.variant);
   auto entry = std::make_shared<DiskEntry>(key, std::move(head), sequence, slot_size, vhash,
                                            disk::object_path(key, vhash));
-  auto obj = std::make_shared<DiskObject>(std::move(entry),
-                                          std::make_shared<const UniqueFd>(std::move(fd)));
+  auto obj =
+      make_ref<DiskObject>(std::move(entry), std::make_shared<const UniqueFd>(std::move(fd)));
   return std::make_unique<disk::DiskWriter>(*ctx_, std::move(obj), std::move(temp_path));
 }
 
-std::shared_ptr<const Object> DiskStorageImpl::update_head(const std::shared_ptr<const Object>& old,
-                                                           ObjectHead head) {
+ObjectRef DiskStorageImpl::update_head(const ObjectRef& old, ObjectHead head) {
   if (!old || old->tier() != Tier::kDisk || !old->complete()) return nullptr;
   const auto& d = static_cast<const DiskObject&>(*old);
   // The variant names the file: a refresh keeps the one it was stored for.
-  head.variant = old->head().variant;
+  head.variant = old->head().variant();
   head.body_size = old->available();
   if (disk::encoded_slot_size(head) > d.slot_size()) return rewrite(d, std::move(head));
   const DiskEntry& was = *d.entry();
@@ -154,12 +152,12 @@ std::shared_ptr<const Object> DiskStorageImpl::update_head(const std::shared_ptr
     return true;
   });
   if (!ok) return nullptr;
-  auto fresh = std::make_shared<DiskObject>(std::move(entry), d.fd());
+  auto fresh = make_ref<DiskObject>(std::move(entry), d.fd());
   fresh->completed(old->available());
   return fresh;
 }
 
-std::shared_ptr<const Object> DiskStorageImpl::rewrite(const DiskObject& old, ObjectHead head) {
+ObjectRef DiskStorageImpl::rewrite(const DiskObject& old, ObjectHead head) {
   const uint64_t size = old.available();
   const uint32_t slot_size = disk::choose_slot_size(disk::encoded_slot_size(head));
   disk::Trailer t;
@@ -187,7 +185,7 @@ std::shared_ptr<const Object> DiskStorageImpl::rewrite(const DiskObject& old, Ob
   auto entry = std::make_shared<DiskEntry>(was.key, std::move(head), was.sequence, slot_size,
                                            was.vhash, was.path);
   entry->file_bytes = disk::file_size(slot_size, size);
-  auto fresh = std::make_shared<DiskObject>(entry, std::make_shared<const UniqueFd>(std::move(fd)));
+  auto fresh = make_ref<DiskObject>(entry, std::make_shared<const UniqueFd>(std::move(fd)));
   const int root = ctx_->root.get();
   // Under the key's shard lock: only if |old| is still the stored one (not purged meanwhile).
   ok = ok && ctx_->index.insert(entry, false, [&] {

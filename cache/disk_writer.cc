@@ -10,7 +10,7 @@
 
 namespace cache::disk {
 
-DiskWriter::DiskWriter(DiskContext& ctx, std::shared_ptr<DiskObject> obj, std::string temp_path)
+DiskWriter::DiskWriter(DiskContext& ctx, Ref<DiskObject> obj, std::string temp_path)
     : ctx_(ctx), obj_(std::move(obj)), temp_path_(std::move(temp_path)), hash_(XXH3_createState()) {
   XXH3_64bits_reset(hash_);
 }
@@ -23,7 +23,7 @@ DiskWriter::~DiskWriter() {
 bool DiskWriter::append(const char* data, size_t len) {
   if (done_) return false;
   if (file_size(obj_->slot_size(), written_ + len) > ctx_.index.capacity() ||
-      (obj_->head().body_size && written_ + len > *obj_->head().body_size)) {
+      (obj_->head().body_size() && written_ + len > *obj_->head().body_size())) {
     abort();
     return false;
   }
@@ -40,7 +40,7 @@ bool DiskWriter::append(const char* data, size_t len) {
 bool DiskWriter::commit() {
   if (done_) return false;
   // A body shorter than its Content-Length is a truncated response: never stored.
-  if (obj_->head().body_size && *obj_->head().body_size != written_) {
+  if (obj_->head().body_size() && *obj_->head().body_size() != written_) {
     abort();
     return false;
   }
@@ -58,7 +58,7 @@ bool DiskWriter::commit() {
   }
   DiskEntry& entry = *obj_->entry();
   entry.file_bytes = file_size(t.slot_size, written_);
-  entry.head.body_size = written_;
+  entry.head.set_body_size(written_);
   const int root = ctx_.root.get();
   const bool stored = ctx_.index.insert(obj_->entry(), false, [&] {
     if (::renameat(root, temp_path_.c_str(), root, entry.path.c_str()) != 0) return false;

@@ -18,17 +18,17 @@ namespace cache::disk {
 // synced (see disk_storage.cc for why that is safe).
 class DiskWriter final : public ObjectWriter {
  public:
-  DiskWriter(DiskContext& ctx, std::shared_ptr<DiskObject> obj, std::string temp_path);
+  DiskWriter(DiskContext& ctx, Ref<DiskObject> obj, std::string temp_path);
   ~DiskWriter() override;
 
-  std::shared_ptr<const Object> object() const override { return obj_; }
+  ObjectRef object() const override { return obj_; }
   bool append(const char* data, size_t len) override;
   bool commit() override;
   void abort() override;
 
  private:
   DiskContext& ctx_;
-  std::shared_ptr<DiskObject> obj_;
+  Ref<DiskObject> obj_;
   std::string temp_path_;
   XXH3_state_t* hash_;
   uint64_t written_ = 0;

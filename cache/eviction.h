@@ -13,8 +13,8 @@ namespace cache {
 struct EvictionNode {
   EvictionNode* prev = nullptr;
   EvictionNode* next = nullptr;
-  uint64_t hash = 0;             // the key's hash: what a ghost queue remembers
   uint64_t charge = 0;           // bytes it holds (body and head)
+  uint32_t hash = 0;             // 32 bits of the key's hash: what a ghost queue remembers
   std::atomic<uint8_t> freq{0};  // hits since insertion, saturating (bumped lock-free)
   uint8_t queue = 0;             // which of the policy's queues holds it; 0: none
 };

@@ -12,71 +12,49 @@ namespace {
 constexpr uint64_t kFirstBlock = 4096;
 constexpr uint64_t kMaxBlock = 1 << 20;
 constexpr uint64_t kCompactLimit = 64 << 10;
-// The body is bytes: it needs no more alignment than the object before it.
-constexpr size_t kAlign = alignof(MemoryObject);
-
-// Allocates what allocate_shared asks for plus |extra| bytes behind it, and tells where those
-// start through |tail| (read by the object's constructor, which runs after the allocation).
-template <class T>
-struct TailAllocator {
-  using value_type = T;
-  size_t extra;
-  char** tail;
-  TailAllocator(size_t e, char** t) : extra(e), tail(t) {}
-  template <class U>
-  TailAllocator(const TailAllocator<U>& o) : extra(o.extra), tail(o.tail) {}
-  T* allocate(size_t n) {
-    const size_t base = (n * sizeof(T) + kAlign - 1) / kAlign * kAlign;
-    char* p = static_cast<char*>(::operator new(base + extra));
-    *tail = p + base;
-    return reinterpret_cast<T*>(p);
-  }
-  void deallocate(T* p, size_t) { ::operator delete(p); }
-  template <class U>
-  bool operator==(const TailAllocator<U>& o) const {
-    return extra == o.extra;
-  }
-};
-
-uint64_t head_bytes(const ObjectHead& h) {
-  return h.fields.size() + h.vary.size() + h.variant.size() + h.tags.size() + h.host.size() +
-         h.path.size();
-}
 
 }  // namespace
 
-std::shared_ptr<MemoryObject> MemoryObject::make(const CacheKey& key, ObjectHead head, uint64_t seq,
-                                                 std::optional<uint64_t> inline_size) {
-  char* body = nullptr;
-  const size_t extra = inline_size ? static_cast<size_t>(*inline_size) : 0;
-  return std::allocate_shared<MemoryObject>(TailAllocator<MemoryObject>(extra, &body), key,
-                                            std::move(head), seq, &body, extra,
-                                            !inline_size.has_value());
+template <class H>
+Ref<MemoryObject> MemoryObject::allocate(const CacheKey& key, const H& head, size_t text_size,
+                                         uint64_t seq, std::optional<uint64_t> inline_size) {
+  const size_t body = inline_size ? static_cast<size_t>(*inline_size) : 0;
+  // The tail is bytes: it needs no more alignment than the object before it.
+  void* mem = ::operator new(sizeof(MemoryObject) + text_size + body);
+  char* tail = static_cast<char*>(mem) + sizeof(MemoryObject);
+  return Ref<MemoryObject>::share(
+      ::new (mem) MemoryObject(key, head, seq, tail, text_size, body, !inline_size.has_value()));
 }
 
-std::shared_ptr<MemoryObject> MemoryObject::copy_with_head(const Object& old, ObjectHead head) {
-  const uint64_t size = old.available();
-  head.body_size = size;
-  auto obj = make(old.key(), std::move(head), old.sequence(), size);
-  char* out = static_cast<char*>(obj->body_.load(std::memory_order_relaxed));
+Ref<MemoryObject> MemoryObject::make(const CacheKey& key, const ObjectHead& head, uint64_t seq,
+                                     std::optional<uint64_t> inline_size) {
+  return allocate(key, head, StoredHead::text_size(head), seq, inline_size);
+}
+
+Ref<MemoryObject> MemoryObject::copy_with_head(const Object& old, const ObjectHead& head) {
+  auto obj =
+      allocate(old.key(), head, StoredHead::text_size(head), old.sequence(), old.available());
+  return obj->fill_from(old) ? obj : nullptr;
+}
+
+Ref<MemoryObject> MemoryObject::copy_with_head(const Object& old, const StoredHead& head) {
+  auto obj = allocate(old.key(), head, head.text_bytes(), old.sequence(), old.available());
+  return obj->fill_from(old) ? obj : nullptr;
+}
+
+bool MemoryObject::fill_from(const Object& old) {
+  const uint64_t size = body_bytes_;
+  char* out = static_cast<char*>(body_.load(std::memory_order_relaxed));
   for (uint64_t off = 0; off < size;) {
     const std::string_view run = old.memory_at(off);
-    if (run.empty()) return nullptr;
+    if (run.empty()) return false;
     std::memcpy(out + off, run.data(), run.size());
     off += run.size();
   }
-  obj->publish(size);
-  obj->complete_fill(size);
-  return obj;
-}
-
-MemoryObject::MemoryObject(const CacheKey& key, ObjectHead&& head, uint64_t seq, char* const* body,
-                           uint64_t inline_size, bool chained)
-    : Object(key, std::move(head), Tier::kMemory, seq),
-      chained_(chained),
-      body_(chained ? nullptr : *body),
-      body_bytes_(chained ? 0 : inline_size) {
-  hash = key.lo;
+  head_.set_body_size(size);
+  publish(size);
+  finish(kComplete);
+  return true;
 }
 
 MemoryObject::~MemoryObject() {
@@ -91,7 +69,7 @@ MemoryObject::~MemoryObject() {
 }
 
 uint64_t MemoryObject::stored_bytes() const {
-  return body_bytes_ + head_bytes(head_);
+  return body_bytes_ + head_.text_bytes();
 }
 
 std::string_view MemoryObject::memory_at(uint64_t offset) const {
@@ -163,7 +141,7 @@ bool MemoryWriter::commit() {
   obj_->complete_fill(written_);
   // A small body that arrived without a length (chunked) is stored as one allocation, without
   // the blocks' slack; readers that followed the fill keep the chained object until they let go.
-  std::shared_ptr<MemoryObject> stored = obj_;
+  Ref<MemoryObject> stored = obj_;
   if (obj_->chained() && written_ <= kCompactLimit) {
     if (auto compact = MemoryObject::copy_with_head(*obj_, obj_->head()))
       stored = std::move(compact);

@@ -20,7 +20,7 @@ constexpr uint64_t kSeqBucketShift = 10;
 
 struct alignas(64) MemoryStorage::Shard {
   std::mutex mu;
-  ObjectTable<MemoryObject> table;  // every stored variant of the shard's keys
+  ObjectTable<MemoryObject, Ref<MemoryObject>> table;  // every stored variant of the shard's keys
 };
 
 MemoryStorage::MemoryStorage(uint64_t capacity, uint64_t object_limit,
@@ -36,21 +36,20 @@ MemoryStorage::~MemoryStorage() {
   // Unlink everything from the policy before the objects (which may outlive us, held by
   // readers) and the policy go.
   for (size_t i = 0; i < kShards; ++i)
-    shards_[i].table.for_each(
-        [&](std::shared_ptr<MemoryObject>& o) { policy_->remove(o.get(), false); });
+    shards_[i].table.for_each([&](Ref<MemoryObject>& o) { policy_->remove(o.get(), false); });
 }
 
 MemoryStorage::Shard& MemoryStorage::shard_for(const CacheKey& key) {
   return shards_[key.hi % kShards];
 }
 
-std::shared_ptr<const Object> MemoryStorage::lookup(
-    const CacheKey& key, const std::function<bool(const ObjectHead&)>& matches) {
-  std::shared_ptr<const Object> found;
+ObjectRef MemoryStorage::lookup(const CacheKey& key,
+                                const std::function<bool(const StoredHead&)>& matches) {
+  ObjectRef found;
   {
     Shard& s = shard_for(key);
     std::lock_guard lock(s.mu);
-    std::shared_ptr<MemoryObject>* slot =
+    Ref<MemoryObject>* slot =
         s.table.find(key, [&](const MemoryObject& o) { return !matches || matches(o.head()); });
     if (!slot) return nullptr;
     found = *slot;
@@ -62,8 +61,8 @@ std::shared_ptr<const Object> MemoryStorage::lookup(
 std::unique_ptr<ObjectWriter> MemoryStorage::begin(const CacheKey& key, ObjectHead head,
                                                    uint64_t sequence) {
   if (head.body_size && *head.body_size > object_limit()) return nullptr;
-  std::optional<uint64_t> inline_size = head.body_size;
-  auto obj = MemoryObject::make(key, std::move(head), sequence, inline_size);
+  if (StoredHead::text_size(head) > StoredHead::kMaxText) return nullptr;
+  auto obj = MemoryObject::make(key, head, sequence, head.body_size);
   return std::make_unique<MemoryWriter>(*this, std::move(obj));
 }
 
@@ -88,20 +87,18 @@ uint64_t MemoryStorage::oldest_sequence() const {
   return seq_buckets_.begin()->first << kSeqBucketShift;
 }
 
-std::shared_ptr<MemoryObject> MemoryStorage::unlink_locked(Shard& s, const MemoryObject* obj,
-                                                           bool evicted) {
-  std::shared_ptr<MemoryObject>* slot =
+Ref<MemoryObject> MemoryStorage::unlink_locked(Shard& s, const MemoryObject* obj, bool evicted) {
+  Ref<MemoryObject>* slot =
       s.table.find(obj->key(), [&](const MemoryObject& o) { return &o == obj; });
   if (!slot) return nullptr;
-  std::shared_ptr<MemoryObject> out = s.table.erase(*slot);
+  Ref<MemoryObject> out = s.table.erase(*slot);
   policy_->remove(out.get(), evicted);
   account_sub(*out);
   return out;
 }
 
-void MemoryStorage::link_locked(Shard& s, std::shared_ptr<MemoryObject> obj,
-                                std::shared_ptr<MemoryObject>& replaced,
-                                std::shared_ptr<MemoryObject>& too_many) {
+void MemoryStorage::link_locked(Shard& s, Ref<MemoryObject> obj, Ref<MemoryObject>& replaced,
+                                Ref<MemoryObject>& too_many) {
   const CacheKey key = obj->key();
   if (auto* same =
           s.table.find(key, [&](const MemoryObject& o) { return o.same_variant(obj->head()); }))
@@ -118,9 +115,9 @@ void MemoryStorage::link_locked(Shard& s, std::shared_ptr<MemoryObject> obj,
   if (variants > kMaxVariants) too_many = unlink_locked(s, oldest, false);
 }
 
-void MemoryStorage::insert(std::shared_ptr<MemoryObject> obj) {
+void MemoryStorage::insert(Ref<MemoryObject> obj) {
   obj->charge = obj->stored_bytes() + kPerObjectCharge;
-  std::shared_ptr<MemoryObject> replaced, too_many;  // freed outside the shard lock
+  Ref<MemoryObject> replaced, too_many;  // freed outside the shard lock
   {
     Shard& s = shard_for(obj->key());
     std::lock_guard lock(s.mu);
@@ -138,11 +135,11 @@ void MemoryStorage::evict_to_fit() {
     EvictionNode* victim = policy_->victim(
         [&](const EvictionNode* n) { key = static_cast<const MemoryObject*>(n)->key(); });
     if (!victim) return;
-    std::shared_ptr<MemoryObject> gone;
+    Ref<MemoryObject> gone;
     Shard& s = shard_for(key);
     std::lock_guard lock(s.mu);
     // Only compared, never dereferenced, until found stored (then it is alive).
-    std::shared_ptr<MemoryObject>* slot = s.table.find(
+    Ref<MemoryObject>* slot = s.table.find(
         key, [&](const MemoryObject& o) { return static_cast<const EvictionNode*>(&o) == victim; });
     if (!slot) continue;
     gone = unlink_locked(s, slot->get(), true);
@@ -150,15 +147,15 @@ void MemoryStorage::evict_to_fit() {
   }
 }
 
-std::shared_ptr<const Object> MemoryStorage::update_head(const std::shared_ptr<const Object>& old,
-                                                         ObjectHead head) {
+ObjectRef MemoryStorage::update_head(const ObjectRef& old, ObjectHead head) {
   if (!old || old->tier() != Tier::kMemory || !old->complete()) return nullptr;
   // The body is copied into a new single allocation: memory bodies are small (at most
   // object_limit) and this keeps every object one allocation with no shared body to track.
-  auto obj = MemoryObject::copy_with_head(*old, std::move(head));
+  if (StoredHead::text_size(head) > StoredHead::kMaxText) return nullptr;
+  auto obj = MemoryObject::copy_with_head(*old, head);
   if (!obj) return nullptr;
   obj->charge = obj->stored_bytes() + kPerObjectCharge;
-  std::shared_ptr<MemoryObject> replaced, too_many;
+  Ref<MemoryObject> replaced, too_many;
   {
     Shard& s = shard_for(old->key());
     std::lock_guard lock(s.mu);
@@ -173,19 +170,19 @@ std::shared_ptr<const Object> MemoryStorage::update_head(const std::shared_ptr<c
 }
 
 size_t MemoryStorage::remove(const CacheKey& key) {
-  std::vector<std::shared_ptr<MemoryObject>> gone;
+  std::vector<Ref<MemoryObject>> gone;
   {
     Shard& s = shard_for(key);
     std::lock_guard lock(s.mu);
-    while (std::shared_ptr<MemoryObject>* slot = s.table.find(key))
+    while (Ref<MemoryObject>* slot = s.table.find(key))
       gone.push_back(unlink_locked(s, slot->get(), false));
   }
   return gone.size();
 }
 
-void MemoryStorage::remove(const std::shared_ptr<const Object>& object) {
+void MemoryStorage::remove(const ObjectRef& object) {
   if (!object || object->tier() != Tier::kMemory) return;
-  std::shared_ptr<MemoryObject> gone;
+  Ref<MemoryObject> gone;
   Shard& s = shard_for(object->key());
   std::lock_guard lock(s.mu);
   gone = unlink_locked(s, static_cast<const MemoryObject*>(object.get()), false);

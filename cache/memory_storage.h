@@ -17,8 +17,8 @@ class MemoryObject;
 // bookkeeping so the bound is real), evicted by an EvictionPolicy (S3-FIFO by default). Keys are
 // spread over shards, each with its own lock and map, so lookups on different keys never meet;
 // a hit bumps the policy's counter without a lock. An object of known size is one allocation
-// (its control block, head and body together); one of unknown size grows a chain of blocks that
-// readers follow without a lock while it fills.
+// (the object, its head's text and its body together); one of unknown size grows a chain of blocks
+// that readers follow without a lock while it fills.
 class MemoryStorage final : public Storage {
  public:
   // |object_limit|: the largest body kept (a fill growing past it is aborted).
@@ -26,14 +26,13 @@ class MemoryStorage final : public Storage {
                 std::unique_ptr<EvictionPolicy> policy = nullptr);
   ~MemoryStorage() override;
 
-  std::shared_ptr<const Object> lookup(
-      const CacheKey& key, const std::function<bool(const ObjectHead&)>& matches) override;
+  ObjectRef lookup(const CacheKey& key,
+                   const std::function<bool(const StoredHead&)>& matches) override;
   std::unique_ptr<ObjectWriter> begin(const CacheKey& key, ObjectHead head,
                                       uint64_t sequence) override;
-  std::shared_ptr<const Object> update_head(const std::shared_ptr<const Object>& old,
-                                            ObjectHead head) override;
+  ObjectRef update_head(const ObjectRef& old, ObjectHead head) override;
   size_t remove(const CacheKey& key) override;
-  void remove(const std::shared_ptr<const Object>& object) override;
+  void remove(const ObjectRef& object) override;
   const TierStats& stats() const override { return stats_; }
 
   // Variants kept per key (Vary on a field with many values must not grow one key's chain
@@ -49,19 +48,18 @@ class MemoryStorage final : public Storage {
   uint64_t oldest_sequence() const override;
 
   // For MemoryWriter: makes a finished fill visible (replacing its key and variant).
-  void insert(std::shared_ptr<MemoryObject> obj);
+  void insert(Ref<MemoryObject> obj);
 
  private:
   struct Shard;
   static constexpr size_t kShards = 64;
   Shard& shard_for(const CacheKey& key);
   // Unlinks |obj| from its chain in |s| (locked) and from the policy; returns its reference.
-  std::shared_ptr<MemoryObject> unlink_locked(Shard& s, const MemoryObject* obj, bool evicted);
+  Ref<MemoryObject> unlink_locked(Shard& s, const MemoryObject* obj, bool evicted);
   // Stores |obj| in |s| (locked), taking out the object it replaces and, past kMaxVariants,
   // the key's oldest variant.
-  void link_locked(Shard& s, std::shared_ptr<MemoryObject> obj,
-                   std::shared_ptr<MemoryObject>& replaced,
-                   std::shared_ptr<MemoryObject>& too_many);
+  void link_locked(Shard& s, Ref<MemoryObject> obj, Ref<MemoryObject>& replaced,
+                   Ref<MemoryObject>& too_many);
   void account_add(const MemoryObject& obj);
   void account_sub(const MemoryObject& obj);
   void evict_to_fit();

@@ -22,8 +22,8 @@ std::atomic_ref<Listeners*> listeners_ref(Listeners*& p) {
 
 }  // namespace
 
-Object::Object(const CacheKey& key, ObjectHead head, Tier tier, uint64_t sequence)
-    : key_(key), head_(std::move(head)), tier_(tier), sequence_(sequence) {}
+Object::Object(const CacheKey& key, const StoredHead& head, Tier tier, uint64_t sequence)
+    : key_(key), head_(head), sequence_(sequence), tier_(tier) {}
 
 Object::~Object() {
   delete listeners_;

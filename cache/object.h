@@ -10,6 +10,8 @@
 
 #include "cache/cache_key.h"
 #include "cache/freshness.h"
+#include "cache/object_ref.h"
+#include "cache/stored_head.h"
 #include "proxy/http/headers.h"
 
 namespace cache {
@@ -25,7 +27,9 @@ class FillListener {
   ~FillListener() = default;
 };
 
-// The stored head of a response: what a hit needs before the first body byte.
+// The head of a response to store: what a hit needs before the first body byte. This owning
+// form goes into the storage (begin, update_head) and the disk format; a stored object keeps it
+// compactly as a StoredHead.
 struct ObjectHead {
   int status = 200;
   std::string fields;   // the stored fields as "Name: value\r\n" lines (policy.h stored_field)
@@ -43,7 +47,10 @@ bool decode_fields(std::string_view fields, proxy::http::HeaderList& out);
 
 enum class Tier : uint8_t { kMemory, kDisk };
 
-// A stored response, shared by every reader (std::shared_ptr<const Object>). The head is fixed
+class Object;
+using ObjectRef = Ref<const Object>;
+
+// A stored response, shared by every reader (ObjectRef, an intrusive count). The head is fixed
 // once published; the body may still be arriving (a fill that coalesced readers follow as it
 // streams in). Readers never lock: the writer publishes bytes with release stores.
 class Object {
@@ -51,7 +58,7 @@ class Object {
   virtual ~Object();  // frees the listener list (object.cc)
 
   const CacheKey& key() const { return key_; }
-  const ObjectHead& head() const { return head_; }
+  const StoredHead& head() const { return head_; }
   Tier tier() const { return tier_; }
   // Insertion order, for lazy bans (a ban applies to objects older than it).
   uint64_t sequence() const { return sequence_; }
@@ -74,23 +81,35 @@ class Object {
   bool subscribe(FillListener* l) const;
   void unsubscribe(FillListener* l) const;
 
+  // What keeps file()'s fd open, for a body buffer that sends from it after this object is
+  // let go (null: the fd lives as long as the object, or there is none).
+  virtual std::shared_ptr<const void> file_owner() const { return nullptr; }
+
   // A hit refreshes the object's standing in eviction (implementation-defined, lock-free).
   virtual void touch() const {}
 
+  // The count Ref keeps (object_ref.h); the last release deletes the object.
+  void add_ref() const { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() const {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
  protected:
   enum State : uint8_t { kFilling, kComplete, kAborted };
-  Object(const CacheKey& key, ObjectHead head, Tier tier, uint64_t sequence);
+  // |head|'s text is owned by the derived object (or what it keeps alive).
+  Object(const CacheKey& key, const StoredHead& head, Tier tier, uint64_t sequence);
   // For the writer: publish |n| more bytes / the end / the abort, and wake the listeners.
   void publish(uint64_t available);
   void finish(State state);
 
   CacheKey key_;
-  ObjectHead head_;
-  Tier tier_;
+  StoredHead head_;
   uint64_t sequence_;
   std::atomic<uint64_t> available_{0};
-  std::atomic<uint8_t> state_{kFilling};
   mutable struct Listeners* listeners_ = nullptr;  // guarded by its own small lock (object.cc)
+  Tier tier_;
+  std::atomic<uint8_t> state_{kFilling};
+  mutable std::atomic<uint32_t> refs_{0};
 };
 
 // The write side of one object being filled, owned by the filling exchange. Bytes are the
@@ -100,7 +119,7 @@ class ObjectWriter {
  public:
   virtual ~ObjectWriter() = default;
   // The object readers follow while it fills (they may hold it before commit).
-  virtual std::shared_ptr<const Object> object() const = 0;
+  virtual ObjectRef object() const = 0;
   // False if the bytes cannot be kept (the object grew past max_object_size, the disk failed):
   // the object is aborted and the caller stops writing; readers see aborted().
   virtual bool append(const char* data, size_t len) = 0;

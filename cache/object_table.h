@@ -10,13 +10,14 @@
 namespace cache {
 
 // An open-addressing hash table (linear probing, backward-shift deletion) of objects by key:
-// one shared_ptr per slot and no node per entry; the variants of a key are entries of their own, so
-// a stored object costs about 16 / load bytes of index. The key is read from the object itself. Not
-// thread-safe: a shard's lock guards it. |T| has key() returning a CacheKey.
-template <class T>
+// one owning pointer per slot and no node per entry; the variants of a key are entries of their
+// own, so a stored object costs about sizeof(P) / load bytes of index (8 / load for a Ref). The key
+// is read from the object itself. Not thread-safe: a shard's lock guards it. |T| has key()
+// returning a CacheKey; |P| is the owning pointer a slot holds (8 bytes for a Ref).
+template <class T, class P = std::shared_ptr<T>>
 class ObjectTable {
  public:
-  using Ptr = std::shared_ptr<T>;
+  using Ptr = P;
 
   size_t size() const { return size_; }
 

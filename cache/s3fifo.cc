@@ -87,20 +87,21 @@ void S3Fifo::set_capacity(uint64_t bytes) {
 
 namespace {
 
-uint32_t fingerprint(uint64_t hash) {
-  return static_cast<uint32_t>(hash >> 32) | 1;
+// The slot's bits are part of it too: what tells hashes of one slot apart is the rest.
+uint32_t fingerprint(uint32_t hash) {
+  return hash | 1;
 }
 
 }  // namespace
 
-bool S3Fifo::ghost_take(uint64_t hash) {
+bool S3Fifo::ghost_take(uint32_t hash) {
   uint32_t& slot = ghost_[hash & (ghost_.size() - 1)];
   if (slot != fingerprint(hash)) return false;
   slot = 0;
   return true;
 }
 
-void S3Fifo::ghost_put(uint64_t hash) {
+void S3Fifo::ghost_put(uint32_t hash) {
   ghost_[hash & (ghost_.size() - 1)] = fingerprint(hash);
 }
 

@@ -30,8 +30,8 @@ class S3Fifo final : public EvictionPolicy {
  private:
   enum : uint8_t { kNone, kSmall, kMain };
   EvictionNode* pick();            // under mu_
-  bool ghost_take(uint64_t hash);  // in the ghost? (and forget it)
-  void ghost_put(uint64_t hash);
+  bool ghost_take(uint32_t hash);  // in the ghost? (and forget it)
+  void ghost_put(uint32_t hash);
 
   mutable std::mutex mu_;
   double small_ratio_;
@@ -39,7 +39,7 @@ class S3Fifo final : public EvictionPolicy {
   NodeList small_, main_;
   uint64_t small_bytes_ = 0;
   uint64_t count_ = 0;
-  // The ghost: a direct-mapped table of recently evicted hashes (32-bit fingerprints; 0 is
+  // The ghost: a direct-mapped table of recently evicted hashes (their 32 bits; 0 is
   // empty), about as many slots as objects stored: a bounded approximation of a FIFO of hashes
   // that costs 4 bytes per object and no allocation per eviction. A false match only sends a
   // new object to main.

@@ -25,8 +25,8 @@ class Storage {
   // The complete variant of |key| whose variant string matches: |matches(head)| is asked of
   // each stored variant of the key (the caller compares vary/variant with its request). Null if
   // none. Filling objects are not returned (the Cache's coalescing table finds those).
-  virtual std::shared_ptr<const Object> lookup(
-      const CacheKey& key, const std::function<bool(const ObjectHead&)>& matches) = 0;
+  virtual ObjectRef lookup(const CacheKey& key,
+                           const std::function<bool(const StoredHead&)>& matches) = 0;
 
   // Starts storing a new object; it replaces the same key and variant at commit(). Null if this
   // tier cannot take it (larger than it may hold, disk not ready).
@@ -35,13 +35,12 @@ class Storage {
 
   // Replaces the head of a stored object in place of |old| (a 304 refreshed it, RFC 9111 4.3.4);
   // the body is shared. Returns the new object (null if |old| is no longer stored).
-  virtual std::shared_ptr<const Object> update_head(const std::shared_ptr<const Object>& old,
-                                                    ObjectHead head) = 0;
+  virtual ObjectRef update_head(const ObjectRef& old, ObjectHead head) = 0;
 
   // Drops every variant of |key|; returns how many.
   virtual size_t remove(const CacheKey& key) = 0;
   // Drops one object, if it is still the one stored.
-  virtual void remove(const std::shared_ptr<const Object>& object) = 0;
+  virtual void remove(const ObjectRef& object) = 0;
 
   virtual const TierStats& stats() const = 0;
 

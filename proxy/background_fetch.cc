@@ -28,8 +28,7 @@ bool left_out(std::string_view name) {
 
 }  // namespace
 
-void BackgroundFetch::refresh(const Exchange& origin,
-                              const std::shared_ptr<const cache::Object>& stale) {
+void BackgroundFetch::refresh(const Exchange& origin, const cache::ObjectRef& stale) {
   start(origin, stale);
 }
 
@@ -37,8 +36,7 @@ bool BackgroundFetch::fill(const Exchange& origin) {
   return start(origin, nullptr);
 }
 
-bool BackgroundFetch::start(const Exchange& origin,
-                            const std::shared_ptr<const cache::Object>& stale) {
+bool BackgroundFetch::start(const Exchange& origin, const cache::ObjectRef& stale) {
   const ExchangeCache& oc = origin.caching;
   if (!oc.cache || !oc.keyed) return false;
   bool uncacheable = false;
@@ -58,7 +56,7 @@ bool BackgroundFetch::start(const Exchange& origin,
   c.request_time = origin.loop->cached_seconds();
   if (stale) {
     c.fields.clear();
-    cache::decode_fields(stale->head().fields, c.fields);
+    cache::decode_fields(stale->head().fields(), c.fields);
     cache::validators_for(c.fields, c.validators);
     c.fields.clear();
     c.stored = stale;

@@ -27,7 +27,7 @@ class BackgroundFetch final : public Connection, public Downstream {
  public:
   // Starts the refresh of |stale| for |origin|'s request, unless a fill of the key is already in
   // flight (that one refreshes it): one background refresh per key at a time.
-  static void refresh(const Exchange& origin, const std::shared_ptr<const cache::Object>& stale);
+  static void refresh(const Exchange& origin, const cache::ObjectRef& stale);
   // A miss whose own answer is not a whole response (a HEAD, a Range, a conditional request):
   // fetches the whole GET response for the key, which fills the cache, so that the request is
   // answered from the filling object (it waits on the key's pending fill). Unless a fill is in
@@ -50,7 +50,7 @@ class BackgroundFetch final : public Connection, public Downstream {
   void drain() override {}  // it ends on its own, within the backend timeouts
 
  private:
-  static bool start(const Exchange& origin, const std::shared_ptr<const cache::Object>& stale);
+  static bool start(const Exchange& origin, const cache::ObjectRef& stale);
   BackgroundFetch(EventLoop& loop, const Exchange& origin);
   // Adoption: takes |ex| itself, not a copy of its request.
   BackgroundFetch(EventLoop& loop, Exchange& ex);

@@ -13,7 +13,7 @@ namespace proxy {
 // Holds the object while ex.out references its memory: one count for the CacheBody, one per
 // reference not yet released (the last bytes may leave after the CacheBody is gone).
 struct CacheBody::Keep {
-  std::shared_ptr<const cache::Object> object;
+  cache::ObjectRef object;
   std::atomic<uint32_t> refs{1};
 };
 
@@ -22,7 +22,7 @@ void CacheBody::release_reference(const void*, size_t, void* arg) {
   if (keep->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete keep;
 }
 
-CacheBody::CacheBody(Exchange& ex, std::shared_ptr<const cache::Object> object, CacheReply&& reply)
+CacheBody::CacheBody(Exchange& ex, cache::ObjectRef object, CacheReply&& reply)
     : ex_(&ex),
       object_(std::move(object)),
       reply_(std::move(reply)),
@@ -109,7 +109,7 @@ uint64_t CacheBody::emit_object(uint64_t at, uint64_t len, uint64_t room, uint64
   }
   const uint64_t n = std::min(len, kFileRange);
   if (ex.chunked_out && !ex.out.append_chunk_header(static_cast<size_t>(n))) return 0;
-  if (!ex.out.append_file(fd, file_offset + at, n, object_)) return 0;
+  if (!ex.out.append_file(fd, file_offset + at, n, object_->file_owner())) return 0;
   if (ex.chunked_out && !ex.out.append("\r\n", 2)) return 0;
   return n;
 }

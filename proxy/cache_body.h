@@ -31,7 +31,7 @@ struct Exchange;
 // inside the output_ready() it calls.
 class CacheBody final : public BodyProducer {
  public:
-  CacheBody(Exchange& ex, std::shared_ptr<const cache::Object> object, CacheReply&& reply);
+  CacheBody(Exchange& ex, cache::ObjectRef object, CacheReply&& reply);
   ~CacheBody();
   CacheBody(const CacheBody&) = delete;
   CacheBody& operator=(const CacheBody&) = delete;
@@ -75,7 +75,7 @@ class CacheBody final : public BodyProducer {
   void stop_following();
 
   Exchange* ex_;
-  std::shared_ptr<const cache::Object> object_;
+  cache::ObjectRef object_;
   CacheReply reply_;
   LoopWaker waker_;
   Keep* keep_ = nullptr;  // the object's lifeline for bytes sent by reference

@@ -36,7 +36,7 @@ struct ExchangeCache {
   bool detach_upstream = false;  // the backend's response is not sent: the object is (304, 5xx)
   cache::UnixTime request_time = 0;
   // The stored object a revalidation (or a stale-if-error) is about.
-  std::shared_ptr<const cache::Object> stored;
+  cache::ObjectRef stored;
   std::string validators;  // If-None-Match / If-Modified-Since lines for the backend
   // The coalesced fill this exchange waits on, and its wake.
   std::shared_ptr<cache::PendingFill> pending;
@@ -46,7 +46,7 @@ struct ExchangeCache {
   // Serving from the cache: the decoded fields of the object's head (views into it) and the
   // producer of its body (Exchange::producer points here).
   http::HeaderList fields;
-  std::shared_ptr<const cache::Object> served;
+  cache::ObjectRef served;
   std::optional<CacheBody> body;
 
   bool serving() const { return body.has_value(); }

@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
     head.host = "example.com";
     head.path.assign(path, static_cast<size_t>(len));
     head.body_size = body.size();
-    bytes += body.size() + head.fields.size() + head.host.size() + head.path.size();
+    bytes += body.size() + cache::StoredHead::text_size(head);
     auto w = storage.begin(key, std::move(head), static_cast<uint64_t>(i + 1));
     if (!w || !w->append(body.data(), body.size()) || !w->commit()) {
       std::fprintf(stderr, "store %ld failed\n", i);
@@ -76,9 +76,9 @@ int main(int argc, char** argv) {
               (grown - static_cast<double>(bytes)) / per);
   std::printf("target                  <= 256 B/object beyond body+head\n");
   std::printf(
-      "sizeof: MemoryObject %zu (Object %zu, of it ObjectHead %zu, Freshness %zu; "
-      "EvictionNode %zu), std::string %zu\n",
-      sizeof(cache::MemoryObject), sizeof(cache::Object), sizeof(cache::ObjectHead),
-      sizeof(cache::Freshness), sizeof(cache::EvictionNode), sizeof(std::string));
+      "sizeof: MemoryObject %zu (Object %zu, of it StoredHead %zu, Freshness %zu; "
+      "EvictionNode %zu), index slot (ObjectRef) %zu\n",
+      sizeof(cache::MemoryObject), sizeof(cache::Object), sizeof(cache::StoredHead),
+      sizeof(cache::Freshness), sizeof(cache::EvictionNode), sizeof(cache::ObjectRef));
   return 0;
 }

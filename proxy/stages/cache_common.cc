@@ -45,15 +45,15 @@ cache::CodingSet compress_codings(const Exchange& ex) {
   return set;
 }
 
-Next serve_object(Exchange& ex, std::shared_ptr<const cache::Object> object, CacheStatus status) {
+Next serve_object(Exchange& ex, cache::ObjectRef object, CacheStatus status) {
   auto& c = ex.caching;
   c.fields.clear();
-  cache::decode_fields(object->head().fields, c.fields);
+  cache::decode_fields(object->head().fields(), c.fields);
   const auto& head = object->head();
   const bool complete = object->complete();
-  const uint64_t size = head.body_size ? *head.body_size
-                        : complete     ? object->available()
-                                       : kUnknownSize;
+  const uint64_t size = head.body_size() ? *head.body_size()
+                        : complete       ? object->available()
+                                         : kUnknownSize;
   object->touch();
   c.status = status;
   if (stored_decision(c.fields)) {
@@ -68,7 +68,8 @@ Next serve_object(Exchange& ex, std::shared_ptr<const cache::Object> object, Cac
     return serve_decision(ex);
   }
   c.served = object;
-  c.body.emplace(ex, std::move(object), plan_reply(ex.request, head, c.fields, size, complete));
+  c.body.emplace(ex, std::move(object),
+                 plan_reply(ex.request, head.status(), c.fields, size, complete));
   ex.producer = &*c.body;
   ex.status = c.body->reply().status;
   ex.upstream_done = false;

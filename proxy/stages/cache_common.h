@@ -37,6 +37,6 @@ cache::CodingSet compress_codings(const Exchange& ex);
 
 // Answers the exchange from |object| (preconditions, Range and HEAD applied, cache_reply.h): its
 // body producer is set up and the deliver stage writes the head. Returns Next::kServe.
-Next serve_object(Exchange& ex, std::shared_ptr<const cache::Object> object, CacheStatus status);
+Next serve_object(Exchange& ex, cache::ObjectRef object, CacheStatus status);
 
 }  // namespace proxy::stages

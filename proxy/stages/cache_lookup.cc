@@ -37,9 +37,8 @@ bool has_range(const http::RequestHead& req) {
 
 // cache.compress: the identity object of the key, as the store stage keeps a compressible
 // response (its Accept-Encoding value that of a request accepting no coding).
-std::shared_ptr<const cache::Object> identity_object(cache::Cache& store,
-                                                     const cache::CacheKey& key,
-                                                     const http::RequestHead& req) {
+cache::ObjectRef identity_object(cache::Cache& store, const cache::CacheKey& key,
+                                 const http::RequestHead& req) {
   return store.lookup(key, [&req](std::string_view names) {
     std::string values;
     cache::vary_values(names, req.headers, values, true);
@@ -53,9 +52,8 @@ std::shared_ptr<const cache::Object> identity_object(cache::Cache& store,
 // next request like it hits); any other request (or one for an object too large to compress
 // while the client waits, kMaxCompressOnHit) gets the identity object, which every client
 // accepts. Null when there is no identity object either.
-std::shared_ptr<const cache::Object> compressed_from_identity(Exchange& ex,
-                                                              cache::CodingSet codings,
-                                                              cache::UnixTime now) {
+cache::ObjectRef compressed_from_identity(Exchange& ex, cache::CodingSet codings,
+                                          cache::UnixTime now) {
   auto& c = ex.caching;
   const auto& req = ex.request;
   auto identity = identity_object(*c.cache, c.key, req);
@@ -77,10 +75,10 @@ std::shared_ptr<const cache::Object> compressed_from_identity(Exchange& ex,
   if (!joined.empty()) accept = joined;
   const cache::Coding coding = cache::choose_coding(accept, codings);
   if (coding == cache::Coding::kIdentity || !cache::may_compress(*identity) ||
-      cache::decide_reuse(identity->head().freshness, req, now) != cache::Reuse::kFresh)
+      cache::decide_reuse(identity->head().freshness(), req, now) != cache::Reuse::kFresh)
     return identity;
   std::string variant;
-  cache::vary_values(identity->head().vary, req.headers, variant);
+  cache::vary_values(identity->head().vary(), req.headers, variant);
   auto made = cache::compress_variant(*c.cache, identity, coding, std::move(variant));
   return made ? made : identity;
 }
@@ -91,10 +89,10 @@ Next wait_for_fill(Exchange& ex);
 // it is not this request's answer, and this request goes to the backend itself.
 bool same_variant(const http::RequestHead& req, const cache::Object& object) {
   const auto& head = object.head();
-  if (head.vary.empty()) return true;
+  if (head.vary().empty()) return true;
   std::string values;
-  cache::vary_values(head.vary, req.headers, values);
-  return values == head.variant;
+  cache::vary_values(head.vary(), req.headers, values);
+  return values == head.variant();
 }
 
 // The fill this exchange waits on moved (on another thread, maybe): look again on ours.
@@ -127,7 +125,7 @@ Next wait_for_fill(Exchange& ex) {
         // A revalidation whose leader's backend just failed: the stale object stands in for
         // this request too when it may (RFC 9111 4.2.4), rather than one more try each.
         if (c.stored && c.pending->state() == cache::PendingFill::State::kError &&
-            cache::may_serve_stale_on_error(c.stored->head().freshness, ex.request,
+            cache::may_serve_stale_on_error(c.stored->head().freshness(), ex.request,
                                             cache_now(ex))) {
           c.pending.reset();
           count(stats.stale);
@@ -152,10 +150,10 @@ Next wait_for_fill(Exchange& ex) {
 // them): the first GET leads it, the others wait for its outcome as misses wait for a fill,
 // and keep what they need to revalidate by themselves if it fails. A HEAD neither leads nor
 // waits (its answer, a 200 without a body, refreshes no waiter).
-Next revalidate(Exchange& ex, std::shared_ptr<const cache::Object> object) {
+Next revalidate(Exchange& ex, cache::ObjectRef object) {
   auto& c = ex.caching;
   c.fields.clear();
-  cache::decode_fields(object->head().fields, c.fields);
+  cache::decode_fields(object->head().fields(), c.fields);
   cache::validators_for(c.fields, c.validators);
   c.fields.clear();
   c.stored = std::move(object);
@@ -193,7 +191,7 @@ Next cache_lookup(Exchange& ex) {
   c.request_time = now;
   const cache::CodingSet codings = compress_codings(ex);
   const bool compressing = codings.gzip || codings.br;
-  std::shared_ptr<const cache::Object> object;
+  cache::ObjectRef object;
   if (compressing && has_range(req)) {
     object = identity_object(*store, c.key, req);  // never a range of a compressed variant
   } else {
@@ -206,7 +204,7 @@ Next cache_lookup(Exchange& ex) {
   }
   const bool only_if_cached = cache::parse_cache_control(req.headers).only_if_cached;
   if (object) {
-    switch (cache::decide_reuse(object->head().freshness, req, now)) {
+    switch (cache::decide_reuse(object->head().freshness(), req, now)) {
       case cache::Reuse::kFresh:
         count(stats.hits);
         return serve_object(ex, std::move(object), CacheStatus::kHit);

@@ -43,7 +43,7 @@ void settle(Exchange& ex, Outcome outcome) {
 
 // The backend's response is not what the client gets (a stored object is): the upstream lets
 // go of it once the pipeline is back (upstream_connection.cc).
-Next serve_instead(Exchange& ex, std::shared_ptr<const cache::Object> object, CacheStatus status) {
+Next serve_instead(Exchange& ex, cache::ObjectRef object, CacheStatus status) {
   if (!ex.local_response) ex.caching.detach_upstream = true;
   ex.local_response = false;
   ex.error_detail = "";
@@ -87,13 +87,13 @@ bool weakened_etag(const http::HeaderList& stored, const http::HeaderList& updat
 // RFC 9111 3.2 / 4.3.4: the stored object with its head updated by the backend's fields (a
 // 304's, or a HEAD's 200, 4.3.5): fields merged, freshness judged again as of now. Null if the
 // merged response may not be stored (the stored object is then left as it was).
-std::shared_ptr<const cache::Object> update_stored(Exchange& ex, const cache::PolicyConfig& policy,
-                                                   cache::UnixTime now) {
+cache::ObjectRef update_stored(Exchange& ex, const cache::PolicyConfig& policy,
+                               cache::UnixTime now) {
   auto& c = ex.caching;
   const auto& stored = c.stored;
   http::HeaderList old_fields;
-  cache::decode_fields(stored->head().fields, old_fields);
-  cache::ObjectHead head = stored->head();
+  cache::decode_fields(stored->head().fields(), old_fields);
+  cache::ObjectHead head = stored->head().to_owned();
   head.fields.clear();
   const http::HeaderList* update = &ex.response.headers;
   http::HeaderList kept_weak;
@@ -126,7 +126,7 @@ std::shared_ptr<const cache::Object> update_stored(Exchange& ex, const cache::Po
 // carries (ETag, Last-Modified) and its Content-Length, if any, match the stored ones.
 bool head_matches_stored(const http::ResponseHead& resp, const cache::Object& stored) {
   http::HeaderList fields;
-  cache::decode_fields(stored.head().fields, fields);
+  cache::decode_fields(stored.head().fields(), fields);
   for (std::string_view name : {"etag", "last-modified"}) {
     const auto* got = resp.headers.find(name);
     if (!got) continue;
@@ -134,7 +134,7 @@ bool head_matches_stored(const http::ResponseHead& resp, const cache::Object& st
     if (!had || had->value != got->value) return false;
   }
   if (const auto* cl = resp.headers.find("content-length")) {
-    const auto size = stored.head().body_size;
+    const auto size = stored.head().body_size();
     if (!size || std::to_string(*size) != cl->value) return false;
   }
   return true;
@@ -150,7 +150,7 @@ Next update_from_head(Exchange& ex, const cache::PolicyConfig& policy, cache::Un
     update_stored(ex, policy, now);
     return Next::kContinue;
   }
-  cache::ObjectHead head = c.stored->head();
+  cache::ObjectHead head = c.stored->head().to_owned();
   head.freshness.lifetime = 0;
   head.freshness.stale_while_revalidate = 0;
   c.cache->refresh(c.stored, std::move(head));
@@ -161,7 +161,7 @@ Next update_from_head(Exchange& ex, const cache::PolicyConfig& policy, cache::Un
 Next refresh(Exchange& ex, const cache::PolicyConfig& policy, cache::UnixTime now) {
   auto& c = ex.caching;
   const auto& stored = c.stored;
-  std::shared_ptr<const cache::Object> fresh = update_stored(ex, policy, now);
+  cache::ObjectRef fresh = update_stored(ex, policy, now);
   count(c.cache->stats().revalidated);
   // The revalidation this exchange led is over: its waiters get the object it validated.
   if (c.lead) {
@@ -265,7 +265,7 @@ Next store_response(Exchange& ex) {
     const bool failed = ex.status == 502 || ex.status == 503 || ex.status == 504;
     settle(ex, failed ? Outcome::kBackendError : Outcome::kFailed);
     if (failed && c.stored &&
-        cache::may_serve_stale_on_error(c.stored->head().freshness, ex.request, now)) {
+        cache::may_serve_stale_on_error(c.stored->head().freshness(), ex.request, now)) {
       count(c.cache->stats().stale);
       return serve_instead(ex, c.stored, CacheStatus::kStale);
     }
@@ -282,7 +282,7 @@ Next store_response(Exchange& ex) {
     if (resp.status == 304) return refresh(ex, policy, now);
     if (resp.status >= 500) settle(ex, Outcome::kBackendError);
     if (resp.status >= 500 &&
-        cache::may_serve_stale_on_error(c.stored->head().freshness, req, now)) {
+        cache::may_serve_stale_on_error(c.stored->head().freshness(), req, now)) {
       count(c.cache->stats().stale);
       return serve_instead(ex, c.stored, CacheStatus::kStale);
     }

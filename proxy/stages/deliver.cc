@@ -146,7 +146,7 @@ Next deliver_planned(Exchange& ex) {
 ReplyFields cached_reply_fields(Exchange& ex) {
   ReplyFields f;
   const auto& c = ex.caching;
-  f.age = cache::current_age(c.served->head().freshness, ex.loop->cached_seconds());
+  f.age = cache::current_age(c.served->head().freshness(), ex.loop->cached_seconds());
   f.status_header = cache_status_field(ex, f.status_value);
   f.date = ex.loop->http_date();
   return f;

@@ -252,21 +252,22 @@ TEST_CASE("refresh replaces the head of a stored object (a 304)") {
   REQUIRE(put(c, "a.test", "/r", "body"));
   auto o = c.lookup(key("a.test", "/r"), kNoVary);
   REQUIRE(o);
-  auto h = o->head();
+  auto h = o->head().to_owned();
   h.fields = "X-Refreshed: 1\r\n";
   auto fresh = c.refresh(o, h);
   REQUIRE(fresh);
   auto again = c.lookup(key("a.test", "/r"), kNoVary);
   REQUIRE(again);
-  CHECK(again->head().fields == "X-Refreshed: 1\r\n");
+  CHECK(again->head().fields() == "X-Refreshed: 1\r\n");
   CHECK(again->memory_at(0) == "body");
 }
 
 namespace {
 
-struct TestObject : cache::Object {
-  TestObject(cache::ObjectHead h, uint64_t seq)
-      : cache::Object(cache::CacheKey{1, 2}, std::move(h), cache::Tier::kMemory, seq) {}
+struct TestObject : private cache::OwnedHead, cache::Object {
+  TestObject(const cache::ObjectHead& h, uint64_t seq)
+      : cache::OwnedHead(h),
+        cache::Object(cache::CacheKey{1, 2}, stored(), cache::Tier::kMemory, seq) {}
   std::string_view memory_at(uint64_t) const override { return {}; }
   int file(uint64_t&) const override { return -1; }
 };

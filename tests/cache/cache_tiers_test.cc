@@ -15,10 +15,10 @@
 
 namespace {
 
-class FakeDiskObject final : public cache::Object {
+class FakeDiskObject final : private cache::OwnedHead, public cache::Object {
  public:
-  FakeDiskObject(const cache::CacheKey& k, cache::ObjectHead h, uint64_t seq)
-      : cache::Object(k, std::move(h), cache::Tier::kDisk, seq) {}
+  FakeDiskObject(const cache::CacheKey& k, const cache::ObjectHead& h, uint64_t seq)
+      : cache::OwnedHead(h), cache::Object(k, stored(), cache::Tier::kDisk, seq) {}
   std::string_view memory_at(uint64_t off) const override {
     return off < available() ? std::string_view(body).substr(off, available() - off) : "";
   }
@@ -33,8 +33,8 @@ class FakeDiskObject final : public cache::Object {
 
 class FakeDisk final : public cache::DiskStorage {
  public:
-  std::shared_ptr<const cache::Object> lookup(
-      const cache::CacheKey& key, const std::function<bool(const cache::ObjectHead&)>& m) override {
+  cache::ObjectRef lookup(const cache::CacheKey& key,
+                          const std::function<bool(const cache::StoredHead&)>& m) override {
     std::lock_guard lock(mu_);
     auto it = objects_.find(key.lo);
     if (it == objects_.end() || !m(it->second->head())) return nullptr;
@@ -44,9 +44,9 @@ class FakeDisk final : public cache::DiskStorage {
                                              uint64_t seq) override {
     struct Writer : cache::ObjectWriter {
       FakeDisk* disk;
-      std::shared_ptr<FakeDiskObject> obj;
+      cache::Ref<FakeDiskObject> obj;
       bool done = false;
-      std::shared_ptr<const cache::Object> object() const override { return obj; }
+      cache::ObjectRef object() const override { return obj; }
       bool append(const char* d, size_t n) override {
         obj->add(d, n);
         return true;
@@ -69,15 +69,14 @@ class FakeDisk final : public cache::DiskStorage {
     };
     auto w = std::make_unique<Writer>();
     w->disk = this;
-    w->obj = std::make_shared<FakeDiskObject>(key, std::move(head), seq);
+    w->obj = cache::make_ref<FakeDiskObject>(key, std::move(head), seq);
     return w;
   }
-  std::shared_ptr<const cache::Object> update_head(const std::shared_ptr<const cache::Object>& old,
-                                                   cache::ObjectHead head) override {
+  cache::ObjectRef update_head(const cache::ObjectRef& old, cache::ObjectHead head) override {
     std::lock_guard lock(mu_);
     auto it = objects_.find(old->key().lo);
     if (it == objects_.end()) return nullptr;
-    auto fresh = std::make_shared<FakeDiskObject>(old->key(), std::move(head), old->sequence());
+    auto fresh = cache::make_ref<FakeDiskObject>(old->key(), std::move(head), old->sequence());
     fresh->add(it->second->body.data(), it->second->body.size());
     fresh->end(true);
     it->second = fresh;
@@ -89,7 +88,7 @@ class FakeDisk final : public cache::DiskStorage {
     stats_.objects = objects_.size();
     return n;
   }
-  void remove(const std::shared_ptr<const cache::Object>& o) override { remove(o->key()); }
+  void remove(const cache::ObjectRef& o) override { remove(o->key()); }
   const cache::TierStats& stats() const override { return stats_; }
   void rebuild_index() override {
     rebuilt = true;
@@ -105,7 +104,7 @@ class FakeDisk final : public cache::DiskStorage {
 
  private:
   std::mutex mu_;
-  std::map<uint64_t, std::shared_ptr<FakeDiskObject>> objects_;
+  std::map<uint64_t, cache::Ref<FakeDiskObject>> objects_;
   cache::TierStats stats_;
 };
 
@@ -131,8 +130,7 @@ struct Fixture {
     disk = d.get();
     cache = std::make_unique<cache::Cache>(settings, std::move(d));
   }
-  std::shared_ptr<const cache::Object> store(std::string_view path, const std::string& body,
-                                             bool size_known) {
+  cache::ObjectRef store(std::string_view path, const std::string& body, bool size_known) {
     auto w = cache->fill(
         key(path), head(size_known ? std::optional<uint64_t>(body.size()) : std::nullopt), false);
     if (!w) return nullptr;
@@ -195,12 +193,12 @@ TEST_CASE("a 304 on a promoted copy refreshes the disk copy too") {
   REQUIRE(f.store("/r", "body", false));
   auto mem = f.cache->lookup(key("/r"), kNoVary);
   REQUIRE(mem);
-  auto h = mem->head();
+  auto h = mem->head().to_owned();
   h.fields = "X-Fresh: 1\r\n";
   REQUIRE(f.cache->refresh(mem, h));
-  auto on_disk = f.disk->lookup(key("/r"), [](const cache::ObjectHead&) { return true; });
+  auto on_disk = f.disk->lookup(key("/r"), [](const cache::StoredHead&) { return true; });
   REQUIRE(on_disk);
-  CHECK(on_disk->head().fields == "X-Fresh: 1\r\n");
+  CHECK(on_disk->head().fields() == "X-Fresh: 1\r\n");
 }
 
 TEST_CASE("start_background_work rebuilds the disk index on another thread") {

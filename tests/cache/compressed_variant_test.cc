@@ -15,8 +15,7 @@ std::string page(size_t n) {
   return s;
 }
 
-std::shared_ptr<const cache::Object> store(cache::Cache& c, const std::string& fields,
-                                           const std::string& body) {
+cache::ObjectRef store(cache::Cache& c, const std::string& fields, const std::string& body) {
   cache::ObjectHead head;
   head.status = 200;
   head.fields = fields;
@@ -57,9 +56,9 @@ TEST_CASE("a compressible identity object gets a brotli variant that decodes to 
   auto br = cache::compress_variant(c, identity, cache::Coding::kBrotli, "br");
   REQUIRE(br);
   CHECK(br->complete());
-  CHECK(br->head().variant == "br");
-  CHECK(br->head().vary == "accept-encoding");
-  const std::string& f = br->head().fields;
+  CHECK(br->head().variant() == "br");
+  CHECK(br->head().vary() == "accept-encoding");
+  const std::string_view f = br->head().fields();
   CHECK(f.find("Content-Encoding: br\r\n") != std::string::npos);
   CHECK(f.find("Content-Length") == std::string::npos);
   CHECK(f.find("ETag: W/\"v1\"\r\n") != std::string::npos);
@@ -78,7 +77,7 @@ TEST_CASE("a compressible identity object gets a brotli variant that decodes to 
     return std::string(names == "accept-encoding" ? "br" : "");
   });
   REQUIRE(found);
-  CHECK(found->head().variant == "br");
+  CHECK(found->head().variant() == "br");
 }
 
 TEST_CASE("already compressed, non-compressible or no-transform objects get no variant") {
@@ -109,7 +108,7 @@ TEST_CASE("an object too large to compress on a hit is still one kept for compre
   auto o = store(c, "Content-Type: text/html\r\n", page(4000));
   CHECK(cache::compressible_object(o->head()));
   CHECK(cache::may_compress(*o));
-  cache::ObjectHead h = o->head();
+  cache::ObjectHead h = o->head().to_owned();
   h.status = 404;
   CHECK(!cache::compressible_object(h));
 }

@@ -32,7 +32,7 @@ bool put(cache::Cache& c, const cache::CacheKey& k, const std::string& body) {
 }
 
 // The background rebuild finds |k| (or the deadline passes: null).
-std::shared_ptr<const cache::Object> wait_for(cache::Cache& c, const cache::CacheKey& k) {
+cache::ObjectRef wait_for(cache::Cache& c, const cache::CacheKey& k) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     if (auto o = c.lookup(k, kNoVary)) return o;

@@ -132,24 +132,24 @@ TEST_CASE("update_head replaces a disk object's head, keeps its body, and surviv
   h.freshness.response_time = 1700000500;
   auto fresh = s->update_head(old, h);
   REQUIRE(fresh);
-  CHECK(fresh->head().fields == "X-A: 2\r\nETag: \"v2\"\r\n");
+  CHECK(fresh->head().fields() == "X-A: 2\r\nETag: \"v2\"\r\n");
   CHECK(fresh->complete());
   CHECK(read_body(*fresh) == "the body");
   CHECK(read_body(*old) == "the body");
-  CHECK(s->lookup(key_of(1), any_variant())->head().fields == "X-A: 2\r\nETag: \"v2\"\r\n");
+  CHECK(s->lookup(key_of(1), any_variant())->head().fields() == "X-A: 2\r\nETag: \"v2\"\r\n");
   CHECK(s->stats().objects == 1);
   CHECK_FALSE(s->update_head(old, h));  // |old| is no longer the stored object
 
   auto again = reopen(dir.path());
   auto hit = again->lookup(key_of(1), variant_is("gzip"));
   REQUIRE(hit);
-  CHECK(hit->head().fields == "X-A: 2\r\nETag: \"v2\"\r\n");
-  CHECK(hit->head().freshness.response_time == 1700000500);
+  CHECK(hit->head().fields() == "X-A: 2\r\nETag: \"v2\"\r\n");
+  CHECK(hit->head().freshness().response_time == 1700000500);
   CHECK(read_body(*hit) == "the body");
   // A second update on the reopened file goes to the other slot again.
   auto third = again->update_head(hit, head_with("gzip", "X-A: 3\r\n"));
   REQUIRE(third);
-  CHECK(reopen(dir.path())->lookup(key_of(1), any_variant())->head().fields == "X-A: 3\r\n");
+  CHECK(reopen(dir.path())->lookup(key_of(1), any_variant())->head().fields() == "X-A: 3\r\n");
 }
 
 TEST_CASE("a torn head update is never served: the head before it is") {
@@ -165,7 +165,7 @@ TEST_CASE("a torn head update is never served: the head before it is") {
       auto again = reopen(dir.path());
       auto hit = again->lookup(key_of(1), any_variant());
       REQUIRE(hit);
-      CHECK(hit->head().fields == "X-A: 1\r\n");
+      CHECK(hit->head().fields() == "X-A: 1\r\n");
       CHECK(read_body(*hit) == "body");
     }
     SUBCASE("the next update, in slot 0, torn: generation 1 is served") {
@@ -173,7 +173,7 @@ TEST_CASE("a torn head update is never served: the head before it is") {
       flip_byte(the_file(dir.path()), cache::disk::kSlotPrefixSize + 50);
       auto hit = reopen(dir.path())->lookup(key_of(1), any_variant());
       REQUIRE(hit);
-      CHECK(hit->head().fields == "X-A: gen1\r\n");
+      CHECK(hit->head().fields() == "X-A: gen1\r\n");
     }
     SUBCASE("both slots torn: the object is dropped") {
       flip_byte(the_file(dir.path()), 10);
@@ -191,7 +191,7 @@ TEST_CASE("a head that outgrows its slots moves to a new file with the same body
   const std::string big = "X-Big: " + std::string(9000, 'v') + "\r\n";
   auto fresh = s->update_head(old, head_with("", big));
   REQUIRE(fresh);
-  CHECK(fresh->head().fields == big);
+  CHECK(fresh->head().fields() == big);
   CHECK(read_body(*fresh) == std::string(10000, 'b'));
   CHECK(read_body(*old) == std::string(10000, 'b'));
   CHECK(s->stats().objects == 1);
@@ -199,6 +199,6 @@ TEST_CASE("a head that outgrows its slots moves to a new file with the same body
   CHECK(temp_files(dir.path()) == 0);
   auto hit = reopen(dir.path())->lookup(key_of(1), any_variant());
   REQUIRE(hit);
-  CHECK(hit->head().fields == big);
+  CHECK(hit->head().fields() == big);
   CHECK(read_body(*hit) == std::string(10000, 'b'));
 }

@@ -51,9 +51,8 @@ inline std::unique_ptr<cache::DiskStorage> reopen(const std::string& dir,
   return s;
 }
 
-inline std::shared_ptr<const cache::Object> store(cache::Storage& s, const cache::CacheKey& key,
-                                                  const std::string& body,
-                                                  cache::ObjectHead head = head_with()) {
+inline cache::ObjectRef store(cache::Storage& s, const cache::CacheKey& key,
+                              const std::string& body, cache::ObjectHead head = head_with()) {
   auto w = s.begin(key, std::move(head), 1);
   REQUIRE(w);
   REQUIRE(w->append(body.data(), body.size()));
@@ -62,10 +61,10 @@ inline std::shared_ptr<const cache::Object> store(cache::Storage& s, const cache
 }
 
 inline auto any_variant() {
-  return [](const cache::ObjectHead&) { return true; };
+  return [](const cache::StoredHead&) { return true; };
 }
 inline auto variant_is(std::string v) {
-  return [v](const cache::ObjectHead& h) { return h.variant == v; };
+  return [v](const cache::StoredHead& h) { return h.variant() == v; };
 }
 
 // The body of |obj| as far as available(), read through file().

@@ -47,7 +47,7 @@ TEST_CASE("a body longer than its known size is refused") {
 TEST_CASE("concurrent fills, hits, removals and evictions keep the memory tier consistent") {
   constexpr uint64_t kCapacity = 256 << 10;
   cache::MemoryStorage s(kCapacity, kCapacity / 8);
-  const auto any = [](const cache::ObjectHead&) { return true; };
+  const auto any = [](const cache::StoredHead&) { return true; };
   std::vector<std::thread> threads;
   std::atomic<int> bad{0};
   for (int t = 0; t < 4; ++t) {
@@ -100,7 +100,7 @@ TEST_CASE("a key keeps a bounded number of variants, dropping the oldest") {
   }
   CHECK(s.stats().objects.load() <= cache::MemoryStorage::kMaxVariants);
   const auto is = [](std::string v) {
-    return [v](const cache::ObjectHead& h) { return h.variant == v; };
+    return [v](const cache::StoredHead& h) { return h.variant() == v; };
   };
   CHECK(s.lookup(key_of(1), is("ua-99")) != nullptr);
   CHECK(s.lookup(key_of(1), is("ua-0")) == nullptr);
@@ -126,7 +126,7 @@ TEST_CASE("a small body of unknown size is stored compact, without the blocks' s
   REQUIRE(w->commit());
   CHECK(filling->complete());
   CHECK(storage_conformance_helpers::body_of(*filling) == "0123456789");
-  auto stored = s.lookup(key_of(1), [](const cache::ObjectHead&) { return true; });
+  auto stored = s.lookup(key_of(1), [](const cache::StoredHead&) { return true; });
   REQUIRE(stored);
   CHECK(storage_conformance_helpers::body_of(*stored) == "0123456789");
   CHECK(s.stats().bytes.load() < 100);  // not a 4 KiB block

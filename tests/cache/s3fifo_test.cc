@@ -18,7 +18,8 @@ std::vector<Node> nodes(int n) {
   std::vector<Node> v(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
     v[static_cast<size_t>(i)].id = i;
-    v[static_cast<size_t>(i)].hash = static_cast<uint64_t>(i) * 0x9e3779b97f4a7c15ull + 1;
+    v[static_cast<size_t>(i)].hash =
+        static_cast<uint32_t>((static_cast<uint64_t>(i) * 0x9e3779b97f4a7c15ull) >> 32) | 1;
     v[static_cast<size_t>(i)].charge = 1;
   }
   return v;

@@ -69,9 +69,8 @@ inline std::string body_of(const cache::Object& o) {
   return out;
 }
 
-inline std::shared_ptr<const cache::Object> store(cache::Storage& s, const cache::CacheKey& k,
-                                                  cache::ObjectHead h, const std::string& body,
-                                                  uint64_t seq = 1) {
+inline cache::ObjectRef store(cache::Storage& s, const cache::CacheKey& k, cache::ObjectHead h,
+                              const std::string& body, uint64_t seq = 1) {
   auto w = s.begin(k, std::move(h), seq);
   if (!w) return nullptr;
   auto obj = w->object();
@@ -99,7 +98,7 @@ TEST_CASE_TEMPLATE_DEFINE("storage conformance: ", Factory, storage_conformance)
   gatehouse_test::TempDir dir;
   std::unique_ptr<cache::Storage> s = Factory::make(dir.path());
   REQUIRE(s);
-  const auto any = [](const cache::ObjectHead&) { return true; };
+  const auto any = [](const cache::StoredHead&) { return true; };
 
   SUBCASE("a committed object is found with its head and body; a filling one is not") {
     auto w = s->begin(key_of(1), head_of("Content-Type: text/plain\r\n", 5), 1);
@@ -112,8 +111,8 @@ TEST_CASE_TEMPLATE_DEFINE("storage conformance: ", Factory, storage_conformance)
     REQUIRE(o);
     CHECK(o->complete());
     CHECK(o->key() == key_of(1));
-    CHECK(o->head().fields == "Content-Type: text/plain\r\n");
-    CHECK(o->head().status == 200);
+    CHECK(o->head().fields() == "Content-Type: text/plain\r\n");
+    CHECK(o->head().status() == 200);
     CHECK(body_of(*o) == "hello");
     CHECK(s->lookup(key_of(2), any) == nullptr);
   }
@@ -129,20 +128,21 @@ TEST_CASE_TEMPLATE_DEFINE("storage conformance: ", Factory, storage_conformance)
     auto o = s->lookup(key_of(3), any);
     REQUIRE(o);
     CHECK(body_of(*o) == body);
-    REQUIRE(o->head().body_size);
-    CHECK(*o->head().body_size == body.size());
+    REQUIRE(o->head().body_size());
+    CHECK(*o->head().body_size() == body.size());
   }
 
   SUBCASE("variants of one key are kept apart") {
     REQUIRE(store(*s, key_of(4), head_of("", 4, "accept-encoding", "gzip"), "gzip"));
     REQUIRE(store(*s, key_of(4), head_of("", 2, "accept-encoding", "br"), "br"));
-    auto gz = s->lookup(key_of(4), [](const cache::ObjectHead& h) { return h.variant == "gzip"; });
-    auto br = s->lookup(key_of(4), [](const cache::ObjectHead& h) { return h.variant == "br"; });
+    auto gz =
+        s->lookup(key_of(4), [](const cache::StoredHead& h) { return h.variant() == "gzip"; });
+    auto br = s->lookup(key_of(4), [](const cache::StoredHead& h) { return h.variant() == "br"; });
     REQUIRE(gz);
     REQUIRE(br);
     CHECK(body_of(*gz) == "gzip");
     CHECK(body_of(*br) == "br");
-    CHECK(s->lookup(key_of(4), [](const cache::ObjectHead&) { return false; }) == nullptr);
+    CHECK(s->lookup(key_of(4), [](const cache::StoredHead&) { return false; }) == nullptr);
     CHECK(s->stats().objects.load() == 2);
   }
 
@@ -242,11 +242,11 @@ TEST_CASE_TEMPLATE_DEFINE("storage conformance: ", Factory, storage_conformance)
     auto h = head_of("ETag: \"1\"\r\nX-New: yes\r\n", 4);
     auto fresh = s->update_head(o, h);
     REQUIRE(fresh);
-    CHECK(fresh->head().fields == "ETag: \"1\"\r\nX-New: yes\r\n");
+    CHECK(fresh->head().fields() == "ETag: \"1\"\r\nX-New: yes\r\n");
     CHECK(body_of(*fresh) == "body");
     auto found = s->lookup(key_of(10), any);
     REQUIRE(found);
-    CHECK(found->head().fields == "ETag: \"1\"\r\nX-New: yes\r\n");
+    CHECK(found->head().fields() == "ETag: \"1\"\r\nX-New: yes\r\n");
     CHECK(s->stats().objects.load() == 1);
     // The old object is no longer stored: updating it again fails.
     CHECK(s->update_head(o, head_of("", 4)) == nullptr);

@@ -29,7 +29,7 @@ namespace {
 class TestObject final : public cache::Object {
  public:
   TestObject(std::string body, bool disk, size_t run = 1 << 30)
-      : Object(cache::CacheKey{1, 2}, cache::ObjectHead{},
+      : Object(cache::CacheKey{1, 2}, cache::StoredHead{},
                disk ? cache::Tier::kDisk : cache::Tier::kMemory, 1),
         body_(std::move(body)),
         run_(run) {
@@ -41,11 +41,17 @@ class TestObject final : public cache::Object {
       const std::string pad(7, 'P');  // body byte 0 is not file byte 0
       REQUIRE(::write(fd_, pad.data(), pad.size()) == 7);
       REQUIRE(::write(fd_, body_.data(), body_.size()) == static_cast<ssize_t>(body_.size()));
+      // The fd stays open while a body buffer still sends from it, as a disk object's does.
+      fd_owner_ = std::shared_ptr<const int>(new int(fd_), [](const int* fd) {
+        ::close(*fd);
+        delete fd;
+      });
     }
   }
   ~TestObject() override {
-    if (fd_ >= 0) ::close(fd_);
+    if (on_destroy) *on_destroy = true;
   }
+  std::shared_ptr<const void> file_owner() const override { return fd_owner_; }
   std::string_view memory_at(uint64_t offset) const override {
     if (fd_ >= 0 || offset >= available()) return {};
     const uint64_t n = std::min<uint64_t>(available() - offset, run_);
@@ -58,11 +64,13 @@ class TestObject final : public cache::Object {
   void grow(uint64_t to) { publish(to); }
   void complete_now() { finish(kComplete); }
   void abort_now() { finish(kAborted); }
+  bool* on_destroy = nullptr;  // set true when the object is deleted
 
  private:
   std::string body_;
   size_t run_;
   int fd_ = -1;
+  std::shared_ptr<const int> fd_owner_;
 };
 
 struct FakeDownstream final : proxy::Downstream {
@@ -136,7 +144,7 @@ TEST_CASE("a complete object's whole body is sent, from memory and from disk") {
   for (bool disk : {false, true}) {
     CAPTURE(disk);
     Rig rig;
-    auto obj = std::make_shared<TestObject>(body, disk, 100000);
+    auto obj = cache::make_ref<TestObject>(body, disk, 100000);
     obj->grow(body.size());
     obj->complete_now();
     CacheBody cb(*rig.ex, obj, full_plan(body.size()));
@@ -157,20 +165,21 @@ TEST_CASE("a complete object's whole body is sent, from memory and from disk") {
 TEST_CASE("the object outlives the CacheBody while ex.out still references its memory") {
   const std::string body = pattern(64 * 1024);
   Rig rig;
-  auto obj = std::make_shared<TestObject>(body, false);
+  auto obj = cache::make_ref<TestObject>(body, false);
   obj->grow(body.size());
   obj->complete_now();
-  std::weak_ptr<TestObject> weak = obj;
+  bool gone = false;
+  obj->on_destroy = &gone;
   {
     auto cb = std::make_unique<CacheBody>(*rig.ex, obj, full_plan(body.size()));
     cb->start();
     obj.reset();
     cb.reset();
   }
-  CHECK_FALSE(weak.expired());  // ex.out holds it by reference
+  CHECK_FALSE(gone);  // ex.out holds it by reference
   CHECK(rig.take_all() == body);
   rig.ex->out.reset();
-  CHECK(weak.expired());
+  CHECK(gone);
 }
 
 TEST_CASE("a multipart plan's literals and ranges come out in order") {
@@ -178,7 +187,7 @@ TEST_CASE("a multipart plan's literals and ranges come out in order") {
   for (bool disk : {false, true}) {
     CAPTURE(disk);
     Rig rig;
-    auto obj = std::make_shared<TestObject>(body, disk);
+    auto obj = cache::make_ref<TestObject>(body, disk);
     obj->grow(body.size());
     obj->complete_now();
     CacheReply r;
@@ -204,7 +213,7 @@ TEST_CASE(
     "a body is chunked for HTTP/1.1 when ex.chunked_out is set, and ends with the last chunk") {
   Rig rig;
   rig.ex->chunked_out = true;
-  auto obj = std::make_shared<TestObject>("hello", false);
+  auto obj = cache::make_ref<TestObject>("hello", false);
   obj->grow(5);
   obj->complete_now();
   CacheReply r = full_plan(proxy::kUnknownSize);
@@ -216,7 +225,7 @@ TEST_CASE(
 
 TEST_CASE("a HEAD reply and an empty body are done at once") {
   Rig rig;
-  auto obj = std::make_shared<TestObject>("abc", false);
+  auto obj = cache::make_ref<TestObject>("abc", false);
   obj->grow(3);
   obj->complete_now();
   CacheReply r = full_plan(3);
@@ -235,7 +244,7 @@ TEST_CASE(
   for (bool disk : {false, true}) {
     CAPTURE(disk);
     Rig rig;
-    auto obj = std::make_shared<TestObject>(body, disk);
+    auto obj = cache::make_ref<TestObject>(body, disk);
     obj->grow(1000);
     CacheBody cb(*rig.ex, obj, full_plan(body.size()));
     cb.start();
@@ -263,7 +272,7 @@ TEST_CASE(
 
 TEST_CASE("an open-ended plan follows a fill of unknown size to its end") {
   Rig rig;
-  auto obj = std::make_shared<TestObject>("0123456789", false);
+  auto obj = cache::make_ref<TestObject>("0123456789", false);
   obj->grow(4);
   CacheReply r = full_plan(proxy::kUnknownSize);
   CacheBody cb(*rig.ex, obj, std::move(r));
@@ -279,7 +288,7 @@ TEST_CASE("an open-ended plan follows a fill of unknown size to its end") {
 
 TEST_CASE("a fill that aborts cuts the reply") {
   Rig rig;
-  auto obj = std::make_shared<TestObject>(pattern(10000), false);
+  auto obj = cache::make_ref<TestObject>(pattern(10000), false);
   obj->grow(100);
   CacheBody cb(*rig.ex, obj, full_plan(10000));
   cb.start();
@@ -293,7 +302,7 @@ TEST_CASE("a fill that aborts cuts the reply") {
 
 TEST_CASE("an object that completes shorter than planned cuts the reply rather than pad it") {
   Rig rig;
-  auto obj = std::make_shared<TestObject>("abc", false);
+  auto obj = cache::make_ref<TestObject>("abc", false);
   obj->grow(3);
   obj->complete_now();
   CacheBody cb(*rig.ex, obj, full_plan(10));
@@ -304,7 +313,7 @@ TEST_CASE("an object that completes shorter than planned cuts the reply rather t
 
 TEST_CASE("an abandoned body stops following the fill and touches the exchange no more") {
   Rig rig;
-  auto obj = std::make_shared<TestObject>(pattern(1000), false);
+  auto obj = cache::make_ref<TestObject>(pattern(1000), false);
   obj->grow(10);
   auto cb = std::make_unique<CacheBody>(*rig.ex, obj, full_plan(1000));
   cb->start();

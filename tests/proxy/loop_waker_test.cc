@@ -162,7 +162,7 @@ namespace {
 // An object being filled on another thread, as a cache fill is.
 class FillingObject final : public cache::Object {
  public:
-  FillingObject() : Object(cache::CacheKey{3, 4}, cache::ObjectHead{}, cache::Tier::kMemory, 1) {}
+  FillingObject() : Object(cache::CacheKey{3, 4}, cache::StoredHead{}, cache::Tier::kMemory, 1) {}
   std::string_view memory_at(uint64_t) const override { return {}; }
   int file(uint64_t&) const override { return -1; }
   void grow(uint64_t n) { publish(n); }
