@@ -16,6 +16,7 @@
 #include "proxy/event_loop.h"
 #include "proxy/exchange.h"
 #include "proxy/exchange_log.h"
+#include "proxy/io/transport.h"
 #include "proxy/pipeline.h"
 #include "proxy/upstream/upstream_connection.h"
 #include "proxy/websocket.h"
@@ -323,7 +324,10 @@ ssize_t Http2Stream::read_data(size_t length, uint32_t* flags) {
     deferred_ = true;
     return NGHTTP2_ERR_DEFERRED;
   }
-  const size_t n = avail < length ? static_cast<size_t>(avail) : length;
+  size_t n = avail < length ? static_cast<size_t>(avail) : length;
+  // Frame head and payload make exactly one full TLS record (file bytes are read in behind their
+  // frame head, one piece): a 16384-byte payload would add a 9-byte record to every frame.
+  if (n > io::Transport::kRecordSize - 9) n = io::Transport::kRecordSize - 9;
   *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
   if (n == avail && e.upstream_done && !e.aborted) *flags |= NGHTTP2_DATA_FLAG_EOF;
   return static_cast<ssize_t>(n);
