@@ -13,8 +13,8 @@ Scenarios, each measured for both servers in one run, printed with the ratio:
 Server CPU per GiB (user+system of the server's processes) is printed beside MiB/s.
 
 The server is pinned to CPU 0 and the clients to CPU 1 (taskset); --quota N runs the server
-under a CPU quota of N% of one core (cgroup v2 cpu.max through systemd-run when available, as
-bench/harness/quota.py does), else on the full core.
+under a CPU quota of N% of one core (a cgroup's cpu.max, through bench/harness/quota.py as the
+main bench does), else on the full core.
 
   GATEHOUSE_BIN=build/gatehouse bench/offload/offload_bench.py [--scenarios a,b] [--size-mib N]
 """
@@ -30,6 +30,9 @@ import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from quota import ServerQuota  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIOS = ["xaccel-1", "xaccel-8", "xaccel-tls-1", "xaccel-h2-1", "static-1", "static-8",
@@ -110,7 +113,7 @@ class Server:
         self.name, self.port, self.tls_port = name, port, tls_port
         cmd = ["taskset", "-c", "0", *argv]
         if quota:
-            cmd = ["systemd-run", "--scope", "-q", "-p", "CPUQuota=%d%%" % quota, *cmd]
+            cmd = quota.wrap(cmd)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_port(port)
         wait_port(tls_port)
@@ -171,6 +174,9 @@ def main():
     wanted = args.scenarios.split(",")
     gh_bin = os.environ.get("GATEHOUSE_BIN", "build/gatehouse")
     tmp = tempfile.mkdtemp(prefix="offload-bench-")
+    quota = ServerQuota(args.quota / 100) if args.quota else None
+    if quota:
+        print(quota.describe())
     try:
         files = os.path.join(tmp, "files")
         os.makedirs(os.path.join(files, "static"))
@@ -204,7 +210,7 @@ def main():
                 conf = os.path.join(prefix, "nginx.conf")
                 open(conf, "w").write(render("nginx-offload.conf", **subs))
                 argv = ["nginx", "-c", conf, "-p", prefix]
-            server = Server(name, argv, port, tls_port, args.quota)
+            server = Server(name, argv, port, tls_port, quota)
             try:
                 for sc in wanted:
                     if sc == "ranges":
@@ -239,6 +245,8 @@ def main():
                   (sc, g[0], g[1], n[0], n[1], g[0] / n[0]))
         origin.server.shutdown()
     finally:
+        if quota:
+            quota.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
