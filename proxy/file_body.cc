@@ -15,8 +15,7 @@ namespace proxy {
 namespace {
 
 base::Error buffer_error() {
-  return base::Error{base::ErrorCode::kIo, base::Side::kInternal, false,
-                     "cannot buffer the response"};
+  return base::io_error("cannot buffer the response");
 }
 
 }  // namespace

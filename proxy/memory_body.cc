@@ -11,8 +11,7 @@ namespace {
 constexpr uint64_t kMinRoom = 16 * 1024;
 
 base::Error buffer_error() {
-  return base::Error{base::ErrorCode::kIo, base::Side::kInternal, false,
-                     "cannot buffer the response"};
+  return base::io_error("cannot buffer the response");
 }
 
 }  // namespace
@@ -45,8 +44,7 @@ base::Expected<uint64_t, base::Error> MemoryBody::add(Exchange& ex, uint64_t pos
   if (room == 0 || (room < kMinRoom && !ex.out.empty())) return 0;
   const std::string_view run = next_(pin_->owner.get(), pos);
   if (run.empty())
-    return base::unexpected(base::Error{base::ErrorCode::kIo, base::Side::kInternal, false,
-                                        "body source has no bytes where it said it had"});
+    return base::unexpected(base::io_error("body source has no bytes where it said it had"));
   uint64_t n = run.size();
   if (n > max) n = max;
   if (n > room) n = room;

@@ -35,13 +35,22 @@ base::Expected<std::shared_ptr<const Runtime>, std::string> Runtime::build(
           UpstreamServer{addresses->by_pool[i][j], p.servers[j].weight, rt->server_count++});
     rt->pools.push_back(std::move(info));
   }
-  for (const auto& r : c.rules) {
-    const UpstreamPoolInfo* found = nullptr;
+  auto named = [&rt](const std::string& name) -> const UpstreamPoolInfo* {
     for (const auto& p : rt->pools)
-      if (!r.pool.empty() && p.config->name == r.pool) found = &p;
+      if (p.config->name == name) return &p;
+    return nullptr;
+  };
+  for (const auto& r : c.rules) {
+    const UpstreamPoolInfo* found = r.pool.empty() ? nullptr : named(r.pool);
     if (!r.pool.empty() && !found)
       return base::unexpected("rule " + r.name + " names unknown pool " + r.pool);
     rt->rule_pools.push_back(found);
+  }
+  for (const auto& loc : c.internal) {
+    const UpstreamPoolInfo* found = loc.pool.empty() ? nullptr : named(loc.pool);
+    if (!loc.pool.empty() && !found)
+      return base::unexpected("internal " + loc.prefix + " names unknown pool " + loc.pool);
+    rt->internal_pools.push_back(found);
   }
   for (const auto& r : c.rules)
     if (!r.static_root.empty())

@@ -37,6 +37,8 @@ struct Runtime {
   std::unique_ptr<rules::RuleSet> rules;
   std::vector<UpstreamPoolInfo> pools;              // config->pools order
   std::vector<const UpstreamPoolInfo*> rule_pools;  // config->rules order; null: no pool
+  // config->internal order; null for a location with a root.
+  std::vector<const UpstreamPoolInfo*> internal_pools;
   size_t server_count = 0;
   // TLS contexts by listener index (config->listeners order); never null itself.
   std::shared_ptr<const TlsContexts> tls;
@@ -60,6 +62,10 @@ struct Runtime {
 
   const UpstreamPoolInfo* pool_for(const conf::Rule* rule) const {
     return rule ? rule_pools[static_cast<size_t>(rule - config->rules.data())] : nullptr;
+  }
+  // |loc| is one of config->internal.
+  const UpstreamPoolInfo* pool_for(const conf::InternalLocation& loc) const {
+    return internal_pools[static_cast<size_t>(&loc - config->internal.data())];
   }
 };
 

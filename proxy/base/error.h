@@ -31,4 +31,9 @@ struct Error {
 
 std::string_view to_string(ErrorCode code);
 
+// A local system call or allocation failed (disk, memory): not the peer's fault, not retried.
+inline Error io_error(const char* detail) {
+  return Error{ErrorCode::kIo, Side::kInternal, false, detail};
+}
+
 }  // namespace proxy::base

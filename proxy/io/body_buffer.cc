@@ -23,10 +23,6 @@ namespace {
 
 constexpr uint64_t kBlock = 4096;
 
-base::Error io_error(const char* what) {
-  return base::Error{base::ErrorCode::kIo, base::Side::kInternal, false, what};
-}
-
 int open_temp_file(const char* dir) {
   int fd = ::open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (fd >= 0) return fd;
@@ -86,7 +82,8 @@ void BodyBuffer::charge_budget() {
 base::Expected<void, base::Error> BodyBuffer::append(const char* data, size_t len) {
   if (len == 0) return {};
   if (range_size() > 0) {
-    if (evbuffer_add(tail(), data, len) != 0) return base::unexpected(io_error("out of memory"));
+    if (evbuffer_add(tail(), data, len) != 0)
+      return base::unexpected(base::io_error("out of memory"));
     return {};
   }
   size_t in_memory = 0;
@@ -95,7 +92,7 @@ base::Expected<void, base::Error> BodyBuffer::append(const char* data, size_t le
     // Without a file to spill to, memory is the only place: the producer honours room().
     in_memory = file_limit_ == 0 ? len : (len < r ? len : r);
     if (in_memory > 0 && evbuffer_add(mem(), data, in_memory) != 0)
-      return base::unexpected(io_error("out of memory"));
+      return base::unexpected(base::io_error("out of memory"));
   }
   if (in_memory == len) return {};
   return append_spill(data + in_memory, len - in_memory);
@@ -116,7 +113,7 @@ base::Expected<void, base::Error> BodyBuffer::append_reference(const char* data,
   evbuffer* dst = range_size() > 0 ? tail() : mem();
   if (evbuffer_add_reference(dst, data, len, release, arg) != 0) {
     release(data, len, arg);
-    return base::unexpected(io_error("out of memory"));
+    return base::unexpected(base::io_error("out of memory"));
   }
   return {};
 }
@@ -124,7 +121,7 @@ base::Expected<void, base::Error> BodyBuffer::append_reference(const char* data,
 base::Expected<void, base::Error> BodyBuffer::append_file(int fd, uint64_t offset, uint64_t len,
                                                           std::shared_ptr<const void> keep) {
   if (file_size() > 0)
-    return base::unexpected(io_error("a file range while file bytes are pending"));
+    return base::unexpected(base::io_error("a file range while file bytes are pending"));
   if (len == 0) return {};
   range_fd_ = fd;
   range_pos_ = offset;
@@ -164,7 +161,7 @@ base::Expected<void, base::Error> BodyBuffer::append_spill(const char* data, siz
     file_.reset(open_temp_file(temp_dir_));
     if (!file_) {
       LOG_ERROR("cannot create a temporary file in %s: %m", temp_dir_);
-      return base::unexpected(io_error("cannot create temporary file"));
+      return base::unexpected(base::io_error("cannot create temporary file"));
     }
   }
   while (len > 0) {
@@ -173,7 +170,7 @@ base::Expected<void, base::Error> BodyBuffer::append_spill(const char* data, siz
       if (errno == EINTR) continue;
       LOG_ERROR("cannot write a temporary file in %s: %m", temp_dir_);
       charge_budget();
-      return base::unexpected(io_error("temporary file write failed"));
+      return base::unexpected(base::io_error("temporary file write failed"));
     }
     file_end_ += static_cast<uint64_t>(n);
     data += n;

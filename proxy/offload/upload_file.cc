@@ -13,14 +13,6 @@
 #include "proxy/offload/file_reaper.h"
 
 namespace proxy::offload {
-namespace {
-
-base::Error io_error(const char* detail) {
-  return base::Error{base::ErrorCode::kIo, base::Side::kInternal, false, detail};
-}
-
-}  // namespace
-
 UploadFile::UploadFile() = default;
 
 UploadFile::~UploadFile() {
@@ -32,7 +24,7 @@ base::Expected<void, base::Error> UploadFile::open(std::string_view dir) {
   reset();
   if (!md_) md_ = EVP_MD_CTX_new();
   if (!md_ || EVP_DigestInit_ex(md_, EVP_sha256(), nullptr) != 1)
-    return base::unexpected(io_error("cannot start a SHA-256 digest"));
+    return base::unexpected(base::io_error("cannot start a SHA-256 digest"));
   path_.assign(dir);
   while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
   path_.append("/gatehouse-upload-XXXXXX");
@@ -40,7 +32,7 @@ base::Expected<void, base::Error> UploadFile::open(std::string_view dir) {
   if (!fd_) {
     LOG_ERROR("cannot create an upload file in %.*s: %m", static_cast<int>(dir.size()), dir.data());
     path_.clear();
-    return base::unexpected(io_error("cannot create the upload file"));
+    return base::unexpected(base::io_error("cannot create the upload file"));
   }
   // mkostemp makes it 0600; the app that adopts the file usually runs as another user of
   // gatehouse's group.
@@ -50,13 +42,13 @@ base::Expected<void, base::Error> UploadFile::open(std::string_view dir) {
 
 base::Expected<void, base::Error> UploadFile::write(const char* data, size_t len) {
   if (len > 0 && EVP_DigestUpdate(md_, data, len) != 1)
-    return base::unexpected(io_error("SHA-256 digest failed"));
+    return base::unexpected(base::io_error("SHA-256 digest failed"));
   while (len > 0) {
     const ssize_t n = ::write(fd_.get(), data, len);
     if (n < 0) {
       if (errno == EINTR) continue;
       LOG_ERROR("cannot write the upload file %s: %m", path_.c_str());
-      return base::unexpected(io_error("upload file write failed"));
+      return base::unexpected(base::io_error("upload file write failed"));
     }
     size_ += static_cast<uint64_t>(n);
     data += n;

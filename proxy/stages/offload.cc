@@ -112,10 +112,6 @@ Next redirect_to_pool(Exchange& ex, const conf::InternalLocation& loc,
   if (ex.internal_redirects >= Exchange::kMaxInternalRedirects)
     return refuse(ex, 500, "more than 10 internal redirects");
   if (!ex.request_complete) return refuse(ex, 502, "internal redirect before the request body");
-  const UpstreamPoolInfo* pool = nullptr;
-  for (const auto& p : ex.runtime->pools)
-    if (p.config->name == loc.pool) pool = &p;
-  if (!pool) return refuse(ex, 500, "internal location names an unknown pool");
   ++ex.internal_redirects;
   // The target's views (the backend's head, a stored decision) go: keep its text first.
   ex.redirect_target.assign(split.path);
@@ -131,7 +127,7 @@ Next redirect_to_pool(Exchange& ex, const conf::InternalLocation& loc,
   req.expect_continue = false;
   ex.request_body.reset();
   ex.request_body_size = 0;
-  ex.pool = pool;
+  ex.pool = ex.runtime->pool_for(loc);
   ex.attempts = 0;
   ex.server = nullptr;
   ex.status = 0;
